@@ -1,0 +1,172 @@
+"""The one error tree of gcwm.
+
+Everything gcwm raises on purpose derives from ``GcwmError``; the CLI and the service turn it into a
+message and an exit code in one place each. No error ever carries a secret.
+
+    GcwmError                         exit_code, message that says what and where
+      SpecError                       source file, field path, problem
+      ConfigError                     a setting or environment variable is wrong
+      ProvisioningError               a step could not complete (names channel and step)
+      JobError                        a job cannot be found, resumed or cancelled
+      StoreError                      the database could not be read or written
+      GenesysError                    operation, status, code, context_id
+        GenesysTransportError         no answer (connect error, reset, timeout): outcome unknown
+        GenesysAuthError              401 / 403, or the login itself failed
+        GenesysBadRequest             400 (Genesys's message passed through)
+        GenesysNotFound               404
+        GenesysConflict               409
+        GenesysRateLimited            429, retry_after_s
+        GenesysUnavailable            502 / 503 / 504 (and other 5xx)
+
+Only ``GenesysRateLimited``, ``GenesysUnavailable`` and ``GenesysTransportError`` are retried, and a
+create whose outcome is unknown is looked up before it is sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class GcwmError(Exception):
+    """Base of every error gcwm raises on purpose."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, object]:
+        """The error as the fields `--output json` prints."""
+        return {"error": type(self).__name__, "message": self.message}
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    """One thing wrong in a spec file: where (file, channel, field path) and what."""
+
+    source: str
+    location: str
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}: {self.location}" if self.location else self.source
+        return f"{where}: {self.problem}"
+
+
+class SpecError(GcwmError):
+    """A channel spec could not be read or is not valid."""
+
+    exit_code = 2
+
+    def __init__(self, problems: Sequence[SpecProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "error": "SpecError",
+            "message": self.message,
+            "problems": [
+                {"source": p.source, "location": p.location, "problem": p.problem}
+                for p in self.problems
+            ],
+        }
+
+
+class ConfigError(GcwmError):
+    """A setting (environment variable or flag) is missing or wrong."""
+
+    exit_code = 2
+
+
+class ProvisioningError(GcwmError):
+    """A channel could not be provisioned; names the channel and the step."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, channel: str = "", step: str = "") -> None:
+        super().__init__(message)
+        self.channel = channel
+        self.step = step
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "channel": self.channel, "step": self.step}
+
+
+class JobError(GcwmError):
+    """A job cannot be found, resumed or cancelled."""
+
+    exit_code = 4
+
+
+class StoreError(GcwmError):
+    """The database could not be reached, migrated, read or written."""
+
+    exit_code = 5
+
+
+class GenesysError(GcwmError):
+    """Genesys Cloud answered with an error, or did not answer at all."""
+
+    exit_code = 6
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str = "",
+        status: int = 0,
+        code: str = "",
+        context_id: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.status = status
+        self.code = code
+        self.context_id = context_id
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            **super().to_dict(),
+            "operation": self.operation,
+            "status": self.status,
+            "code": self.code,
+            "contextId": self.context_id,
+        }
+
+
+class GenesysTransportError(GenesysError):
+    """No answer came back (connect error, reset, timeout): a write may or may not have happened."""
+
+
+class GenesysAuthError(GenesysError):
+    """401 or 403, or the OAuth login itself was refused."""
+
+
+class GenesysBadRequest(GenesysError):
+    """400: Genesys refused the request; its message says why."""
+
+
+class GenesysNotFound(GenesysError):
+    """404: the object does not exist (or not yet: read-after-write)."""
+
+
+class GenesysConflict(GenesysError):
+    """409: the object changed or is in use."""
+
+
+class GenesysRateLimited(GenesysError):
+    """429: the rate limit was hit; Genesys says how long to wait."""
+
+    def __init__(self, message: str, *, retry_after_s: float, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after_s = retry_after_s
+
+
+class GenesysUnavailable(GenesysError):
+    """502, 503, 504 or another 5xx: a passing fault on Genesys's side."""
+
+
+RETRYABLE_GENESYS_ERRORS = (GenesysRateLimited, GenesysUnavailable, GenesysTransportError)
