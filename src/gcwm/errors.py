@@ -16,7 +16,8 @@ message and an exit code in one place each. No error ever carries a secret.
         GenesysNotFound               404
         GenesysConflict               409
         GenesysRateLimited            429, retry_after_s
-        GenesysUnavailable            502 / 503 / 504 (and other 5xx)
+        GenesysUnavailable            502 / 503 / 504
+        GenesysServerError            500 and other 5xx (not retried: Genesys does not)
 
 Only ``GenesysRateLimited``, ``GenesysUnavailable`` and ``GenesysTransportError`` are retried, and a
 create whose outcome is unknown is looked up before it is sent again.
@@ -69,8 +70,7 @@ class SpecError(GcwmError):
             "error": "SpecError",
             "message": self.message,
             "problems": [
-                {"source": p.source, "location": p.location, "problem": p.problem}
-                for p in self.problems
+                {"source": p.source, "location": p.location, "problem": p.problem} for p in self.problems
             ],
         }
 
@@ -140,6 +140,9 @@ class GenesysError(GcwmError):
 class GenesysTransportError(GenesysError):
     """No answer came back (connect error, reset, timeout): a write may or may not have happened."""
 
+    #: False only when the request never left (connect failure): then a create is safe to resend.
+    request_sent: bool = True
+
 
 class GenesysAuthError(GenesysError):
     """401 or 403, or the OAuth login itself was refused."""
@@ -166,7 +169,11 @@ class GenesysRateLimited(GenesysError):
 
 
 class GenesysUnavailable(GenesysError):
-    """502, 503, 504 or another 5xx: a passing fault on Genesys's side."""
+    """502, 503 or 504: a passing fault on Genesys's side."""
+
+
+class GenesysServerError(GenesysError):
+    """500 or another 5xx that Genesys does not call transient; a write may have happened."""
 
 
 RETRYABLE_GENESYS_ERRORS = (GenesysRateLimited, GenesysUnavailable, GenesysTransportError)

@@ -1,0 +1,214 @@
+"""Typed calls for every Genesys Cloud operation gcwm uses; one method per operation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlsplit
+
+from pydantic import BaseModel
+
+from gcwm.genesys.models import (
+    ExpandableWebDeploymentEntityListing,
+    Flow,
+    FlowEntityListing,
+    Limit,
+    LimitsEntityListing,
+    Queue,
+    QueueEntityListing,
+    TokenInfo,
+    WebDeployment,
+    WebDeploymentConfigurationVersion,
+    WebDeploymentConfigurationVersionEntityListing,
+)
+from gcwm.genesys.transport import GenesysTransport
+
+M = TypeVar("M", bound=BaseModel)
+
+_QUEUES = "/api/v2/routing/queues"
+_FLOWS = "/api/v2/flows"
+_LIMITS = "/api/v2/organizations/limits/namespaces"
+_CONFIGS = "/api/v2/webdeployments/configurations"
+_DEPLOYMENTS = "/api/v2/webdeployments/deployments"
+_PAGE_SIZE = 100
+
+
+class GenesysClient:
+    """Genesys Cloud Platform API v2, the part gcwm needs, over one transport."""
+
+    def __init__(self, transport: GenesysTransport) -> None:
+        self.transport = transport
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+    # -- organisation ------------------------------------------------------------------------
+    async def token_info(self) -> TokenInfo:
+        """`GET /api/v2/tokens/me`: the organisation (and OAuth client) behind our token."""
+        return await self._get(TokenInfo, "/api/v2/tokens/me")
+
+    async def limits(self, namespace: str) -> list[Limit]:
+        """The organisation's limits in one namespace (e.g. `web.deployments`)."""
+        listing = await self._get(
+            LimitsEntityListing, f"{_LIMITS}/{namespace}", op=f"GET {_LIMITS}/{{namespaceName}}"
+        )
+        return listing.entities
+
+    # -- routing and architect ---------------------------------------------------------------
+    async def get_queue(self, queue_id: str) -> Queue:
+        return await self._get(Queue, f"{_QUEUES}/{queue_id}", op=f"GET {_QUEUES}/{{queueId}}")
+
+    async def find_queues(self, name: str) -> list[Queue]:
+        """Queues whose name matches exactly (Genesys matches case-insensitively)."""
+        listing = await self._get(QueueEntityListing, _QUEUES, params={"name": name, "pageSize": _PAGE_SIZE})
+        return [q for q in listing.entities if q.name.casefold() == name.casefold()]
+
+    async def get_flow(self, flow_id: str) -> Flow:
+        return await self._get(Flow, f"{_FLOWS}/{flow_id}", op=f"GET {_FLOWS}/{{flowId}}")
+
+    async def find_flows(self, name: str, flow_type: str = "inboundshortmessage") -> list[Flow]:
+        """Flows of one type whose name matches exactly."""
+        listing = await self._get(
+            FlowEntityListing,
+            _FLOWS,
+            params={"type": flow_type, "name": name, "pageSize": _PAGE_SIZE},
+        )
+        return [f for f in listing.entities if f.name.casefold() == name.casefold()]
+
+    # -- web deployment configurations -------------------------------------------------------
+    async def create_configuration(
+        self, body: WebDeploymentConfigurationVersion
+    ) -> WebDeploymentConfigurationVersion:
+        """Create a configuration; the answer is its draft (`version` "DRAFT", status Pending).
+
+        Not re-sent when the answer is lost: the caller looks it up first."""
+        response = await self.transport.request("POST", _CONFIGS, json=body.dump(), resend_unknown=False)
+        return WebDeploymentConfigurationVersion.model_validate(response.json())
+
+    async def get_configuration_draft(self, configuration_id: str) -> WebDeploymentConfigurationVersion:
+        # The draft is "DRAFT" in bodies but "draft" in the path (shared/genesys/README.md).
+        return await self._get(
+            WebDeploymentConfigurationVersion,
+            f"{_CONFIGS}/{configuration_id}/versions/draft",
+            op=f"GET {_CONFIGS}/{{configurationId}}/versions/draft",
+        )
+
+    async def get_configuration_version(
+        self, configuration_id: str, version: str
+    ) -> WebDeploymentConfigurationVersion:
+        return await self._get(
+            WebDeploymentConfigurationVersion,
+            f"{_CONFIGS}/{configuration_id}/versions/{version}",
+            op=f"GET {_CONFIGS}/{{configurationId}}/versions/{{versionId}}",
+        )
+
+    async def list_configuration_versions(
+        self, configuration_id: str
+    ) -> list[WebDeploymentConfigurationVersion]:
+        """The draft and every published version of one configuration."""
+        op = f"GET {_CONFIGS}/{{configurationId}}/versions"
+        path = f"{_CONFIGS}/{configuration_id}/versions"
+        return [v async for v in self._pages(WebDeploymentConfigurationVersionEntityListing, path, op)]
+
+    async def list_configurations(self) -> list[WebDeploymentConfigurationVersion]:
+        """Every configuration of the organisation (latest version of each)."""
+        return [
+            c
+            async for c in self._pages(
+                WebDeploymentConfigurationVersionEntityListing, _CONFIGS, f"GET {_CONFIGS}"
+            )
+        ]
+
+    async def update_configuration_draft(
+        self, configuration_id: str, body: WebDeploymentConfigurationVersion
+    ) -> WebDeploymentConfigurationVersion:
+        response = await self.transport.request(
+            "PUT",
+            f"{_CONFIGS}/{configuration_id}/versions/draft",
+            operation=f"PUT {_CONFIGS}/{{configurationId}}/versions/draft",
+            json=body.dump(),
+        )
+        return WebDeploymentConfigurationVersion.model_validate(response.json())
+
+    async def publish_configuration_draft(self, configuration_id: str) -> WebDeploymentConfigurationVersion:
+        """Publish the (Active) draft as the next numbered version. Not re-sent blind."""
+        response = await self.transport.request(
+            "POST",
+            f"{_CONFIGS}/{configuration_id}/versions/draft/publish",
+            operation=f"POST {_CONFIGS}/{{configurationId}}/versions/draft/publish",
+            resend_unknown=False,
+        )
+        return WebDeploymentConfigurationVersion.model_validate(response.json())
+
+    async def delete_configuration(self, configuration_id: str) -> None:
+        await self.transport.request(
+            "DELETE",
+            f"{_CONFIGS}/{configuration_id}",
+            operation=f"DELETE {_CONFIGS}/{{configurationId}}",
+        )
+
+    # -- web deployments ---------------------------------------------------------------------
+    async def create_deployment(self, body: WebDeployment) -> WebDeployment:
+        """Create a deployment (status Pending). Not re-sent when the answer is lost."""
+        response = await self.transport.request("POST", _DEPLOYMENTS, json=body.dump(), resend_unknown=False)
+        return WebDeployment.model_validate(response.json())
+
+    async def get_deployment(self, deployment_id: str) -> WebDeployment:
+        return await self._get(
+            WebDeployment,
+            f"{_DEPLOYMENTS}/{deployment_id}",
+            op=f"GET {_DEPLOYMENTS}/{{deploymentId}}",
+        )
+
+    async def list_deployments(self) -> list[WebDeployment]:
+        """Every web deployment of the organisation, all pages."""
+        return [
+            d
+            async for d in self._pages(
+                ExpandableWebDeploymentEntityListing, _DEPLOYMENTS, f"GET {_DEPLOYMENTS}"
+            )
+        ]
+
+    async def update_deployment(self, deployment_id: str, body: WebDeployment) -> WebDeployment:
+        response = await self.transport.request(
+            "PUT",
+            f"{_DEPLOYMENTS}/{deployment_id}",
+            operation=f"PUT {_DEPLOYMENTS}/{{deploymentId}}",
+            json=body.dump(),
+        )
+        return WebDeployment.model_validate(response.json())
+
+    async def delete_deployment(self, deployment_id: str) -> None:
+        await self.transport.request(
+            "DELETE",
+            f"{_DEPLOYMENTS}/{deployment_id}",
+            operation=f"DELETE {_DEPLOYMENTS}/{{deploymentId}}",
+        )
+
+    # -- plumbing ----------------------------------------------------------------------------
+    async def _get(
+        self,
+        model: type[M],
+        path: str,
+        *,
+        op: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> M:
+        response = await self.transport.request("GET", path, operation=op, params=params)
+        return model.model_validate(response.json())
+
+    async def _pages(self, listing: type[Any], path: str, op: str) -> AsyncIterator[Any]:
+        """Follow `nextUri` until the last page (cursor listings carry no page count)."""
+        params: dict[str, Any] | None = {"pageSize": _PAGE_SIZE}
+        seen: set[str] = set()
+        while True:
+            page = await self._get(listing, path, op=op, params=params)
+            for entity in page.entities:
+                yield entity
+            next_uri = page.next_uri
+            if not next_uri or next_uri in seen or not page.entities:
+                return
+            seen.add(next_uri)
+            parts = urlsplit(next_uri)
+            path = parts.path or path
+            params = dict(parse_qsl(parts.query))

@@ -1,0 +1,223 @@
+"""Genesys Cloud wire models: the only place that knows Genesys's JSON field names.
+
+Field names and enums follow the official SDK's models (shared/genesys/api-subset.json); a test checks
+every alias here against that file. Answers may carry fields we do not model: they are ignored, so a
+newer cloud never breaks an older gcwm. Requests are sent with `dump()` (aliases, no unset fields).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+Status = Literal["Pending", "Active", "Inactive", "Error", "Deleting"]
+
+
+class WireModel(BaseModel):
+    """Base: camelCase on the wire, snake_case in Python, unknown answer fields ignored."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    def dump(self) -> dict[str, Any]:
+        """The JSON body to send: wire names, fields left unset or None omitted."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+class EntityRef(WireModel):
+    id: str
+    name: str | None = None
+    self_uri: str | None = None
+
+
+class Queue(WireModel):
+    id: str
+    name: str
+    description: str | None = None
+    self_uri: str | None = None
+
+
+class QueueEntityListing(WireModel):
+    entities: list[Queue] = Field(default_factory=list)
+    page_size: int | None = None
+    page_number: int | None = None
+    total: int | None = None
+    page_count: int | None = None
+
+
+class FlowVersion(WireModel):
+    id: str | None = None
+    name: str | None = None
+
+
+FlowType = Literal[
+    "BOT", "BUSINESSPROCESS", "COMMONMODULE", "DIGITALBOT", "EMAILSEND", "INBOUNDCALL",
+    "INBOUNDCHAT", "INBOUNDEMAIL", "INBOUNDSHORTMESSAGE", "INQUEUECALL", "INQUEUEEMAIL",
+    "INQUEUESHORTMESSAGE", "OUTBOUNDCALL", "SECURECALL", "SPEECH", "SURVEYINVITE", "VOICE",
+    "VOICEMAIL", "VOICESURVEY", "WORKFLOW", "WORKITEM",
+]  # fmt: skip
+
+
+class Flow(WireModel):
+    id: str
+    name: str
+    type: FlowType | None = None
+    active: bool | None = None
+    deleted: bool | None = None
+    published_version: FlowVersion | None = None
+    self_uri: str | None = None
+
+
+class FlowEntityListing(WireModel):
+    entities: list[Flow] = Field(default_factory=list)
+    page_size: int | None = None
+    page_number: int | None = None
+    total: int | None = None
+    page_count: int | None = None
+
+
+class Limit(WireModel):
+    key: str
+    namespace: str | None = None
+    value: int
+
+
+class LimitsEntityListing(WireModel):
+    entities: list[Limit] = Field(default_factory=list)
+
+
+class NamedEntity(WireModel):
+    id: str
+    name: str | None = None
+
+
+class TokenInfo(WireModel):
+    organization: NamedEntity
+    home_organization: NamedEntity | None = None
+    # The SDK's wire name really is "OAuthClient" (not camelCase).
+    oauth_client: NamedEntity | None = Field(default=None, alias="OAuthClient")
+
+
+class MessengerStyles(WireModel):
+    primary_color: str | None = None
+
+
+class LauncherButtonSettings(WireModel):
+    visibility: Literal["On", "Off", "OnDemand"] | None = None
+    display_type: Literal["IconAndText", "Icon", "Text"] | None = None
+
+
+class FileUploadMode(WireModel):
+    file_types: list[str] | None = None
+    max_file_size_kb: int | None = Field(default=None, alias="maxFileSizeKB")
+
+
+class FileUploadSettings(WireModel):
+    enable_attachments: bool | None = None
+    modes: list[FileUploadMode] | None = None
+
+
+class ConversationAppSettings(WireModel):
+    enabled: bool | None = None
+    show_agent_typing_indicator: bool | None = None
+    show_user_typing_indicator: bool | None = None
+
+
+class MessengerApps(WireModel):
+    conversations: ConversationAppSettings | None = None
+
+
+class MessengerHomeScreen(WireModel):
+    enabled: bool | None = None
+    logo_url: str | None = None
+
+
+class MessengerSettings(WireModel):
+    enabled: bool | None = None
+    styles: MessengerStyles | None = None
+    launcher_button: LauncherButtonSettings | None = None
+    file_upload: FileUploadSettings | None = None
+    apps: MessengerApps | None = None
+    home_screen: MessengerHomeScreen | None = None
+
+
+class WebDeploymentHeadlessMode(WireModel):
+    enabled: bool | None = None
+
+
+class WebDeploymentConfigurationVersion(WireModel):
+    id: str | None = None
+    name: str
+    version: str | None = None
+    description: str | None = None
+    languages: list[str] | None = None
+    default_language: str | None = None
+    messenger: MessengerSettings | None = None
+    headless_mode: WebDeploymentHeadlessMode | None = None
+    status: Status | None = None
+    date_created: datetime | None = None
+    date_modified: datetime | None = None
+    date_published: datetime | None = None
+    self_uri: str | None = None
+
+
+class WebDeploymentConfigurationVersionEntityListing(WireModel):
+    entities: list[WebDeploymentConfigurationVersion] = Field(default_factory=list)
+    total: int | None = None
+    next_uri: str | None = None
+
+
+class WebDeploymentConfigurationVersionEntityRef(WireModel):
+    id: str
+    name: str | None = None
+    version: str | None = None
+    self_uri: str | None = None
+
+
+class WebDeploymentFlowEntityRef(WireModel):
+    id: str
+    name: str | None = None
+    self_uri: str | None = None
+
+
+class WebDeployment(WireModel):
+    id: str | None = None
+    name: str
+    description: str | None = None
+    allow_all_domains: bool | None = None
+    allowed_domains: list[str] | None = None
+    snippet: str | None = None
+    flow: WebDeploymentFlowEntityRef | None = None
+    configuration: WebDeploymentConfigurationVersionEntityRef | None = None
+    status: Status | None = None
+    date_created: datetime | None = None
+    date_modified: datetime | None = None
+    self_uri: str | None = None
+
+
+class ExpandableWebDeploymentEntityListing(WireModel):
+    entities: list[WebDeployment] = Field(default_factory=list)
+    total: int | None = None
+    next_uri: str | None = None
+
+
+class ErrorDetail(WireModel):
+    error_code: str | None = None
+    field_name: str | None = None
+    entity_id: str | None = None
+    entity_name: str | None = None
+
+
+class ErrorBody(WireModel):
+    """The body of every Genesys error answer (`ErrorBody`)."""
+
+    message: str | None = None
+    code: str | None = None
+    status: int | None = None
+    context_id: str | None = None
+    entity_id: str | None = None
+    entity_name: str | None = None
+    details: list[ErrorDetail] = Field(default_factory=list)
+    limit: Limit | None = None

@@ -1,0 +1,54 @@
+"""When and how long to wait before trying a Genesys call again (used with stamina).
+
+- 429: exactly the Retry-After Genesys sent, plus a little jitter so clients do not stampede, capped.
+- 502/503/504, connect errors and timeouts: exponential backoff with full jitter.
+- Anything else (400, 401, 403, 404, 409, 500...): never retried here.
+A create whose outcome is unknown is not retried here either: the caller looks the object up first.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from gcwm.errors import GenesysRateLimited, GenesysTransportError, GenesysUnavailable
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounds on retrying one call: attempts, total budget, backoff base and cap."""
+
+    attempts: int = 8
+    budget_s: float = 300.0
+    backoff_base_s: float = 0.25
+    backoff_cap_s: float = 20.0
+    retry_after_jitter_s: float = 0.5
+    retry_after_cap_s: float = 120.0
+
+
+class BackoffHook:
+    """A stamina `on=` hook for one call: decides per failure whether and how long to wait."""
+
+    def __init__(self, policy: RetryPolicy, *, resend_unknown: bool, rng: random.Random) -> None:
+        self._policy = policy
+        self._resend_unknown = resend_unknown
+        self._rng = rng
+        self._failures = 0
+
+    def __call__(self, exc: Exception) -> bool | float:
+        p = self._policy
+        if isinstance(exc, GenesysRateLimited):
+            # A 429 was not executed, so even a create may be sent again.
+            wait = exc.retry_after_s + self._rng.uniform(0, p.retry_after_jitter_s)
+            return min(p.retry_after_cap_s, wait)
+        if isinstance(exc, GenesysTransportError) and not exc.request_sent:
+            return self._full_jitter()
+        if isinstance(exc, (GenesysUnavailable, GenesysTransportError)) and self._resend_unknown:
+            return self._full_jitter()
+        return False
+
+    def _full_jitter(self) -> float:
+        self._failures += 1
+        ceiling = min(self._policy.backoff_cap_s, self._policy.backoff_base_s * 2**self._failures)
+        # Never 0: stamina reads a float as "wait this long", and 0.0 would spin.
+        return max(0.001, self._rng.uniform(0, ceiling))

@@ -1,0 +1,135 @@
+"""One door to Genesys Cloud: bearer token, pacing, retries, timing, and error translation."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import stamina
+import structlog
+
+from gcwm.errors import GenesysAuthError, GenesysError, GenesysRateLimited
+from gcwm.genesys.auth import ClientCredentials, TokenProvider
+from gcwm.genesys.errors import error_from_response, error_from_transport
+from gcwm.genesys.pacer import Pacer
+from gcwm.genesys.regions import Endpoints
+from gcwm.genesys.retries import BackoffHook, RetryPolicy
+from gcwm.observability.context import correlation_id
+from gcwm.observability.metrics import GENESYS_REQUEST_SECONDS, GENESYS_RETRIES
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_REQUESTS_PER_MINUTE = 300.0  # client.credentials.token.rate.per.minute (shared/genesys)
+
+
+class GenesysTransport:
+    """Sends one Genesys operation: waits its turn, authenticates, retries what is safe to retry."""
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        credentials: ClientCredentials,
+        *,
+        requests_per_minute: float = DEFAULT_REQUESTS_PER_MINUTE,
+        timeout_s: float = 30.0,
+        retry: RetryPolicy | None = None,
+        http: httpx.AsyncClient | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.endpoints = endpoints
+        self._own_http = http is None
+        self._http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            headers={"User-Agent": "gcwm"},
+        )
+        self.tokens = TokenProvider(endpoints.login_url, credentials, self._http)
+        self.pacer = Pacer(requests_per_minute)
+        self.retry = retry or RetryPolicy()
+        self._rng = random.Random(seed)
+        self.calls = 0
+        self.http429 = 0
+
+    async def aclose(self) -> None:
+        """Close the connection pool (only if this transport created it)."""
+        if self._own_http:
+            await self._http.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        resend_unknown: bool = True,
+    ) -> httpx.Response:
+        """Send and retry. `resend_unknown=False` for creates: an answer that may hide a
+        committed write is raised to the caller, which looks the object up before sending again."""
+        op = operation or f"{method} {path}"
+        hook = BackoffHook(self.retry, resend_unknown=resend_unknown, rng=self._rng)
+        async for attempt in stamina.retry_context(
+            on=hook, attempts=self.retry.attempts, timeout=self.retry.budget_s
+        ):
+            with attempt:
+                if attempt.num > 1:
+                    log.info("genesys.retrying", operation=op, attempt=attempt.num)
+                return await self._send_authenticated(method, path, op, params, json)
+        msg = f"{op}: retry loop ended without an answer"  # unreachable: stamina re-raises
+        raise GenesysError(msg, operation=op)
+
+    async def _send_authenticated(
+        self, method: str, path: str, op: str, params: Mapping[str, Any] | None, body: Any
+    ) -> httpx.Response:
+        try:
+            return await self._send(method, path, op, params, body)
+        except GenesysAuthError as exc:
+            if exc.status != 401 or exc.operation != op:
+                raise
+            # An expired or revoked token: log in again once, then try the call again.
+            GENESYS_RETRIES.labels(operation=op, cause="token").inc()
+            return await self._send(method, path, op, params, body)
+
+    async def _send(
+        self, method: str, path: str, op: str, params: Mapping[str, Any] | None, body: Any
+    ) -> httpx.Response:
+        bearer = await self.tokens.bearer()
+        await self.pacer.wait_turn()
+        headers = {"Authorization": f"Bearer {bearer}"}
+        if cid := correlation_id():
+            headers["ININ-Correlation-Id"] = cid
+        url = f"{self.endpoints.api_url}{path}"
+        started = time.perf_counter()
+        self.calls += 1
+        try:
+            response = await self._http.request(
+                method, url, params=_query(params), json=body, headers=headers
+            )
+        except httpx.TransportError as exc:
+            GENESYS_REQUEST_SECONDS.labels(operation=op, status="none").observe(time.perf_counter() - started)
+            GENESYS_RETRIES.labels(operation=op, cause=type(exc).__name__).inc()
+            raise error_from_transport(op, exc) from exc
+        elapsed = time.perf_counter() - started
+        GENESYS_REQUEST_SECONDS.labels(operation=op, status=str(response.status_code)).observe(elapsed)
+        self.pacer.observe(response.headers)
+        log.debug("genesys.answered", operation=op, status=response.status_code, ms=elapsed * 1000)
+        if response.is_success:
+            return response
+        error = error_from_response(op, response)
+        if response.status_code == 401:
+            self.tokens.invalidate(bearer)
+        if isinstance(error, GenesysRateLimited):
+            self.http429 += 1
+            self.pacer.block_for(error.retry_after_s)
+            GENESYS_RETRIES.labels(operation=op, cause="429").inc()
+        raise error
+
+
+def _query(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if params is None:
+        return None
+    return {k: v for k, v in params.items() if v is not None}
