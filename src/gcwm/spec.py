@@ -1,0 +1,235 @@
+"""Channel specs: the YAML/JSON files users write, as strict pydantic models.
+
+Keys are camelCase, as in Genesys's own API. Unknown keys are refused, and every problem is reported
+with the file, the channel and the field path, e.g. `bulk.yaml: channels[3] (sales-web): messenger.
+primaryColor: ...`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic.alias_generators import to_camel
+
+from gcwm.errors import SpecError, SpecProblem
+
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$"
+_HEX_COLOUR = r"^#[0-9A-Fa-f]{6}$"
+# BCP 47-ish tags as Genesys uses them (`en-us`, `fr`, `zh-hant-tw`).
+_LANGUAGE = r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$"
+
+_PATTERN_NAMES = {
+    _NAME: "a valid name (letters, digits, space, '.', '_', '-'; at most 100 characters)",
+    _HEX_COLOUR: "a hex colour like #FF4F1F",
+    _LANGUAGE: "a language tag like en-us",
+}
+
+Name = Annotated[str, StringConstraints(pattern=_NAME)]
+Language = Annotated[str, StringConstraints(pattern=_LANGUAGE, to_lower=True)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=False, extra="forbid", frozen=True)
+
+
+class EntityReference(_Strict):
+    """A Genesys object named either by id or by name (exactly one)."""
+
+    id: str | None = None
+    name: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        # A bare string is a name: `routingQueue: Support`.
+        return {"name": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> EntityReference:
+        if (self.id is None) == (self.name is None):
+            msg = "give exactly one of id or name"
+            raise ValueError(msg)
+        if self.name is not None and not self.name.strip():
+            msg = "name must not be empty"
+            raise ValueError(msg)
+        return self
+
+    def describe(self) -> str:
+        return f"id {self.id}" if self.id else repr(self.name)
+
+
+class FileUpload(_Strict):
+    enabled: bool = False
+    file_types: list[Annotated[str, StringConstraints(pattern=r"^[\w.+-]+/[\w.+*-]+$")]] = Field(
+        default_factory=lambda: ["image/jpeg", "image/png", "image/gif", "application/pdf"]
+    )
+    max_file_size_kb: int = Field(default=10240, ge=1, le=102400, alias="maxFileSizeKB")
+
+
+class Messenger(_Strict):
+    enabled: bool = True
+    primary_color: Annotated[str, StringConstraints(pattern=_HEX_COLOUR)] = "#FF4F1F"
+    launcher_visibility: Literal["On", "Off", "OnDemand"] = "On"
+    file_upload: FileUpload = Field(default_factory=FileUpload)
+    languages: list[Language] = Field(default_factory=lambda: ["en-us"], min_length=1)
+    default_language: Language = "en-us"
+    headless_mode: bool = False
+
+    @model_validator(mode="after")
+    def _default_language_is_listed(self) -> Messenger:
+        if self.default_language not in self.languages:
+            msg = f"defaultLanguage {self.default_language!r} is not one of languages {self.languages}"
+            raise ValueError(msg)
+        if len(set(self.languages)) != len(self.languages):
+            msg = "languages lists a language twice"
+            raise ValueError(msg)
+        return self
+
+
+ItsmEvent = Literal["provisioned", "failed", "removed", "drifted"]
+_DEFAULT_EVENTS: tuple[ItsmEvent, ...] = ("provisioned", "failed")
+
+
+class Itsm(_Strict):
+    """Where provisioning events go (filled in by the ITSM callbacks work)."""
+
+    type: Literal["webhook", "servicenow", "jira"]
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(/\S*)?$")]
+    # The name of the environment variable that holds the signing key or API token, never the secret.
+    secret_env: Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")] | None = None
+    events: list[ItsmEvent] = Field(default_factory=lambda: list(_DEFAULT_EVENTS))
+
+
+class Security(_Strict):
+    """Security policy for the embedding site (filled in by the CSP/XSS work)."""
+
+    allow_all_domains: bool = False
+    csp_mode: Literal["narrow", "template"] = "narrow"
+    sanitize_html: bool = True
+
+
+class ChannelSpec(_Strict):
+    """One web messaging channel: a Messenger configuration plus a web deployment."""
+
+    name: Name
+    description: Annotated[str, StringConstraints(max_length=200)] | None = None
+    routing_queue: EntityReference
+    inbound_message_flow: EntityReference
+    allowed_domains: list[Annotated[str, StringConstraints(min_length=1, max_length=253)]] = Field(
+        default_factory=list
+    )
+    max_concurrent_sessions: int = Field(default=100, ge=1, le=100000)
+    messenger: Messenger = Field(default_factory=Messenger)
+    itsm: Itsm | None = None
+    security: Security = Field(default_factory=Security)
+
+    @model_validator(mode="after")
+    def _domains_match_policy(self) -> ChannelSpec:
+        if self.security.allow_all_domains and self.allowed_domains:
+            msg = "allowedDomains must be empty when security.allowAllDomains is true"
+            raise ValueError(msg)
+        if not self.security.allow_all_domains and not self.allowed_domains:
+            msg = "allowedDomains must list at least one domain (or set security.allowAllDomains)"
+            raise ValueError(msg)
+        return self
+
+    def spec_hash(self) -> str:
+        """A stable hash of the desired state, to tell whether a channel changed."""
+        canonical = json.dumps(self.to_document(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def to_document(self) -> dict[str, Any]:
+        """The spec as its camelCase document (what the store keeps and `plan` shows)."""
+        return self.model_dump(by_alias=True, mode="json")
+
+
+class SpecFile(_Strict):
+    channels: list[ChannelSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> SpecFile:
+        seen: set[str] = set()
+        for channel in self.channels:
+            key = channel.name.casefold()
+            if key in seen:
+                msg = f"channel name {channel.name!r} appears twice"
+                raise ValueError(msg)
+            seen.add(key)
+        return self
+
+
+def load_spec(path: Path) -> list[ChannelSpec]:
+    """Read and validate a spec file; raise SpecError listing every problem found."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError([SpecProblem(source, "", f"cannot read the file: {exc.strerror}")]) from exc
+    return parse_spec(text, source=source)
+
+
+def parse_spec(text: str, *, source: str = "<spec>") -> list[ChannelSpec]:
+    """Validate spec text (YAML or JSON, JSON being YAML); `source` names it in errors."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError([SpecProblem(source, where, f"not valid YAML/JSON: {problem}")]) from exc
+    if not isinstance(data, dict):
+        problem = "expected a mapping with a top-level `channels:` list"
+        raise SpecError([SpecProblem(source, "", problem)])
+    try:
+        return SpecFile.model_validate(data).channels
+    except ValidationError as exc:
+        raise SpecError(_problems(exc, data, source)) from exc
+
+
+def _problems(exc: ValidationError, data: dict[str, Any], source: str) -> list[SpecProblem]:
+    problems = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        where = _location(loc, data)
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check spelling; keys are camelCase)"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        elif error["type"] == "string_pattern_mismatch":
+            pattern = str((error.get("ctx") or {}).get("pattern", ""))
+            message = f"{error['input']!r} is not {_PATTERN_NAMES.get(pattern, 'valid')}"
+        problems.append(SpecProblem(source, where, message))
+    return problems
+
+
+def _location(loc: list[int | str], data: dict[str, Any]) -> str:
+    """`channels[3] (sales-web): messenger.primaryColor` from pydantic's location tuple."""
+    if len(loc) >= 2 and loc[0] == "channels" and isinstance(loc[1], int):
+        index = loc[1]
+        channels = data.get("channels")
+        name = ""
+        if isinstance(channels, list) and index < len(channels) and isinstance(channels[index], dict):
+            name = str(channels[index].get("name") or "")
+        head = f"channels[{index}]" + (f" ({name})" if name else "")
+        rest = _path(loc[2:])
+        return f"{head}: {rest}" if rest else head
+    return _path(loc)
+
+
+def _path(parts: list[int | str]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[a-z-]+\[.*\]|function-.*", str(part)):
+            continue  # pydantic's union/validator labels are noise to a user
+        else:
+            out += ("." if out else "") + str(part)
+    return out
