@@ -20,6 +20,7 @@ from gcwm.errors import (
     GenesysConflict,
     GenesysError,
     GenesysNotFound,
+    JobError,
     ProvisioningError,
 )
 from gcwm.genesys import GenesysClient, is_outcome_unknown
@@ -114,6 +115,8 @@ class ChannelProvisioner:
         started = time.perf_counter()
         try:
             result = await run.execute()
+        except JobError:
+            raise  # our lease was lost: the job's new owner carries on, nothing is undone
         except GcwmError as exc:
             await run.roll_back_after(exc)
             raise

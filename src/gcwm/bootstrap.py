@@ -1,0 +1,91 @@
+"""Settings -> a ready App: the only module that picks concrete classes and wires them together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+from pydantic import SecretStr
+
+from gcwm.genesys import ClientCredentials, GenesysClient, GenesysTransport, endpoints_for
+from gcwm.provisioning.executor import ChannelProvisioner, Timeouts
+from gcwm.provisioning.inventory import OrgInventory
+from gcwm.settings import Settings
+from gcwm.store import Store, connect, default_sqlite_url
+
+log = structlog.get_logger(__name__)
+
+EMULATOR_STATE_FILE = "emulator-state.json"
+
+
+@dataclass
+class App:
+    """Everything a command needs, built once per process."""
+
+    settings: Settings
+    store: Store
+    client: GenesysClient
+    provisioner: ChannelProvisioner
+    org_id: str
+    org_name: str
+    target: str  # what we talk to, for people: a region host or the emulator's URL
+    emulator_url: str | None
+
+
+def database_url(settings: Settings) -> str:
+    return settings.database_url or default_sqlite_url(settings.home)
+
+
+def open_store(settings: Settings) -> Store:
+    """Connect (and migrate) the database named by the settings."""
+    return Store(connect(database_url(settings)))
+
+
+@asynccontextmanager
+async def open_app(
+    settings: Settings, *, timeouts: Timeouts | None = None, announce: bool = True
+) -> AsyncIterator[App]:
+    """Start what the settings call for (the embedded emulator when no credentials are set)."""
+    async with AsyncExitStack() as stack:
+        emulator_url: str | None = None
+        if settings.uses_embedded_emulator:
+            from gcwm.emulator import EmbeddedEmulator, EmulatorConfig  # only when needed
+
+            config = EmulatorConfig(state_file=Path(settings.home) / EMULATOR_STATE_FILE)
+            settings.home.mkdir(parents=True, exist_ok=True)
+            emulator = stack.enter_context(EmbeddedEmulator(config))
+            emulator_url = emulator.url
+            credentials = ClientCredentials(config.client_id, SecretStr(config.client_secret))
+            endpoints = endpoints_for(None, emulator_url)
+            if announce:
+                import sys
+
+                print(
+                    f"gcwm: no Genesys Cloud credentials set; using the embedded emulator at {emulator_url}",
+                    file=sys.stderr,
+                )
+        else:
+            assert settings.client_id and settings.client_secret
+            credentials = ClientCredentials(settings.client_id, settings.client_secret)
+            endpoints = endpoints_for(settings.region, settings.base_url)
+        transport = GenesysTransport(endpoints, credentials, requests_per_minute=settings.requests_per_minute)
+        client = GenesysClient(transport)
+        stack.push_async_callback(client.aclose)
+        store = open_store(settings)
+        stack.callback(store.close)
+        info = await client.token_info()
+        provisioner = ChannelProvisioner(client, OrgInventory(client), timeouts=timeouts)
+        target = emulator_url or endpoints.region_host or endpoints.api_url
+        yield App(
+            settings=settings,
+            store=store,
+            client=client,
+            provisioner=provisioner,
+            org_id=info.organization.id,
+            org_name=info.organization.name or info.organization.id,
+            target=target,
+            emulator_url=emulator_url,
+        )

@@ -1,0 +1,76 @@
+"""gcwm's settings, read from the environment (the names Genesys's Terraform provider uses, and GCWM_*)."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gcwm.errors import ConfigError
+
+
+def _default_home() -> Path:
+    return Path.home() / ".local" / "state" / "gcwm"
+
+
+def _default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class Settings(BaseSettings):
+    """Every knob gcwm reads from the environment; README.md lists them all."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    client_id: str | None = Field(default=None, validation_alias="GENESYSCLOUD_OAUTHCLIENT_ID")
+    client_secret: SecretStr | None = Field(default=None, validation_alias="GENESYSCLOUD_OAUTHCLIENT_SECRET")
+    region: str | None = Field(default=None, validation_alias="GENESYSCLOUD_REGION")
+    base_url: str | None = Field(default=None, validation_alias="GCWM_GENESYS_BASE_URL")
+    home: Path = Field(default_factory=_default_home, validation_alias="GCWM_HOME")
+    database_url: str | None = Field(default=None, validation_alias="GCWM_DATABASE_URL")
+    requests_per_minute: float = Field(default=300.0, gt=0, validation_alias="GCWM_REQUESTS_PER_MINUTE")
+    concurrency: int = Field(default=8, ge=1, le=256, validation_alias="GCWM_CONCURRENCY")
+    lease_seconds: float = Field(default=15.0, gt=0, validation_alias="GCWM_LEASE_SECONDS")
+    log_level: str = Field(default="warning", validation_alias="GCWM_LOG_LEVEL")
+    actor: str = Field(default_factory=_default_actor, validation_alias=AliasChoices("GCWM_ACTOR"))
+
+    @property
+    def uses_embedded_emulator(self) -> bool:
+        """No credentials at all: run against the emulator gcwm ships."""
+        return not (self.client_id or self.client_secret)
+
+    def check(self) -> None:
+        """Refuse half-given credentials with a message naming what is missing."""
+        if self.uses_embedded_emulator:
+            return
+        missing = [
+            name
+            for name, value in (
+                ("GENESYSCLOUD_OAUTHCLIENT_ID", self.client_id),
+                ("GENESYSCLOUD_OAUTHCLIENT_SECRET", self.client_secret),
+            )
+            if not value
+        ]
+        if not self.region and not self.base_url:
+            missing.append("GENESYSCLOUD_REGION (or GCWM_GENESYS_BASE_URL)")
+        if missing:
+            msg = "incomplete Genesys Cloud credentials: set " + ", ".join(missing)
+            msg += " (or unset them all to use the embedded emulator)"
+            raise ConfigError(msg)
+
+
+def load_settings() -> Settings:
+    """Read the environment; a bad value becomes a ConfigError naming the variable."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        msg = f"invalid setting: {problems}"
+        raise ConfigError(msg) from exc
+    settings.check()
+    return settings
