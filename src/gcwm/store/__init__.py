@@ -1,0 +1,25 @@
+"""The store room: gcwm's durable state (channels, jobs and their steps) in SQLite or PostgreSQL.
+
+SQLAlchemy Core tables migrated by the Alembic scripts shipped in ``migrations/``; ``connect()``
+migrates to head. Every change runs in one ``UnitOfWork`` transaction, and repositories hand out
+frozen dataclasses, never rows. Imports only ``gcwm.errors`` from gcwm.
+"""
+
+from gcwm.store.channels import ChannelRepository
+from gcwm.store.engine import connect, default_sqlite_url
+from gcwm.store.jobs import JobRepository
+from gcwm.store.models import Channel, Job, JobStep
+from gcwm.store.store import Store
+from gcwm.store.unit_of_work import UnitOfWork
+
+__all__ = [
+    "Channel",
+    "ChannelRepository",
+    "Job",
+    "JobRepository",
+    "JobStep",
+    "Store",
+    "UnitOfWork",
+    "connect",
+    "default_sqlite_url",
+]

@@ -1,0 +1,136 @@
+"""Channels: the desired spec per org and name, and the Genesys Cloud ids provisioning produced."""
+
+from __future__ import annotations
+
+import builtins
+import enum
+from contextlib import AbstractContextManager
+from typing import Any
+from uuid import uuid4
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from gcwm.errors import StoreError
+from gcwm.store.models import Channel, ChannelStatus
+from gcwm.store.sql import database_errors, insert_for
+from gcwm.store.tables import channels
+from gcwm.store.types import utcnow
+
+
+class _Unset(enum.Enum):
+    """Marks a record_ids field as not given, since None is a value a field may be set to."""
+
+    UNSET = enum.auto()
+
+
+_UNSET = _Unset.UNSET
+
+
+class ChannelRepository:
+    """Channel rows, read and written on one connection inside the caller's transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def get(self, org_id: str, name: str) -> Channel | None:
+        """The channel with this name in this org, or None."""
+        query = sa.select(channels).where(channels.c.org_id == org_id, channels.c.name == name)
+        with self._errors(f"reading channel {name!r} in org {org_id}"):
+            row = self._connection.execute(query).first()
+        return None if row is None else _channel(row)
+
+    def upsert_desired(self, org_id: str, name: str, spec: dict[str, Any], spec_hash: str) -> Channel:
+        """Store the desired spec: a new channel starts pending; a known one keeps its ids and status.
+
+        A removed channel that is desired again goes back to pending.
+        """
+        now = utcnow()
+        insert = insert_for(self._connection, channels).values(
+            id=str(uuid4()),
+            org_id=org_id,
+            name=name,
+            spec=spec,
+            spec_hash=spec_hash,
+            status="pending",
+            created_at=now,
+            updated_at=now,
+        )
+        # One statement, so two processes upserting the same channel cannot both insert.
+        upsert = insert.on_conflict_do_update(
+            index_elements=[channels.c.org_id, channels.c.name],
+            set_={
+                "spec": insert.excluded.spec,
+                "spec_hash": insert.excluded.spec_hash,
+                "status": sa.case((channels.c.status == "removed", "pending"), else_=channels.c.status),
+                "updated_at": insert.excluded.updated_at,
+            },
+        ).returning(*channels.c)
+        with self._errors(f"storing the desired spec of channel {name!r} in org {org_id}"):
+            return _channel(self._connection.execute(upsert).one())
+
+    def record_ids(
+        self,
+        org_id: str,
+        name: str,
+        *,
+        configuration_id: str | _Unset | None = _UNSET,
+        configuration_version: str | _Unset | None = _UNSET,
+        deployment_id: str | _Unset | None = _UNSET,
+        deployment_status: str | _Unset | None = _UNSET,
+        snippet: str | _Unset | None = _UNSET,
+        status: ChannelStatus | _Unset = _UNSET,
+    ) -> Channel:
+        """Set the given fields of a known channel; fields not passed keep their values.
+
+        Raises StoreError if the channel is not in the store (upsert_desired comes first).
+        """
+        given = {
+            "configuration_id": configuration_id,
+            "configuration_version": configuration_version,
+            "deployment_id": deployment_id,
+            "deployment_status": deployment_status,
+            "snippet": snippet,
+            "status": status,
+        }
+        changes = {field: value for field, value in given.items() if value is not _UNSET}
+        update = (
+            channels.update()
+            .where(channels.c.org_id == org_id, channels.c.name == name)
+            .values(**changes, updated_at=utcnow())
+            .returning(*channels.c)
+        )
+        with self._errors(f"recording the ids of channel {name!r} in org {org_id}"):
+            row = self._connection.execute(update).first()
+        if row is None:
+            msg = (
+                f"cannot record ids for channel {name!r} in org {org_id}: the store has no such channel "
+                "(store its desired spec first)"
+            )
+            raise StoreError(msg)
+        return _channel(row)
+
+    def mark_removed(self, org_id: str, name: str) -> None:
+        """Mark a channel removed, keeping its last ids for the record; an unknown channel is ignored."""
+        update = (
+            channels.update()
+            .where(channels.c.org_id == org_id, channels.c.name == name)
+            .values(status="removed", updated_at=utcnow())
+        )
+        with self._errors(f"marking channel {name!r} in org {org_id} removed"):
+            self._connection.execute(update)
+
+    def list(self, org_id: str | None = None) -> builtins.list[Channel]:
+        """Channels ordered by org and name, optionally for one org."""
+        query = sa.select(channels).order_by(channels.c.org_id, channels.c.name)
+        if org_id is not None:
+            query = query.where(channels.c.org_id == org_id)
+        with self._errors("listing channels"):
+            return [_channel(row) for row in self._connection.execute(query)]
+
+    def _errors(self, action: str) -> AbstractContextManager[None]:
+        return database_errors(action, self._connection)
+
+
+def _channel(row: sa.Row[Any]) -> Channel:
+    return Channel(**row._mapping)

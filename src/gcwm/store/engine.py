@@ -1,0 +1,116 @@
+"""Opening the database: engine settings per backend, migrations to head, and error translation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.util import CommandError
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from gcwm.errors import StoreError
+from gcwm.store.sql import reason
+
+#: Execution option that marks a connection's transactions as read-only (see _begin_sqlite).
+READ_ONLY_OPTION = "gcwm_read_only"
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+# Any fixed 64-bit key; every gcwm process migrating a PostgreSQL database takes it first.
+_MIGRATION_LOCK_KEY = 0x67_63_77_6D  # "gcwm"
+_POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+psycopg"}
+
+
+def default_sqlite_url(home: Path) -> str:
+    """The SQLite database gcwm uses when no URL is configured: ``gcwm.db`` in the gcwm home."""
+    return f"sqlite:///{home}/gcwm.db"
+
+
+def connect(url: str) -> Engine:
+    """Create an engine for ``url`` (SQLite or PostgreSQL) and migrate its database to head.
+
+    Raises StoreError, naming the URL without its password, if the URL is not usable or the
+    database cannot be reached or migrated.
+    """
+    parsed = _parse(url)
+    where = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite":
+        engine = _sqlite_engine(parsed, where)
+    else:
+        engine = sa.create_engine(parsed, pool_pre_ping=True)
+    try:
+        _upgrade_to_head(engine)
+    except (SQLAlchemyError, CommandError, OSError) as exc:
+        engine.dispose()
+        msg = f"could not open and migrate the database {where}: {reason(exc)}"
+        raise StoreError(msg) from exc
+    return engine
+
+
+def _parse(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        # The message names no part of the URL: a malformed one may still hold a password.
+        msg = "the database URL is not valid: expected sqlite:///path or postgresql://user@host/db"
+        raise StoreError(msg) from exc
+    if parsed.drivername in _POSTGRES_DRIVERS:
+        # psycopg 3 is the one PostgreSQL driver gcwm ships; bare postgresql:// would pick psycopg2.
+        return parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername in {"sqlite", "sqlite+pysqlite"}:
+        return parsed
+    where = parsed.render_as_string(hide_password=True)
+    msg = f"unsupported database URL {where}: use sqlite:///path or postgresql://user@host/db"
+    raise StoreError(msg)
+
+
+def _sqlite_engine(url: URL, where: str) -> Engine:
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        try:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            msg = f"could not create the directory for the database {where}: {exc}"
+            raise StoreError(msg) from exc
+    engine = sa.create_engine(url)
+    event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "begin", _begin_sqlite)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # Take BEGIN away from the sqlite3 driver so _begin_sqlite decides how each transaction starts
+    # (SQLAlchemy docs, "Transactions with SQLite and the sqlite3 driver").
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout=10000")  # wait for another writer rather than fail at once
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers and the one writer do not block each other
+        cursor.execute("PRAGMA foreign_keys=ON")  # off by default; job_steps' ON DELETE CASCADE needs it
+    finally:
+        cursor.close()
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    # IMMEDIATE takes the write lock up front, so two processes can never both read and then write
+    # (a deferred transaction that later writes fails with SQLITE_BUSY instead of waiting).
+    read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _upgrade_to_head(engine: Engine) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    with engine.connect() as connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            # Two processes starting together would both create the tables; the second waits here and
+            # then finds the database at head. The lock ends with the transaction.
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
+        # On SQLite the BEGIN IMMEDIATE of this transaction serialises migrators the same way.
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

@@ -1,0 +1,64 @@
+"""The façade the rest of gcwm uses: units of work for changes, and short reads."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from gcwm.store.models import Channel, Job, JobStep
+from gcwm.store.unit_of_work import UnitOfWork
+
+
+class Store:
+    """Jobs and channels in one database; every change goes through ``unit_of_work()``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @property
+    def engine(self) -> Engine:
+        """The engine this store reads and writes through (its owner disposes it)."""
+        return self._engine
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new transaction: ``with store.unit_of_work() as tx: tx.jobs.enqueue(...)``."""
+        return UnitOfWork(self._engine)
+
+    def get_job(self, job_id: str) -> Job:
+        """The job with this id or unique id prefix; JobError if none or several match."""
+        with self._read() as tx:
+            return tx.jobs.get(job_id)
+
+    def list_jobs(
+        self, *, status: str | None = None, batch_id: str | None = None, limit: int = 50
+    ) -> list[Job]:
+        """Jobs, newest first, optionally filtered by status or batch."""
+        with self._read() as tx:
+            return tx.jobs.list(status=status, batch_id=batch_id, limit=limit)
+
+    def job_steps(self, job_id: str) -> list[JobStep]:
+        """The steps a job recorded, in order."""
+        with self._read() as tx:
+            return tx.jobs.steps(job_id)
+
+    def job_counts(self, batch_id: str) -> dict[str, int]:
+        """How many of the batch's jobs are in each status."""
+        with self._read() as tx:
+            return tx.jobs.counts(batch_id)
+
+    def unfinished_jobs(self, org_id: str | None = None) -> list[Job]:
+        """Queued and running jobs, oldest first."""
+        with self._read() as tx:
+            return tx.jobs.unfinished(org_id)
+
+    def get_channel(self, org_id: str, name: str) -> Channel | None:
+        """The channel with this name in this org, or None."""
+        with self._read() as tx:
+            return tx.channels.get(org_id, name)
+
+    def list_channels(self, org_id: str | None = None) -> list[Channel]:
+        """Channels ordered by org and name."""
+        with self._read() as tx:
+            return tx.channels.list(org_id)
+
+    def _read(self) -> UnitOfWork:
+        return UnitOfWork(self._engine, read_only=True)

@@ -1,0 +1,74 @@
+"""The store's tables as SQLAlchemy Core metadata; migrations/versions must create exactly this."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from gcwm.store.types import UtcDateTime, json_type
+
+# Fixed constraint names, so migrations can name them and autogenerate compares like with like.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+channels = sa.Table(
+    "channels",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("org_id", sa.String(), nullable=False),
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("spec", json_type(), nullable=False),
+    sa.Column("spec_hash", sa.String(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("configuration_id", sa.String(), nullable=True),
+    sa.Column("configuration_version", sa.String(), nullable=True),
+    sa.Column("deployment_id", sa.String(), nullable=True),
+    sa.Column("deployment_status", sa.String(), nullable=True),
+    sa.Column("snippet", sa.Text(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("org_id", "name"),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("batch_id", sa.String(), nullable=False, index=True),
+    sa.Column("org_id", sa.String(), nullable=False),
+    sa.Column("channel_name", sa.String(), nullable=False),
+    sa.Column("kind", sa.String(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("spec", json_type(), nullable=False),
+    sa.Column("actor", sa.String(), nullable=False),
+    sa.Column("correlation_id", sa.String(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("lease_owner", sa.String(), nullable=True),
+    sa.Column("lease_expires_at", UtcDateTime(), nullable=True),
+    sa.Column("error", json_type(), nullable=True),
+    sa.Column("result", json_type(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=True),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
+    # claim_next looks for queued jobs and running jobs whose lease has expired.
+    sa.Index(None, "status", "lease_expires_at"),
+)
+
+job_steps = sa.Table(
+    "job_steps",
+    metadata,
+    sa.Column("job_id", sa.String(36), sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("step", sa.String(), primary_key=True),
+    sa.Column("seq", sa.Integer(), nullable=False),
+    sa.Column("data", json_type(), nullable=False),
+    sa.Column("duration_ms", sa.Float(), nullable=False),
+    sa.Column("attempt", sa.Integer(), nullable=False),
+    sa.Column("finished_at", UtcDateTime(), nullable=False),
+)

@@ -1,0 +1,82 @@
+"""The unit of work: one connection, one transaction, every repository that writes inside it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from gcwm.errors import StoreError
+from gcwm.store.channels import ChannelRepository
+from gcwm.store.engine import READ_ONLY_OPTION
+from gcwm.store.jobs import JobRepository
+from gcwm.store.sql import database_errors, describe, reason
+
+
+class UnitOfWork:
+    """``with UnitOfWork(engine) as tx:`` begins; a clean exit commits, an exception rolls back.
+
+    Every repository is bound to the same connection, so one state change (a job and, later, its
+    audit entry and outbox message) is written whole or not at all. A unit of work is used once.
+    """
+
+    jobs: JobRepository
+    channels: ChannelRepository
+
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+        self._engine = engine
+        self._read_only = read_only
+        self._connection: Connection | None = None
+
+    @property
+    def connection(self) -> Connection:
+        """The connection the transaction runs on, for repositories added later."""
+        if self._connection is None:
+            msg = "the unit of work has not begun: use it as `with store.unit_of_work() as tx:`"
+            raise RuntimeError(msg)
+        return self._connection
+
+    def __enter__(self) -> Self:
+        if self._connection is not None:
+            msg = "a unit of work begins once; ask the store for a new one"
+            raise RuntimeError(msg)
+        with database_errors("beginning a transaction", self._engine):
+            connection = self._engine.connect()
+            try:
+                # On SQLite, read-only units begin DEFERRED and so do not wait for the write lock.
+                connection.execution_options(**{READ_ONLY_OPTION: self._read_only})
+                connection.begin()
+            except BaseException:
+                connection.close()
+                raise
+        self._connection = connection
+        self.jobs = JobRepository(connection)
+        self.channels = ChannelRepository(connection)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        connection = self.connection
+        try:
+            if exc is None:
+                with database_errors("committing a transaction", connection):
+                    connection.commit()
+            else:
+                connection.rollback()
+        except SQLAlchemyError:
+            if exc is None:
+                raise
+            # The rollback failed too; the caller's exception says more, and close() discards the
+            # connection's transaction anyway.
+        finally:
+            connection.close()
+        if isinstance(exc, SQLAlchemyError):
+            # A statement the repositories did not wrap (e.g. on tx.connection): still a StoreError.
+            msg = f"a transaction failed on {describe(self._engine)}: {reason(exc)}"
+            raise StoreError(msg) from exc
