@@ -75,7 +75,7 @@ async def open_app(
         client = GenesysClient(transport)
         stack.push_async_callback(client.aclose)
         store = open_store(settings)
-        stack.callback(store.close)
+        stack.callback(store.engine.dispose)
         info = await client.token_info()
         provisioner = ChannelProvisioner(client, OrgInventory(client), timeouts=timeouts)
         target = emulator_url or endpoints.region_host or endpoints.api_url

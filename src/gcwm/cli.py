@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from collections.abc import Callable, Coroutine
 from enum import StrEnum
 from pathlib import Path
@@ -254,7 +253,7 @@ def _store_only(output: Output, work: Callable[[Any], T]) -> T:
         try:
             return work(store)
         finally:
-            store.close()
+            store.engine.dispose()
 
     return _run(output, main)
 
@@ -401,4 +400,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

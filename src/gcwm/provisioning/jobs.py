@@ -167,9 +167,7 @@ class Worker:
 
         async def slot() -> None:
             while not done.is_set():
-                job = await asyncio.to_thread(
-                    self._store.claim_next, self.worker_id, self._lease_s, org_id=self._org_id
-                )
+                job = await asyncio.to_thread(self._claim)
                 if job is None:
                     if await asyncio.to_thread(self._all_finished, wanted):
                         done.set()
@@ -180,6 +178,14 @@ class Worker:
 
         await asyncio.gather(*(slot() for _ in range(self._concurrency)))
         return [self._store.get_job(job_id) for job_id in job_ids]
+
+    def _claim(self) -> Job | None:
+        with self._store.unit_of_work() as tx:
+            return tx.jobs.claim_next(self.worker_id, self._lease_s, org_id=self._org_id)
+
+    def _renew(self, job_id: str) -> bool:
+        with self._store.unit_of_work() as tx:
+            return tx.jobs.renew_lease(job_id, self.worker_id, self._lease_s)
 
     def _all_finished(self, job_ids: set[str]) -> bool:
         return all(self._store.get_job(j).status in FINISHED for j in job_ids)
@@ -205,14 +211,13 @@ class Worker:
             work = asyncio.create_task(
                 self._provisioner.provision(spec, job_id=job.id, checkpoints=checkpoints, known=known)
             )
-            lease_lost = asyncio.ensure_future(asyncio.shield(heartbeat))
-            finished, _ = await asyncio.wait({work, lease_lost}, return_when=asyncio.FIRST_COMPLETED)
+            # The heartbeat only returns when the lease is lost (taken over, or the job cancelled).
+            finished, _ = await asyncio.wait({work, heartbeat}, return_when=asyncio.FIRST_COMPLETED)
             if work not in finished:
                 work.cancel()
                 bound.warning("job.lease_lost")
                 emit("failed", message="lease lost: another worker took the job over, or it was cancelled")
                 return
-            lease_lost.cancel()
             result = work.result()
         except JobError as exc:
             bound.warning("job.lease_lost", error=exc.message)
@@ -222,6 +227,13 @@ class Worker:
             bound.warning("job.failed", error=exc.message)
             await asyncio.to_thread(self._finish, job, "failed", None, exc.to_dict())
             emit("failed", message=exc.message)
+            return
+        except Exception as exc:
+            # A bug, not a Genesys answer: fail the job (resumable) instead of retrying it forever.
+            bound.exception("job.crashed")
+            error = {"error": type(exc).__name__, "message": f"internal error: {exc}"}
+            await asyncio.to_thread(self._finish, job, "failed", None, error)
+            emit("failed", message=error["message"])
             return
         finally:
             heartbeat.cancel()
@@ -242,6 +254,6 @@ class Worker:
         """Renew the lease until cancelled; return (ending the job) if it was lost."""
         while True:
             await asyncio.sleep(self._lease_s / 3)
-            owned = await asyncio.to_thread(self._store.renew_lease, job_id, self.worker_id, self._lease_s)
+            owned = await asyncio.to_thread(self._renew, job_id)
             if not owned:
                 return
