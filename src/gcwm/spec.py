@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from gcwm.errors import SpecError, SpecProblem
@@ -80,6 +88,14 @@ class Messenger(_Strict):
     languages: list[Language] = Field(default_factory=lambda: ["en-us"], min_length=1)
     default_language: Language = "en-us"
     headless_mode: bool = False
+
+    @field_validator("launcher_visibility", mode="before")
+    @classmethod
+    def _yaml_on_off(cls, value: Any) -> Any:
+        # YAML 1.1 reads a bare On/Off as a boolean; the user meant Genesys's enum value.
+        if isinstance(value, bool):
+            return "On" if value else "Off"
+        return value
 
     @model_validator(mode="after")
     def _default_language_is_listed(self) -> Messenger:
@@ -205,6 +221,8 @@ def _problems(exc: ValidationError, data: dict[str, Any], source: str) -> list[S
         elif error["type"] == "string_pattern_mismatch":
             pattern = str((error.get("ctx") or {}).get("pattern", ""))
             message = f"{error['input']!r} is not {_PATTERN_NAMES.get(pattern, 'valid')}"
+        elif error["type"] in ("literal_error", "enum"):
+            message = f"{error['input']!r}: {message}"
         problems.append(SpecProblem(source, where, message))
     return problems
 
