@@ -1,0 +1,62 @@
+"""Fixtures for the store's integration tests: each test gets its own real, migrated database."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+# tests/ is not a package and pytest does not put the project root on sys.path; do, so that
+# tests.support imports here and in spawned worker processes (which inherit sys.path).
+_ROOT = str(Path(__file__).resolve().parents[3])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from gcwm.store import Job, Store, connect  # noqa: E402 (needs the path above)
+from tests.support.databases import make_database_url  # noqa: E402 (needs the path above)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database: a fresh SQLite file, or a fresh PostgreSQL schema."""
+    with make_database_url(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the migrated test database, disposed afterwards."""
+    engine = connect(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def store(engine: Engine) -> Store:
+    """The store façade over the test database."""
+    return Store(engine)
+
+
+@pytest.fixture
+def enqueue(store: Store) -> Callable[..., Job]:
+    """Enqueue one job in its own transaction; keyword arguments override the defaults."""
+
+    def enqueue(**overrides: Any) -> Job:
+        fields: dict[str, Any] = {
+            "batch_id": "batch-1",
+            "org_id": "org-1",
+            "channel_name": "support",
+            "kind": "provision",
+            "spec": {"name": "support", "allowedDomains": ["example.com"]},
+            "actor": "alice@example.com",
+            "correlation_id": "corr-1",
+            **overrides,
+        }
+        with store.unit_of_work() as tx:
+            return tx.jobs.enqueue(**fields)
+
+    return enqueue

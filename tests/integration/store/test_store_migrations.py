@@ -1,0 +1,138 @@
+"""connect(): migrations to head, the schema they build, URLs and per-connection settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Engine
+
+from gcwm.errors import StoreError
+from gcwm.store import Store, connect, default_sqlite_url
+from gcwm.store.tables import metadata
+
+HEAD = "0001"
+
+
+def _schema_differences(engine: Engine, target: sa.MetaData) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, target))
+
+
+def test_migrated_schema_matches_table_metadata(engine: Engine) -> None:
+    """The hand-written migration builds exactly what tables.py declares."""
+    assert _schema_differences(engine, metadata) == []
+
+
+def test_schema_comparison_notices_a_missing_column(engine: Engine) -> None:
+    """The comparison above is live: a column the database lacks is reported."""
+    target = sa.MetaData(naming_convention=metadata.naming_convention)
+    for table in metadata.sorted_tables:
+        table.to_metadata(target)
+    target.tables["jobs"].append_column(sa.Column("priority", sa.Integer(), nullable=True))
+
+    differences = _schema_differences(engine, target)
+
+    assert [diff[0] for diff in differences] == ["add_column"]  # type: ignore[index]
+
+
+def test_migrating_twice_is_a_no_op(database_url: str) -> None:
+    """A second connect() finds the database at head and leaves tables and rows alone."""
+    first = connect(database_url)
+    try:
+        with Store(first).unit_of_work() as tx:
+            tx.channels.upsert_desired("org-1", "support", {"name": "support"}, "hash-1")
+        tables_before = sorted(sa.inspect(first).get_table_names())
+    finally:
+        first.dispose()
+
+    second = connect(database_url)
+    try:
+        with second.connect() as connection:
+            revision = MigrationContext.configure(connection).get_current_revision()
+            versions = connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar_one()
+        assert revision == HEAD
+        assert versions == 1
+        assert sorted(sa.inspect(second).get_table_names()) == tables_before
+        assert Store(second).get_channel("org-1", "support") is not None
+    finally:
+        second.dispose()
+
+
+def test_alembic_version_table_is_in_the_database_schema(engine: Engine) -> None:
+    """alembic_version sits beside the tables (in the test's own schema on PostgreSQL)."""
+    tables = set(sa.inspect(engine).get_table_names())
+    assert {"alembic_version", "channels", "jobs", "job_steps"} <= tables
+
+
+def test_timestamps_round_trip_as_aware_utc(store: Store) -> None:
+    """Datetimes come back timezone-aware in UTC, on SQLite too."""
+    before = datetime.now(UTC)
+    with store.unit_of_work() as tx:
+        job = tx.jobs.enqueue(
+            batch_id="b",
+            org_id="o",
+            channel_name="c",
+            kind="provision",
+            spec={},
+            actor="a",
+            correlation_id="x",
+        )
+
+    stored = store.get_job(job.id)
+
+    assert stored.created_at.tzinfo is not None
+    assert stored.created_at.utcoffset() == UTC.utcoffset(None)
+    assert before <= stored.created_at <= datetime.now(UTC)
+    assert stored.created_at == job.created_at
+
+
+def test_default_sqlite_url_creates_its_directory(tmp_path: Path) -> None:
+    """The default SQLite database lands in gcwm's home, which connect() creates if missing."""
+    home = tmp_path / "state" / "gcwm"
+    url = default_sqlite_url(home)
+    assert url == f"sqlite:///{home}/gcwm.db"
+
+    engine = connect(url)
+    engine.dispose()
+
+    assert (home / "gcwm.db").is_file()
+
+
+def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
+    """Every SQLite connection gets the PRAGMAs concurrent workers need."""
+    engine = connect(f"sqlite:///{tmp_path}/gcwm.db")
+    try:
+        with engine.connect() as connection:
+            pragma = connection.exec_driver_sql
+            assert pragma("PRAGMA journal_mode").scalar_one() == "wal"
+            assert pragma("PRAGMA busy_timeout").scalar_one() == 10000
+            assert pragma("PRAGMA foreign_keys").scalar_one() == 1
+    finally:
+        engine.dispose()
+
+
+def test_unreachable_database_is_a_store_error_without_the_password() -> None:
+    """The error names the database URL but masks its password."""
+    with pytest.raises(StoreError) as caught:
+        connect("postgresql://gcwm:s3cret-pw@127.0.0.1:1/gcwm")
+
+    assert "postgresql+psycopg://gcwm:***@127.0.0.1:1/gcwm" in caught.value.message
+    assert "s3cret-pw" not in str(caught.value)
+
+
+def test_unsupported_database_url_is_a_store_error() -> None:
+    """Only SQLite and PostgreSQL URLs are accepted, and the message says so."""
+    with pytest.raises(StoreError, match=r"unsupported database URL mysql://gcwm:\*\*\*@db/gcwm"):
+        connect("mysql://gcwm:pw@db/gcwm")
+
+
+def test_malformed_database_url_is_a_store_error() -> None:
+    """A URL SQLAlchemy cannot parse is refused without echoing it."""
+    with pytest.raises(StoreError, match="not valid"):
+        connect("not a url")

@@ -1,0 +1,1 @@
+"""Helpers that several test folders share: real databases, and code that runs in worker processes."""

@@ -1,0 +1,41 @@
+"""Functions the store's concurrency tests run in separate processes (spawned, so importable by name)."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from gcwm.store import Store, connect
+
+
+def claim_until_empty(url: str, worker_id: str, start: Any, results: Any) -> None:
+    """Claim and finish jobs until none is left; put (worker_id, claimed ids) or (worker_id, error)."""
+    try:
+        engine = connect(url)
+        try:
+            store = Store(engine)
+            claimed: list[str] = []
+            start.wait(timeout=60)
+            while True:
+                with store.unit_of_work() as tx:
+                    job = tx.jobs.claim_next(worker_id, 60)
+                if job is None:
+                    break
+                claimed.append(job.id)
+                with store.unit_of_work() as tx:
+                    tx.jobs.finish(job.id, worker_id, status="succeeded", result={"worker": worker_id})
+        finally:
+            engine.dispose()
+        results.put((worker_id, claimed))
+    except BaseException:
+        results.put((worker_id, traceback.format_exc()))
+
+
+def connect_at_once(url: str, worker_id: str, start: Any, results: Any) -> None:
+    """Wait for the others, then connect (which migrates); put (worker_id, "ok") or (worker_id, error)."""
+    try:
+        start.wait(timeout=60)
+        connect(url).dispose()
+        results.put((worker_id, "ok"))
+    except BaseException:
+        results.put((worker_id, traceback.format_exc()))
