@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import traceback
 from typing import Any
 
@@ -22,6 +23,10 @@ def claim_until_empty(url: str, worker_id: str, start: Any, results: Any) -> Non
                 if job is None:
                     break
                 claimed.append(job.id)
+                # Stand-in for the job's work outside any transaction: without it one SQLite process
+                # takes the write lock back before the others wake from their busy wait, and no claims
+                # interleave.
+                time.sleep(0.002)
                 with store.unit_of_work() as tx:
                     tx.jobs.finish(job.id, worker_id, status="succeeded", result={"worker": worker_id})
         finally:

@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
+from gcwm.store import Job, Store, connect
+
 # tests/ is not a package and pytest does not put the project root on sys.path; do, so that
 # tests.support imports here and in spawned worker processes (which inherit sys.path).
 _ROOT = str(Path(__file__).resolve().parents[3])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from gcwm.store import Job, Store, connect  # noqa: E402 (needs the path above)
 from tests.support.databases import make_database_url  # noqa: E402 (needs the path above)
 
 
