@@ -1,0 +1,85 @@
+"""What an emulator run looks like: timings, limits, faults and where the org's state is kept."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, get_args
+
+FaultKind = Literal[
+    "http500",
+    "http502",
+    "http503",
+    "http504",
+    "http429",
+    "commit_then_fail",
+    "commit_then_reset",
+    "latency",
+    "http400",
+    "http404",
+    "http409",
+]
+FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
+
+
+@dataclass
+class EmulatorConfig:
+    """Settings of one emulated Genesys Cloud organisation; every field has a local default."""
+
+    # Documented local defaults, so `gcwm` works against the emulator with no setup.
+    client_id: str = "gcwm-local"
+    client_secret: str = "gcwm-local-secret"
+    # Genesys's default token lifetime is 24 h (shared/genesys/README.md, "OAuth client credentials").
+    token_ttl_s: int = 86400
+    # `client.credentials.token.rate.per.minute` = 300 (README, "Errors and rate limits").
+    rate_limit_per_min: int = 300
+    rate_window_s: float = 60.0
+    config_activation_delay_s: float = 0.3
+    deployment_activation_delay_s: float = 1.0
+    deletion_delay_s: float = 0.2
+    read_after_write_404_s: float = 0.0
+    deployments_max: int = 1000
+    configurations_max: int = 1000
+    latency_ms: float = 0.0
+    fault_5xx_rate: float = 0.0
+    fault_429_rate: float = 0.0
+    commit_then_fail_rate: float = 0.0
+    # How long the "stall" variant of a random commit-then-fail waits before its 504 (emulator's own knob).
+    stall_s: float = 2.0
+    seed: int | None = None
+    state_file: Path | None = None
+    org_name: str = "gcwm-emulated-org"
+    region_host: str = "mypurecloud.com"
+    rules: list[FaultRule] = field(default_factory=list)
+
+
+@dataclass
+class FaultRule:
+    """A targeted fault: the next `count` requests matching method and path get `fault`."""
+
+    method: str
+    path: str  # a regex, matched in full against the request path
+    fault: FaultKind
+    count: int = 1
+    retry_after_s: int = 1
+    latency_ms: float = 0
+
+    def __post_init__(self) -> None:
+        if self.fault not in FAULT_KINDS:
+            msg = f"fault {self.fault!r} is not one of {', '.join(sorted(FAULT_KINDS))}"
+            raise ValueError(msg)
+        if self.count < 1:
+            msg = f"count must be at least 1, got {self.count}"
+            raise ValueError(msg)
+        try:
+            re.compile(self.path)
+        except re.error as exc:
+            msg = f"path {self.path!r} is not a regular expression: {exc}"
+            raise ValueError(msg) from exc
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether a request is hit by this rule (`*` as method matches any method)."""
+        if self.method != "*" and self.method.upper() != method.upper():
+            return False
+        return re.fullmatch(self.path, path) is not None

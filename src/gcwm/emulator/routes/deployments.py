@@ -1,0 +1,94 @@
+"""Web deployments: create (Pending, then Active), read, list with cursors, replace, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from gcwm.emulator.bodies import deployment_settings, parse_json
+from gcwm.emulator.entities import Deployment
+from gcwm.emulator.routes.filters import list_param
+from gcwm.emulator.routes.paging import cursor_page
+from gcwm.emulator.runtime import Runtime, runtime_of
+from gcwm.emulator.views import DEPLOYMENTS_PATH, deployment_view, version_view
+
+router = APIRouter()
+_ONE = DEPLOYMENTS_PATH + "/{deployment_id}"
+
+
+@router.post(DEPLOYMENTS_PATH)
+async def create_deployment(request: Request) -> JSONResponse:
+    rt = runtime_of(request)
+    settings = deployment_settings(rt.subset, parse_json(await request.body()))
+    with rt.state.lock:
+        return JSONResponse(_view(rt, rt.state.create_deployment(settings)))
+
+
+@router.get(DEPLOYMENTS_PATH)
+async def list_deployments(
+    request: Request,
+    page_size: str | None = Query(None, alias="pageSize"),
+    before: str | None = None,
+    after: str | None = None,
+) -> JSONResponse:
+    """`ExpandableWebDeploymentEntityListing`; `expand=configuration` embeds the whole version."""
+    rt = runtime_of(request)
+    expand = "configuration" in list_param(request.query_params, "expand")
+    with rt.state.lock:
+        entries = [(d.seq, _view(rt, d, expand=expand)) for d in rt.state.deployments()]
+    query = {"expand": "configuration"} if expand else {}
+    return JSONResponse(cursor_page(entries, DEPLOYMENTS_PATH, page_size, before, after, query))
+
+
+@router.get(_ONE)
+async def get_deployment(deployment_id: str, request: Request) -> JSONResponse:
+    rt = runtime_of(request)
+    with rt.state.lock:
+        return JSONResponse(_view(rt, rt.state.deployment(deployment_id, reading=True)))
+
+
+@router.get(_ONE + "/configurations")
+async def get_active_configuration(deployment_id: str, request: Request) -> JSONResponse:
+    """`WebDeploymentActiveConfigurationOnDeployment`: the deployment and the version it uses."""
+    rt = runtime_of(request)
+    with rt.state.lock:
+        deployment = rt.state.deployment(deployment_id, reading=True)
+        body: dict[str, Any] = {"deployment": _view(rt, deployment)}
+        config_id, version_id = deployment.configuration_ref
+        config = rt.state.find_configuration(config_id)
+        version = config.version(version_id) if config is not None else None
+        if config is not None and version is not None:
+            body["configurationVersion"] = version_view(config, version, rt.state.clock(), rt.timings)
+        return JSONResponse(body)
+
+
+@router.put(_ONE)
+async def replace_deployment(deployment_id: str, request: Request) -> JSONResponse:
+    """The whole object, as the Terraform provider sends it (status included, and ignored)."""
+    rt = runtime_of(request)
+    settings = deployment_settings(rt.subset, parse_json(await request.body()))
+    with rt.state.lock:
+        return JSONResponse(_view(rt, rt.state.replace_deployment(deployment_id, settings)))
+
+
+@router.delete(_ONE, status_code=204)
+async def delete_deployment(deployment_id: str, request: Request) -> Response:
+    runtime_of(request).state.delete_deployment(deployment_id)
+    return Response(status_code=204)
+
+
+def _view(rt: Runtime, deployment: Deployment, *, expand: bool = False) -> dict[str, Any]:
+    config_id, _ = deployment.configuration_ref
+    config = rt.state.find_configuration(config_id)
+    flow = rt.state.find_flow(str(deployment.settings["flow"]["id"]))
+    return deployment_view(
+        deployment,
+        config,
+        flow,
+        now=rt.state.clock(),
+        timings=rt.timings,
+        region_host=rt.config.region_host,
+        expand_configuration=expand,
+    )

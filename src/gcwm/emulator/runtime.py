@@ -1,0 +1,63 @@
+"""Everything one emulator app holds, built once per app and kept in `app.state` (no globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from gcwm.emulator.auth import TokenStore
+from gcwm.emulator.config import EmulatorConfig
+from gcwm.emulator.faults import FaultInjector
+from gcwm.emulator.lifecycle import Timings
+from gcwm.emulator.operations import OperationIndex
+from gcwm.emulator.ratelimit import RateLimiter
+from gcwm.emulator.schema import ApiSubset, load_subset
+from gcwm.emulator.state import OrgLimits, OrgState
+from gcwm.emulator.stats import Stats
+
+
+@dataclass
+class Runtime:
+    """One emulated organisation and the machinery around it."""
+
+    config: EmulatorConfig
+    subset: ApiSubset
+    state: OrgState
+    tokens: TokenStore
+    limiter: RateLimiter
+    faults: FaultInjector
+    stats: Stats
+    operations: OperationIndex
+
+    @property
+    def timings(self) -> Timings:
+        return self.state.timings
+
+
+def build_runtime(config: EmulatorConfig) -> Runtime:
+    subset = load_subset()
+    timings = Timings(
+        config_activation_s=config.config_activation_delay_s,
+        deployment_activation_s=config.deployment_activation_delay_s,
+        deletion_s=config.deletion_delay_s,
+        read_after_write_404_s=config.read_after_write_404_s,
+    )
+    limits = OrgLimits(config.deployments_max, config.configurations_max)
+    return Runtime(
+        config=config,
+        subset=subset,
+        state=OrgState(timings, limits, config.state_file),
+        tokens=TokenStore(config.token_ttl_s),
+        limiter=RateLimiter(config.rate_limit_per_min, config.rate_window_s),
+        faults=FaultInjector(config),
+        stats=Stats(),
+        operations=OperationIndex(subset),
+    )
+
+
+def runtime_of(request: Request) -> Runtime:
+    """The runtime of the app serving `request`."""
+    runtime = request.app.state.emulator
+    assert isinstance(runtime, Runtime)
+    return runtime

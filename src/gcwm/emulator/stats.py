@@ -1,0 +1,58 @@
+"""Counters of what the emulator answered, for gcwm's tests and benchmark (`GET /emulator/stats`)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+
+class Stats:
+    """Request, status, login and fault counters; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        with self._lock:
+            self.requests = 0
+            self.http429 = 0
+            self.http5xx = 0
+            self.logins = 0
+            self.commit_then_fail = 0
+            self.by_operation: Counter[str] = Counter()
+            self.by_status: Counter[int] = Counter()
+
+    def count_request(self, operation: str) -> None:
+        with self._lock:
+            self.requests += 1
+            self.by_operation[operation] += 1
+
+    def count_status(self, status: int) -> None:
+        with self._lock:
+            self.by_status[status] += 1
+            if status == 429:
+                self.http429 += 1
+            elif status >= 500:
+                self.http5xx += 1
+
+    def count_login(self) -> None:
+        with self._lock:
+            self.logins += 1
+
+    def count_commit_then_fail(self) -> None:
+        with self._lock:
+            self.commit_then_fail += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "http429": self.http429,
+                "http5xx": self.http5xx,
+                "logins": self.logins,
+                "commitThenFail": self.commit_then_fail,
+                "byOperation": dict(sorted(self.by_operation.items())),
+                "byStatus": {str(k): v for k, v in sorted(self.by_status.items())},
+            }
