@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 
 from gcwm.store import Job, Store, connect
 
-# tests/ is not a package and pytest does not put the project root on sys.path; do, so that
-# tests.support imports here and in spawned worker processes (which inherit sys.path).
+# pytest puts the project root on sys.path only while tests/ is a package all the way down; make
+# sure of it, so tests.support imports here and in spawned worker processes (which inherit sys.path).
 _ROOT = str(Path(__file__).resolve().parents[3])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)

@@ -10,9 +10,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic.migration import MigrationContext
-from tests.support import store_workers
 
 from gcwm.store import Store, connect
+from tests.support import store_workers
 
 PROCESSES = 4
 JOBS = 50

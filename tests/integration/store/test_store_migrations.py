@@ -64,10 +64,19 @@ def test_migrating_twice_is_a_no_op(database_url: str) -> None:
         second.dispose()
 
 
-def test_alembic_version_table_is_in_the_database_schema(engine: Engine) -> None:
-    """alembic_version sits beside the tables (in the test's own schema on PostgreSQL)."""
-    tables = set(sa.inspect(engine).get_table_names())
-    assert {"alembic_version", "channels", "jobs", "job_steps"} <= tables
+def test_alembic_version_table_is_beside_the_tables(engine: Engine) -> None:
+    """alembic_version sits in the same schema as the tables (the test's own one on PostgreSQL)."""
+    inspector = sa.inspect(engine)
+    assert {"alembic_version", "channels", "jobs", "job_steps"} <= set(inspector.get_table_names())
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            schemas = connection.execute(
+                sa.text("SELECT table_schema FROM information_schema.tables WHERE table_name = 'jobs'")
+            ).scalars()
+            current = connection.execute(sa.text("SELECT current_schema()")).scalar_one()
+            assert current.startswith("t_")
+            assert current in set(schemas)
+            assert not inspector.has_table("alembic_version", schema="public")
 
 
 def test_timestamps_round_trip_as_aware_utc(store: Store) -> None:

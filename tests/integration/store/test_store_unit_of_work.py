@@ -65,6 +65,25 @@ def test_rolls_back_a_state_change_when_a_later_write_fails(
     assert store.get_job(job.id).attempts == 0
 
 
+def test_reads_do_not_wait_for_an_open_write_transaction(store: Store, enqueue: Callable[..., Job]) -> None:
+    """While a unit holds the write lock, Store reads answer at once with committed data only."""
+    committed = enqueue()
+    with store.unit_of_work() as tx:
+        tx.jobs.enqueue(
+            batch_id="b",
+            org_id="org-1",
+            channel_name="uncommitted",
+            kind="provision",
+            spec={},
+            actor="alice",
+            correlation_id="c",
+        )
+
+        seen = store.list_jobs()
+
+    assert [job.id for job in seen] == [committed.id]
+
+
 def test_database_failure_is_a_store_error_naming_the_database(store: Store) -> None:
     """A failing statement surfaces as StoreError with the masked URL, its cause chained."""
     with pytest.raises(StoreError) as caught, store.unit_of_work() as tx:

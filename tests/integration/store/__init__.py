@@ -1,0 +1,1 @@
+"""Integration tests of the store room against real SQLite and PostgreSQL databases."""
