@@ -1,4 +1,4 @@
-"""Opening the database: engine settings per backend, migrations to head, and error translation."""
+"""Opening the database: engine settings per backend, and migrations to head."""
 
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ def connect(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(parsed, where)
     else:
-        engine = sa.create_engine(parsed, pool_pre_ping=True)
+        # A firewalled host would otherwise hang until the OS gives up on TCP (minutes).
+        timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
+        engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=timeout)
     try:
         _upgrade_to_head(engine)
     except (SQLAlchemyError, CommandError, OSError) as exc:
