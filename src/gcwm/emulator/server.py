@@ -32,6 +32,22 @@ def _quiet_dropped_connections() -> None:
         logger.addFilter(_HideDroppedConnections())
 
 
+def _listening_socket() -> socket.socket:
+    """A loopback socket on a free port.
+
+    Made with proto IPPROTO_TCP on purpose: asyncio sets TCP_NODELAY on accepted connections only
+    when the listening socket's proto says TCP, and `socket.create_server` leaves it 0. Without
+    NODELAY, uvicorn's separate header and body writes meet delayed ACKs: 40 ms per keep-alive call."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class EmbeddedEmulator:
     """The emulator on 127.0.0.1 and a free port, served by uvicorn in a daemon thread."""
 
@@ -54,7 +70,7 @@ class EmbeddedEmulator:
         """Bind, start serving and wait until uvicorn accepts connections."""
         if self._thread is not None:
             return self
-        sock = socket.create_server(("127.0.0.1", 0))
+        sock = _listening_socket()
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
         _quiet_dropped_connections()
         server = uvicorn.Server(config)
