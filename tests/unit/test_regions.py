@@ -10,8 +10,13 @@ from gcwm.genesys import endpoints_for, resolve_region
 
 @pytest.mark.parametrize(
     ("given", "host"),
-    [("us-east-1", "mypurecloud.com"), ("eu-west-1", "mypurecloud.ie"), ("mypurecloud.de", "mypurecloud.de"),
-     ("api.usw2.pure.cloud", "usw2.pure.cloud"), ("AP-SOUTHEAST-2", "mypurecloud.com.au")],
+    [
+        ("us-east-1", "mypurecloud.com"),
+        ("eu-west-1", "mypurecloud.ie"),
+        ("mypurecloud.de", "mypurecloud.de"),
+        ("api.usw2.pure.cloud", "usw2.pure.cloud"),
+        ("AP-SOUTHEAST-2", "mypurecloud.com.au"),
+    ],
 )
 def test_region_resolves_to_host(given: str, host: str) -> None:
     """AWS-style names and region hosts both work."""

@@ -13,7 +13,10 @@ from pydantic import BaseModel
 from gcwm.genesys import models
 
 _ROOT = Path(__file__).parents[2]
-_CANDIDATES = [_ROOT.parent / "shared" / "genesys" / "api-subset.json", _ROOT / "src/gcwm/emulator/api-subset.json"]
+_CANDIDATES = [
+    _ROOT.parent / "shared" / "genesys" / "api-subset.json",
+    _ROOT / "src/gcwm/emulator/api-subset.json",
+]
 # gcwm's class -> the SDK model it mirrors, where the names differ.
 _RENAMED = {"ErrorDetail": "Detail", "EntityRef": "DomainEntityRef"}
 

@@ -1,0 +1,80 @@
+"""In-process gcwm wired to the emulator and a real database (SQLite file, or PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from gcwm.bootstrap import App, open_app
+from gcwm.provisioning.executor import Timeouts
+from gcwm.provisioning.jobs import Worker, enqueue_channels
+from gcwm.settings import Settings
+from gcwm.spec import ChannelSpec, parse_spec
+from gcwm.store import Job
+from tests.support.databases import make_database_url
+from tests.support.emulator import RunningEmulator
+
+FAST_TIMEOUTS = Timeouts(poll_initial_s=0.03, poll_max_s=0.2, lookup_settle_s=0.1, deployment_active_s=20)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of each kind (PostgreSQL skips, saying why, when unreachable)."""
+    with make_database_url(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def settings(emulator: RunningEmulator, database_url: str, tmp_path: Path) -> Settings:
+    """Settings pointing gcwm at the emulator, as GCWM_GENESYS_BASE_URL would."""
+    return Settings(
+        client_id=emulator.config.client_id,
+        client_secret=SecretStr(emulator.config.client_secret),
+        region="us-east-1",
+        base_url=emulator.url,
+        home=tmp_path / "home",
+        database_url=database_url,
+        requests_per_minute=6000,
+        concurrency=4,
+        lease_seconds=5,
+    )
+
+
+Provision = Callable[..., Any]
+
+
+@pytest.fixture
+def provision(settings: Settings) -> Provision:
+    """Run `provision` in-process: enqueue the specs and work them to the end; returns the jobs."""
+
+    async def run(specs: list[ChannelSpec] | str, **worker: Any) -> list[Job]:
+        async with gcwm_app(settings) as app:
+            parsed = parse_spec(specs) if isinstance(specs, str) else specs
+            job_ids = enqueue_channels(app.store, app.org_id, parsed)
+            w = Worker(app.store, app.provisioner, org_id=app.org_id, concurrency=4, lease_s=5, **worker)
+            return await w.run_until_done(job_ids)
+
+    return run
+
+
+@asynccontextmanager
+async def gcwm_app(settings: Settings) -> AsyncIterator[App]:
+    async with open_app(settings, timeouts=FAST_TIMEOUTS, announce=False) as app:
+        yield app
+
+
+def channel_yaml(
+    name: str = "support-web", *, queue: str = "Support", flow: str = "Support Messaging Flow"
+) -> str:
+    return f"""
+channels:
+  - name: {name}
+    routingQueue: {queue}
+    inboundMessageFlow: {flow}
+    allowedDomains: [example.com]
+"""

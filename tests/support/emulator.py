@@ -1,0 +1,83 @@
+"""A running emulator for gcwm's tests, with its admin API (faults, stats) over real HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from gcwm.emulator import EmulatorConfig
+
+
+@dataclass
+class RunningEmulator:
+    """The emulator's URL and config, and calls to its `/emulator/` admin API."""
+
+    url: str
+    config: EmulatorConfig
+
+    def _admin(self, method: str, path: str, json: Any = None) -> Any:
+        response = httpx.request(method, f"{self.url}/emulator/{path}", json=json, timeout=10)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def add_fault(
+        self, method: str, path: str, fault: str, *, count: int = 1, retry_after_s: int = 1
+    ) -> None:
+        """The next `count` requests matching method and path (a regex) get `fault`."""
+        rule = {
+            "method": method,
+            "path": path,
+            "fault": fault,
+            "count": count,
+            "retry_after_s": retry_after_s,
+        }
+        self._admin("POST", "faults/rules", rule)
+
+    def set_faults(self, **rates: Any) -> None:
+        self._admin("PUT", "faults", rates)
+
+    def expire_tokens(self) -> None:
+        self._admin("POST", "tokens/expire")
+
+    def stats(self) -> dict[str, Any]:
+        return self._admin("GET", "stats")  # type: ignore[no-any-return]
+
+    def calls(self, operation: str) -> int:
+        """How many requests the emulator answered for 'METHOD /path' (ids as in the path)."""
+        return int(self.stats().get("byOperation", {}).get(operation, 0))
+
+    def deployments(self) -> list[dict[str, Any]]:
+        """Every live web deployment in the emulated org, through the public API."""
+        return self._list("/api/v2/webdeployments/deployments")
+
+    def configurations(self) -> list[dict[str, Any]]:
+        return self._list("/api/v2/webdeployments/configurations")
+
+    def delete(self, path: str) -> None:
+        """Delete an object behind gcwm's back, as a person in the Genesys admin UI would."""
+        with httpx.Client(base_url=self.url, timeout=10) as http:
+            http.delete(path, headers=self._auth(http)).raise_for_status()
+
+    def _auth(self, http: httpx.Client) -> dict[str, str]:
+        token = http.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(self.config.client_id, self.config.client_secret),
+        ).json()["access_token"]
+        return {"Authorization": f"Bearer {token}"}
+
+    def _list(self, path: str) -> list[dict[str, Any]]:
+        with httpx.Client(base_url=self.url, timeout=10) as http:
+            headers = self._auth(http)
+            out: list[dict[str, Any]] = []
+            params: dict[str, Any] = {"pageSize": 100}
+            next_path: str | None = path
+            while next_path:
+                page = http.get(next_path, params=params, headers=headers)
+                page.raise_for_status()
+                body = page.json()
+                out.extend(body.get("entities", []))
+                next_path, params = body.get("nextUri"), {}
+            return [o for o in out if o.get("status") != "Deleting"]
