@@ -124,9 +124,10 @@ async def test_token_is_refreshed_when_the_api_says_it_expired(
 
 async def test_short_lived_token_is_refreshed_before_it_expires(tmp_path: object) -> None:
     """With a 2 s token, gcwm logs in again before expiry instead of meeting a 401."""
+    from pydantic import SecretStr
+
     from gcwm.emulator import EmbeddedEmulator, EmulatorConfig
     from gcwm.genesys import ClientCredentials, GenesysClient, GenesysTransport, endpoints_for
-    from pydantic import SecretStr
 
     config = EmulatorConfig(token_ttl_s=2)
     with EmbeddedEmulator(config) as server:
