@@ -181,7 +181,7 @@ def _print_provision(document: dict[str, Any]) -> None:
         out.print(_latency_table(ok))
     if len(ok) == 1:
         out.print("\nEmbed snippet for the website:", style="bold")
-        out.print(ok[0]["snippet"], markup=False)
+        out.print(ok[0]["snippet"], markup=False, soft_wrap=True)
     for c in ok:
         for note in c.get("notes", []):
             out.print(f"note: {c['name']}: {note}", markup=False)

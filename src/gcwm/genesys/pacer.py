@@ -1,9 +1,11 @@
-"""Client-side pacing: spread requests under the org's rate limit so a bulk run meets few 429s.
+"""Client-side pacing: keep requests under the org's rate limit so a bulk run meets few 429s.
 
 Genesys allows a budget per client-credentials token per minute (300 by default, raisable) and tells
 the client where it stands on every answer (`inin-ratelimit-allowed`, `-count`, `-reset`). The pacer
-spaces requests evenly at a safe fraction of that budget, learns the real budget from the headers,
-and stops sending altogether until a 429's Retry-After has passed.
+is a token bucket: a small burst goes out at once (one channel provisions without waiting), and a
+long run is held to a steady rate. Bucket size plus a minute of refill stays within the budget for
+any 60 s window, however Genesys aligns its windows. A spent window or a 429 stops all sending until
+Genesys says the budget is back.
 """
 
 from __future__ import annotations
@@ -12,50 +14,60 @@ import asyncio
 import time
 from collections.abc import Mapping
 
-# Aim below the budget so clock skew between our windows and Genesys's never tips us over.
-_SAFETY = 0.97
+# Refill at 95 % of the budget and allow a burst of 5 %: burst + refill per minute = the budget.
+_REFILL_SHARE = 0.95
+_BURST_SHARE = 0.05
 
 
 class Pacer:
-    """An evenly spaced request schedule at `requests_per_minute`, shared by all callers."""
+    """A token bucket sized from a per-minute budget, shared by every caller of one OAuth client."""
 
-    def __init__(self, requests_per_minute: float, *, window_s: float = 60.0) -> None:
-        self._window = window_s
-        self._interval = 0.0
+    def __init__(self, requests_per_minute: float) -> None:
+        self._rate = 0.0  # tokens per second; 0 = no pacing
+        self._capacity = 1.0
+        self._tokens = 1.0
+        self._budget = 0.0
         self.set_budget(requests_per_minute)
-        self._next_slot = 0.0
+        self._tokens = self._capacity
+        self._updated = time.monotonic()
         self._blocked_until = 0.0
         self._lock = asyncio.Lock()
 
     @property
     def requests_per_minute(self) -> float:
-        return 0.0 if self._interval == 0 else 60.0 / self._interval / _SAFETY
+        """The budget being paced for."""
+        return self._budget
 
     def set_budget(self, requests_per_minute: float) -> None:
-        """Pace for a new budget (0 or less turns pacing off)."""
-        if requests_per_minute <= 0:
-            self._interval = 0.0
-        else:
-            per_second = requests_per_minute * _SAFETY / self._window
-            self._interval = 1.0 / per_second
+        """Pace for a new per-minute budget (0 or less turns pacing off)."""
+        self._budget = max(0.0, requests_per_minute)
+        self._rate = self._budget * _REFILL_SHARE / 60.0
+        self._capacity = max(1.0, int(self._budget * _BURST_SHARE))
+        self._tokens = min(self._tokens, self._capacity)
 
     async def wait_turn(self) -> None:
         """Wait until this caller may send its next request."""
         async with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next_slot, self._blocked_until)
-            self._next_slot = start + self._interval
-        delay = start - now
-        if delay > 0:
-            await asyncio.sleep(delay)
+            while True:
+                now = time.monotonic()
+                if now < self._blocked_until:
+                    await asyncio.sleep(self._blocked_until - now)
+                    continue
+                if self._rate == 0:
+                    return
+                self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self._rate)
+                self._updated = now
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return
+                # Holding the lock while waiting keeps callers in order (first come, first served).
+                await asyncio.sleep((1.0 - self._tokens) / self._rate)
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Learn the budget and the window's state from Genesys's rate-limit headers."""
         allowed = _number(headers.get("inin-ratelimit-allowed"))
-        if allowed is not None and allowed > 0:
-            budget = allowed * 60.0 / self._window
-            if self._interval == 0 or abs(budget - self.requests_per_minute) > 0.5:
-                self.set_budget(budget)
+        if allowed is not None and allowed > 0 and allowed != self._budget:
+            self.set_budget(allowed)
         count = _number(headers.get("inin-ratelimit-count"))
         reset = _number(headers.get("inin-ratelimit-reset"))
         if allowed and count is not None and reset is not None and count >= allowed:
@@ -65,6 +77,7 @@ class Pacer:
     def block_for(self, seconds: float) -> None:
         """Send nothing for `seconds` (a 429's Retry-After, or a spent window)."""
         self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
+        self._tokens = 0.0
 
 
 def _number(value: str | None) -> float | None:
