@@ -20,6 +20,7 @@ FAST = {
     "config_activation_delay_s": 0.05,
     "deployment_activation_delay_s": 0.15,
     "deletion_delay_s": 0.05,
+    "rate_limit_per_min": 100_000,
 }
 
 

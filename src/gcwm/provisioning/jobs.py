@@ -136,6 +136,16 @@ def result_document(result: ChannelResult) -> dict[str, Any]:
     }
 
 
+def _is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
 class Worker:
     """Claims and runs jobs of one org, `concurrency` at a time, each under a renewed lease."""
 
@@ -164,6 +174,7 @@ class Worker:
         """Work the org's queue until every job in `job_ids` has finished (by us or others)."""
         wanted = set(job_ids)
         done = asyncio.Event()
+        await asyncio.to_thread(self._reap_dead_workers)
 
         async def slot() -> None:
             while not done.is_set():
@@ -178,6 +189,25 @@ class Worker:
 
         await asyncio.gather(*(slot() for _ in range(self._concurrency)))
         return [self._store.get_job(job_id) for job_id in job_ids]
+
+    def _reap_dead_workers(self) -> None:
+        """Free at once the jobs of gcwm processes on this host that died (kill -9, power cut).
+
+        Leases of processes elsewhere simply run out; a pid reused since is taken for alive,
+        which only means waiting for the lease, never running a job twice.
+        """
+        host = socket.gethostname()
+        dead = set()
+        for job in self._store.unfinished_jobs(self._org_id):
+            owner = job.lease_owner or ""
+            owner_host, _, rest = owner.partition(":")
+            pid = rest.partition(":")[0]
+            if job.status == "running" and owner_host == host and pid.isdigit() and not _is_alive(int(pid)):
+                dead.add(owner)
+        if dead:
+            with self._store.unit_of_work() as tx:
+                freed = tx.jobs.expire_leases(dead)
+            log.warning("jobs.dead_workers_reaped", workers=sorted(dead), jobs=freed)
 
     def _claim(self) -> Job | None:
         with self._store.unit_of_work() as tx:
@@ -237,7 +267,7 @@ class Worker:
             return
         finally:
             heartbeat.cancel()
-        document = result_document(result)
+        document = {**result_document(result), "worker": self.worker_id}
         await asyncio.to_thread(self._finish, job, "succeeded", document, None)
         bound.info("job.succeeded", outcome=result.outcome)
         emit("succeeded", message=result.outcome)

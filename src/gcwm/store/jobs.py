@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, Literal, NoReturn
@@ -117,6 +118,20 @@ class JobRepository:
         )
         with self._errors(f"worker {worker_id} renewing the lease on job {job_id}"):
             return self._connection.execute(renew).rowcount == 1
+
+    def expire_leases(self, worker_ids: Iterable[str]) -> int:
+        """End the leases of workers known to be dead, so their jobs can be taken over now."""
+        owners = list(worker_ids)
+        if not owners:
+            return 0
+        now = utcnow()
+        expire = (
+            jobs.update()
+            .where(jobs.c.status == "running", jobs.c.lease_owner.in_(owners))
+            .values(lease_expires_at=now - timedelta(seconds=1), updated_at=now)
+        )
+        with self._errors("expiring the leases of dead workers"):
+            return int(self._connection.execute(expire).rowcount)
 
     def record_step(
         self, job_id: str, worker_id: str, step: str, data: dict[str, Any], duration_ms: float
