@@ -50,7 +50,9 @@ def _stderr() -> Any:
 def _fail(exc: GcwmError, output: Output) -> typer.Exit:
     if output is Output.json:
         print(json.dumps(exc.to_dict(), indent=2))
-    _stderr().print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True)
+    console = _stderr()
+    console.print("error:", style="bold red", end=" ")
+    console.print(exc.message, highlight=False, markup=False, soft_wrap=True)
     return typer.Exit(exc.exit_code)
 
 
@@ -184,9 +186,10 @@ def _print_provision(document: dict[str, Any]) -> None:
         out.print(ok[0]["snippet"], markup=False, soft_wrap=True)
     for c in ok:
         for note in c.get("notes", []):
-            out.print(f"note: {c['name']}: {note}", markup=False)
+            out.print(f"note: {c['name']}: {note}", markup=False, soft_wrap=True)
     for c in failed:
-        out.print(f"[red]failed:[/] {c['name']}: {c['error'].get('message')}", markup=True)
+        out.print("failed:", style="red", end=" ")
+        out.print(f"{c['name']}: {c['error'].get('message')}", markup=False, soft_wrap=True)
 
 
 def _latency_table(channels: list[dict[str, Any]]) -> Any:
@@ -327,7 +330,7 @@ def jobs_show(
     for s in row["steps"]:
         out.print(f"  {s['step']:<28} {s['durationMs']:>8.0f} ms", markup=False)
     if row["error"]:
-        out.print(f"error: {row['error']}", markup=False)
+        out.print(f"error: {row['error']}", markup=False, soft_wrap=True)
 
 
 @jobs_app.command("cancel")

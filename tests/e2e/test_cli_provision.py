@@ -1,0 +1,112 @@
+"""`gcwm provision` as a user runs it: the command, its stdout contract, its errors."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import EXAMPLES, ROOT
+from tests.e2e.conftest import run_gcwm
+from tests.support.emulator import RunningEmulator
+
+
+def test_json_output_is_the_documented_document(gcwm_env: dict[str, str], emulator: RunningEmulator) -> None:
+    """stdout carries exactly the JSON document; the deployment is Active with a snippet and timings."""
+    result = run_gcwm(["provision", str(EXAMPLES / "channel.yaml"), "--output", "json"], gcwm_env)
+    assert result.code == 0, result.stderr
+    (channel,) = result.json()["channels"]
+    assert channel["name"] == "support-web"
+    assert set(channel["configuration"]) == {"id", "version"} and channel["configuration"]["version"] == "1"
+    assert channel["deployment"]["status"] == "Active"
+    assert f"deploymentId: '{channel['deployment']['id']}'" in channel["snippet"]
+    assert channel["latencyMs"]["total"] >= max(v for k, v in channel["latencyMs"].items() if k != "total")
+    assert [d["id"] for d in emulator.deployments()] == [channel["deployment"]["id"]]
+
+
+def test_embedded_emulator_is_the_default_without_credentials(tmp_path: Path) -> None:
+    """No credentials: gcwm starts its own emulator, says so on stderr, and provisions against it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GCWM_", "GENESYSCLOUD_"))}
+    env["GCWM_HOME"] = str(tmp_path / "home")
+    result = run_gcwm(["provision", "examples/channel.yaml"], env, cwd=ROOT)
+    assert result.code == 0, result.stderr
+    assert "using the embedded emulator at http://127.0.0.1:" in result.stderr
+    assert "Active" in result.stdout and "deploymentId" in result.stdout
+    # The emulated org lives next to gcwm's database, so a second run sees the same org.
+    assert (tmp_path / "home" / "emulator-state.json").exists()
+    again = run_gcwm(["provision", "examples/channel.yaml", "--output", "json"], env, cwd=ROOT)
+    assert again.json()["channels"][0]["outcome"] == "unchanged"
+
+
+def test_bulk_file_provisions_every_channel_with_progress(
+    gcwm_env: dict[str, str], emulator: RunningEmulator
+) -> None:
+    """The 20-channel example: all Active, a progress bar on stderr, one deployment each."""
+    result = run_gcwm(["provision", str(EXAMPLES / "bulk.yaml"), "--output", "json"], gcwm_env)
+    assert result.code == 0, result.stderr
+    channels = result.json()["channels"]
+    assert len(channels) == 20 and {c["deployment"]["status"] for c in channels} == {"Active"}
+    assert "20/20" in result.stderr
+    assert len({d["name"] for d in emulator.deployments()}) == 20
+
+
+def test_invalid_spec_fails_before_anything_is_written(
+    gcwm_env: dict[str, str], emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """A bad spec names file, channel and field; no job, no Genesys object."""
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(
+        "channels:\n  - name: web\n    routingQueue: Support\n"
+        "    inboundMessageFlow: Support Messaging Flow\n"
+        "    allowedDomains: [example.com]\n    messenger: {primaryColor: blue}\n"
+    )
+    result = run_gcwm(["provision", str(spec), "--output", "json"], gcwm_env)
+    assert result.code == 2
+    assert f"{spec}: channels[0] (web): messenger.primaryColor: 'blue' is not a hex colour" in result.stderr
+    assert result.json()["error"] == "SpecError"
+    assert emulator.configurations() == []
+    db = Path(gcwm_env["GCWM_HOME"]) / "gcwm.db"
+    assert not db.exists() or sqlite3.connect(db).execute("select count(*) from jobs").fetchone() == (0,)
+
+
+def test_missing_queue_exits_non_zero_with_the_reason(gcwm_env: dict[str, str], tmp_path: Path) -> None:
+    """A queue the org lacks: exit 3 and a message saying what to create."""
+    spec = tmp_path / "q.yaml"
+    spec.write_text(
+        "channels:\n  - name: web\n    routingQueue: Nowhere\n"
+        "    inboundMessageFlow: Support Messaging Flow\n"
+        "    allowedDomains: [example.com]\n"
+    )
+    result = run_gcwm(["provision", str(spec)], gcwm_env)
+    assert result.code == 3
+    assert "routing queue 'Nowhere' not found" in result.stdout
+    assert "create the queue" in result.stdout
+
+
+def test_jobs_list_and_show_read_back_the_run(gcwm_env: dict[str, str]) -> None:
+    """Jobs and their checkpointed steps can be inspected after the run."""
+    run = run_gcwm(["provision", str(EXAMPLES / "channel.yaml"), "--output", "json"], gcwm_env)
+    job_id = run.json()["channels"][0]["jobId"]
+    listed = run_gcwm(["jobs", "list", "--output", "json"], gcwm_env).json()["jobs"]
+    assert [(j["id"], j["status"]) for j in listed] == [(job_id, "succeeded")]
+    shown = run_gcwm(["jobs", "show", job_id[:8], "--output", "json"], gcwm_env).json()
+    steps = [s["step"] for s in shown["steps"]]
+    assert steps[0] == "discovered" and steps[-1] == "deployment_active"
+    assert "configuration_published" in steps
+
+
+def test_bad_credentials_are_a_clear_error(gcwm_env: dict[str, str]) -> None:
+    """A wrong secret says the login was refused, and never prints the secret."""
+    env = {**gcwm_env, "GENESYSCLOUD_OAUTHCLIENT_SECRET": "not-the-secret-123"}
+    result = run_gcwm(["provision", str(EXAMPLES / "channel.yaml")], env)
+    assert result.code != 0
+    assert "POST /oauth/token answered 401" in result.stderr
+    assert "not-the-secret-123" not in result.stderr + result.stdout
+
+
+def test_help_lists_the_commands() -> None:
+    """`gcwm --help` works without any configuration."""
+    result = run_gcwm(["--help"], dict(os.environ))
+    assert result.code == 0
+    for command in ("provision", "jobs", "emulator"):
+        assert command in result.stdout
