@@ -89,7 +89,7 @@ def test_expired_token_is_credentials_expired_until_a_new_login(emulator: Emulat
     """POST /emulator/tokens/expire expires every token; a new login works again."""
     with emulator.client() as api:
         assert api.get("/api/v2/tokens/me").status_code == 200
-        assert emulator.admin("POST", "tokens/expire") == {"expired": 1}
+        assert emulator.admin("POST", "tokens/expire")["expired"] >= 1
         response = api.get("/api/v2/tokens/me")
     assert response.status_code == 401
     assert response.json()["code"] == "credentials.expired"

@@ -55,7 +55,7 @@ def test_budget_is_per_token(start_emulator: Callable[..., Emulator]) -> None:
 
 
 def test_budget_comes_back_when_the_window_resets(start_emulator: Callable[..., Emulator]) -> None:
-    """After the window, calls succeed again; 429s did not count against the new window."""
+    """After the window resets, calls succeed again; Retry-After is at least 1."""
     emu = start_emulator(rate_limit_per_min=1, rate_window_s=0.3)
     with emu.client() as api:
         assert api.get("/api/v2/tokens/me").status_code == 200

@@ -1,0 +1,235 @@
+"""Injected faults: targeted rules, commit-then-fail, and seeded random faults that repeat exactly."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.emulator.conftest import Emulator
+from tests.emulator.steps import CONFIGS, DEPLOYMENTS, deployment_body, flow_id, published_configuration
+
+
+def _rule(emulator: Emulator, method: str, path: str, fault: str, **extra: Any) -> dict[str, Any]:
+    rule = {"method": method, "path": path, "fault": fault, **extra}
+    result: dict[str, Any] = emulator.admin("POST", "faults/rules", rule)
+    return result
+
+
+def _deployments(emulator: Emulator) -> list[dict[str, Any]]:
+    with emulator.client() as api:
+        entities: list[dict[str, Any]] = api.get(DEPLOYMENTS).json()["entities"]
+        return entities
+
+
+@pytest.fixture
+def new_deployment(api: httpx.Client) -> dict[str, Any]:
+    """A valid body for POST deployments (its configuration is published)."""
+    return deployment_body(published_configuration(api), flow_id(api, "Support Messaging Flow"))
+
+
+def test_http429_rule_answers_retry_after_then_is_used_up(emulator: Emulator, api: httpx.Client) -> None:
+    """A counted 429 rule hits `count` matching requests with its Retry-After, then is removed."""
+    _rule(emulator, "GET", r"/api/v2/routing/queues.*", "http429", count=2, retry_after_s=7)
+    first, second, third = (api.get("/api/v2/routing/queues") for _ in range(3))
+    assert (first.status_code, second.status_code, third.status_code) == (429, 429, 200)
+    assert first.headers["Retry-After"] == "7"
+    assert first.json()["code"] == "too.many.requests.retry.after"
+    assert "[7] seconds" in first.json()["message"]
+    assert emulator.admin("GET", "faults")["rules"] == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "code"),
+    [
+        ("http500", 500, "internal.server.error"),
+        ("http502", 502, "bad.gateway"),
+        ("http503", 503, "service.unavailable"),
+        ("http504", 504, "gateway.timeout"),
+        ("http400", 400, "bad.request"),
+        ("http404", 404, "not.found"),
+        ("http409", 409, "conflict"),
+    ],
+)
+def test_status_rules_answer_an_error_body(
+    emulator: Emulator, api: httpx.Client, fault: str, status: int, code: str
+) -> None:
+    """Each status fault answers its status with an ErrorBody, and does not run the handler."""
+    _rule(emulator, "POST", CONFIGS, fault)
+    response = api.post(CONFIGS, json={"name": "never made"})
+    assert response.status_code == status
+    assert response.json()["code"] == code
+    assert api.get(CONFIGS).json()["entities"] == []
+
+
+def test_rules_match_method_and_whole_path(emulator: Emulator, api: httpx.Client) -> None:
+    """Method must match (or be *), and the regex must match the whole path."""
+    _rule(emulator, "POST", "/api/v2/flows", "http503")
+    _rule(emulator, "*", "/api/v2/routing", "http503")
+    assert api.get("/api/v2/flows").status_code == 200
+    assert api.get("/api/v2/routing/queues").status_code == 200
+    assert len(emulator.admin("GET", "faults")["rules"]) == 2
+    assert emulator.admin("DELETE", "faults/rules")["rules"] == []
+
+
+def test_commit_then_fail_creates_the_deployment_yet_answers_500(
+    emulator: Emulator, api: httpx.Client, new_deployment: dict[str, Any]
+) -> None:
+    """The write happens, the client gets a 500: only a lookup tells it the outcome."""
+    _rule(emulator, "POST", DEPLOYMENTS, "commit_then_fail")
+    response = api.post(DEPLOYMENTS, json=new_deployment)
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal.server.error"
+    assert [d["name"] for d in _deployments(emulator)] == [new_deployment["name"]]
+    assert emulator.admin("GET", "stats")["commitThenFail"] == 1
+
+
+def test_commit_then_reset_drops_the_connection_after_the_write(
+    emulator: Emulator, api: httpx.Client, new_deployment: dict[str, Any]
+) -> None:
+    """The write happens and the connection breaks mid-answer: httpx raises a transport error."""
+    _rule(emulator, "POST", DEPLOYMENTS, "commit_then_reset")
+    with pytest.raises(httpx.TransportError):
+        api.post(DEPLOYMENTS, json=new_deployment)
+    assert [d["name"] for d in _deployments(emulator)] == [new_deployment["name"]]
+
+
+def test_commit_then_reset_on_delete_breaks_the_answer_too(emulator: Emulator, api: httpx.Client) -> None:
+    """A 204 has no body to cut short, so the dropped answer must still fail on the client."""
+    config_id = api.post(CONFIGS, json={"name": "doomed"}).json()["id"]
+    _rule(emulator, "DELETE", f"{CONFIGS}/.*", "commit_then_reset")
+    with pytest.raises(httpx.TransportError):
+        api.delete(f"{CONFIGS}/{config_id}")
+    assert api.get(f"{CONFIGS}/{config_id}/versions/draft").json()["status"] == "Deleting"
+
+
+def test_commit_then_fail_leaves_failed_writes_alone(emulator: Emulator, api: httpx.Client) -> None:
+    """A write the handler refuses keeps its own answer (nothing was committed)."""
+    _rule(emulator, "POST", CONFIGS, "commit_then_fail")
+    assert api.post(CONFIGS, json={"bogus": 1}).status_code == 400
+
+
+def test_latency_rule_delays_the_answer(emulator: Emulator, api: httpx.Client) -> None:
+    """A latency rule holds the matching answer back by latency_ms."""
+    _rule(emulator, "GET", "/api/v2/tokens/me", "latency", latency_ms=200)
+    started = time.monotonic()
+    assert api.get("/api/v2/tokens/me").status_code == 200
+    assert time.monotonic() - started >= 0.2
+
+
+def test_rules_can_target_the_login(emulator: Emulator) -> None:
+    """/oauth/token can be faulted by a rule (503), to test login retries."""
+    _rule(emulator, "POST", "/oauth/token", "http503")
+    with httpx.Client(base_url=emulator.url) as http:
+        response = http.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=("gcwm-local", "gcwm-local-secret"),
+        )
+    assert response.status_code == 503
+    assert emulator.token()
+
+
+def _statuses(emulator: Emulator, api: httpx.Client, seed: int) -> list[int]:
+    emulator.admin(
+        "PUT",
+        "faults",
+        {"fault_5xx_rate": 0.3, "fault_429_rate": 0.1, "commit_then_fail_rate": 0.0, "seed": seed},
+    )
+    return [api.get("/api/v2/routing/queues").status_code for _ in range(60)]
+
+
+def test_seeded_random_faults_repeat_exactly(emulator: Emulator, api: httpx.Client) -> None:
+    """The same seed and the same requests give the same statuses; another seed does not."""
+    first = _statuses(emulator, api, seed=7)
+    again = _statuses(emulator, api, seed=7)
+    other = _statuses(emulator, api, seed=8)
+    assert first == again
+    assert first != other
+    assert set(first) <= {200, 429, 502, 503, 504}
+    assert {429, 200} <= set(first) and set(first) & {502, 503, 504}
+
+
+def test_random_429_starts_a_burst_with_retry_after(emulator: Emulator, api: httpx.Client) -> None:
+    """A random 429 hits the next requests of that token too, each with Retry-After."""
+    emulator.admin("PUT", "faults", {"fault_429_rate": 1.0, "seed": 1})
+    first = api.get("/api/v2/tokens/me")
+    assert first.status_code == 429
+    assert first.headers["Retry-After"] == "1"
+    emulator.admin("PUT", "faults", {"fault_429_rate": 0.0})
+    burst = [api.get("/api/v2/tokens/me").status_code for _ in range(3)]
+    assert burst == [429, 429, 200]
+
+
+def test_random_commit_then_fail_commits_every_write(start_emulator: Callable[..., Emulator]) -> None:
+    """With rate 1 every write is committed but answered 500, a dropped connection, or a 504 stall."""
+    emu = start_emulator(commit_then_fail_rate=1.0, stall_s=0.05, seed=3)
+    outcomes = []
+    with emu.client() as api:
+        assert api.get(CONFIGS).status_code == 200  # reads are never hit
+        for index in range(8):
+            try:
+                outcomes.append(api.post(CONFIGS, json={"name": f"c{index}"}).status_code)
+            except httpx.TransportError:
+                outcomes.append(0)
+    assert set(outcomes) == {0, 500, 504}
+    assert emu.admin("GET", "stats")["configurations"] == 8
+    assert emu.admin("GET", "stats")["commitThenFail"] == 8
+
+
+def test_latency_setting_delays_every_api_answer(emulator: Emulator, api: httpx.Client) -> None:
+    """latency_ms (set at run time here) is added to every API answer, not to the admin API."""
+    emulator.admin("PUT", "faults", {"latency_ms": 150})
+    started = time.monotonic()
+    api.get("/api/v2/tokens/me")
+    assert time.monotonic() - started >= 0.15
+    assert emulator.admin("GET", "faults")["latency_ms"] == 150
+
+
+def test_fault_settings_are_validated(emulator: Emulator) -> None:
+    """Unknown knobs, rates outside 0..1, unknown fault kinds and bad regexes are refused."""
+    bad = [
+        ("PUT", "faults", {"fault_5xx_rate": 2}),
+        ("PUT", "faults", {"typo_rate": 0.1}),
+        ("POST", "faults/rules", {"method": "GET", "path": "/x", "fault": "http418"}),
+        ("POST", "faults/rules", {"method": "GET", "path": "(", "fault": "http500"}),
+    ]
+    for method, path, body in bad:
+        response = httpx.request(method, f"{emulator.url}/emulator/{path}", json=body)
+        assert response.status_code in (400, 422), body
+
+
+def test_reset_returns_to_the_seed_and_clears_faults_and_stats(emulator: Emulator, api: httpx.Client) -> None:
+    """POST /emulator/reset drops configurations and deployments, rules, rates and counters; keeps org id."""
+    org_id = api.get("/api/v2/tokens/me").json()["organization"]["id"]
+    published_configuration(api)
+    _rule(emulator, "GET", ".*", "http503", count=10)
+    emulator.admin("PUT", "faults", {"fault_5xx_rate": 0.5})
+    assert emulator.admin("POST", "reset") == {"orgId": org_id}
+    faults = emulator.admin("GET", "faults")
+    assert faults["rules"] == [] and faults["fault_5xx_rate"] == 0
+    assert emulator.admin("GET", "stats")["requests"] == 0
+    assert api.get(CONFIGS).json()["entities"] == []
+    assert api.get("/api/v2/tokens/me").json()["organization"]["id"] == org_id
+    assert len(api.get("/api/v2/routing/queues").json()["entities"]) == 6
+
+
+def test_stats_count_requests_by_operation_and_status(emulator: Emulator, api: httpx.Client) -> None:
+    """byOperation uses the operation's path template; 5xx and 429 answers are counted."""
+    config_id = api.post(CONFIGS, json={"name": "x"}).json()["id"]
+    api.get(f"{CONFIGS}/{config_id}/versions/draft")
+    api.get(f"{CONFIGS}/{config_id}/versions/draft")
+    _rule(emulator, "GET", "/api/v2/flows", "http503")
+    api.get("/api/v2/flows")
+    stats = emulator.admin("GET", "stats")
+    assert stats["byOperation"] == {
+        "GET /api/v2/flows": 1,
+        "GET /api/v2/webdeployments/configurations/{configurationId}/versions/draft": 2,
+        "POST /api/v2/webdeployments/configurations": 1,
+    }
+    assert stats["requests"] == 4
+    assert stats["http5xx"] == 1
+    assert stats["configurations"] == 1 and stats["deployments"] == 0

@@ -1,0 +1,84 @@
+"""The org's state survives restarts through the state file; two emulators share nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.emulator.conftest import Emulator, wait_for
+from tests.emulator.steps import CONFIGS, DEPLOYMENTS, deployment
+
+
+def _org(emulator: Emulator) -> tuple[str, dict[str, str]]:
+    with emulator.client() as api:
+        org_id = api.get("/api/v2/tokens/me").json()["organization"]["id"]
+        queues = {q["name"]: q["id"] for q in api.get("/api/v2/routing/queues").json()["entities"]}
+    return org_id, queues
+
+
+def test_restart_on_the_same_file_keeps_the_org(
+    start_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    """Same org id, queue ids and deployment after a restart; tokens do not survive it."""
+    state = tmp_path / "org.json"
+    first = start_emulator(state_file=state)
+    org_id, queues = _org(first)
+    with first.client() as api:
+        made = deployment(api)
+    old_token = first.token()
+    first.server.stop()
+
+    second = start_emulator(state_file=state)
+    assert _org(second) == (org_id, queues)
+    with second.client() as api:
+        again = api.get(f"{DEPLOYMENTS}/{made['id']}").json()
+        assert again["name"] == made["name"]
+        assert again["snippet"] == made["snippet"]
+        versions = api.get(f"{CONFIGS}/{made['configuration']['id']}/versions").json()["entities"]
+        assert [v["version"] for v in versions] == ["DRAFT", "1"]
+    with second.client(token=old_token) as stale:
+        assert stale.get("/api/v2/tokens/me").json()["code"] == "bad.credentials"
+
+
+def test_state_file_is_created_at_start_and_rewritten_after_writes(
+    start_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    """A new file holds the org and seed from the start; each write is on disk before its answer."""
+    state = tmp_path / "nested" / "org.json"
+    emu = start_emulator(state_file=state)
+    saved = json.loads(state.read_text())
+    assert saved["orgId"] == _org(emu)[0]
+    assert len(saved["queues"]) == 6 and len(saved["flows"]) == 8
+    with emu.client() as api:
+        config_id = api.post(CONFIGS, json={"name": "kept"}).json()["id"]
+        assert [c["id"] for c in json.loads(state.read_text())["configurations"]] == [config_id]
+    assert [p.name for p in state.parent.iterdir()] == ["org.json"]  # no temporary files left
+
+
+def test_deletion_in_progress_continues_after_a_restart(
+    start_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    """A configuration that was Deleting reads as Deleting, then 404, in the restarted emulator."""
+    state = tmp_path / "org.json"
+    first = start_emulator(state_file=state, deletion_delay_s=0.3)
+    with first.client() as api:
+        config_id = api.post(CONFIGS, json={"name": "going"}).json()["id"]
+        assert api.delete(f"{CONFIGS}/{config_id}").status_code == 204
+    first.server.stop()
+    second = start_emulator(state_file=state, deletion_delay_s=0.3)
+    with second.client() as api:
+        path = f"{CONFIGS}/{config_id}/versions/draft"
+        wait_for(lambda: api.get(path).status_code == 404, what="deleted configuration to be gone")
+
+
+def test_two_emulators_in_one_process_are_independent(start_emulator: Callable[..., Emulator]) -> None:
+    """Each app has its own org, tokens and objects."""
+    one, two = start_emulator(), start_emulator()
+    assert _org(one)[0] != _org(two)[0]
+    with one.client() as api:
+        api.post(CONFIGS, json={"name": "only in one"})
+    with two.client(token=one.token()) as foreign:
+        assert foreign.get(CONFIGS).status_code == 401
+    with two.client() as api:
+        assert api.get(CONFIGS).json()["entities"] == []
