@@ -1,7 +1,57 @@
 """An emulator of the part of the Genesys Cloud Platform API v2 that gcwm uses.
 
 It stands in for the cloud, so it imports nothing from the rest of gcwm. It follows
-shared/genesys/README.md and the official SDK's models (api-subset.json, shipped in this package).
+shared/genesys/README.md and the official SDK's models (api-subset.json, copied into this package
+and read with importlib.resources). `/emulator/*` is its own admin API (faults, tokens, stats,
+reset), which Genesys does not have.
+
+Emulator choices (where the README says "unconfirmed" or says nothing):
+
+- OAuth: `POST /oauth/token` is served on the API's own origin. Wrong client credentials answer
+  401 `{"error": "invalid_client", "description": ...}`; a grant other than client_credentials
+  answers 400 `unsupported_grant_type`. Id and secret are also accepted as form fields.
+  `expires_in` is exactly `token_ttl_s`. The login is neither rate-limited nor randomly faulted
+  (targeted fault rules can still hit it).
+- An expired token gets 401 `credentials.expired`; an unknown one `bad.credentials`.
+- Rate limit: a fixed window per token, starting at its first request; 429 answers do not use
+  budget; `Retry-After` is the whole seconds until the window resets, at least 1. The
+  `inin-ratelimit-*` headers also go on answers without a valid token (count 0).
+- Random faults: transient errors are 502/503/504 (25/50/25 %); a random 429 starts a burst that
+  also hits the token's next 2 requests, with `Retry-After: 1`. A 500 only comes from
+  commit-then-fail. Codes: 500 `internal.server.error`, 502 `bad.gateway`, 503
+  `service.unavailable`, 504 `gateway.timeout`.
+- Lifecycle: a configuration draft is Pending for `config_activation_delay_s` after each write, a
+  deployment for `deployment_activation_delay_s` after create and each PUT; published versions
+  are Active. DELETE answers 204 and the object reads back `Deleting` for `deletion_delay_s`,
+  then 404; a second DELETE while Deleting is 204 again; writes to a Deleting object are 404.
+  Objects being deleted do not count toward the limits. The read-after-write 404 window applies
+  to GETs by id only, not to listings.
+- Deleting a configuration that a deployment (not Deleting) uses is 409 `conflict`.
+- Duplicate names are allowed for configurations and deployments.
+- Deployments: `name`, `configuration.id`, `configuration.version` and `flow.id` are required; the
+  version must be a published one (not DRAFT); the flow a published INBOUNDSHORTMESSAGE flow;
+  reference problems are 400 naming the field. `allowAllDomains` false or absent with no
+  domains is 400. Domains must be bare host names (no scheme, path or port; a leading `*.` is
+  accepted) and at most 50: both rules are the emulator's own invention.
+- Configurations: `name` is required; `languages` and `defaultLanguage` when `messenger.enabled`
+  is true; `defaultLanguage` must be one of `languages`.
+- Bodies: unknown fields, wrong types and values outside an enum are 400 `bad.request` with the
+  field paths in `message` and `details[]`; JSON null means "absent"; read-only fields echoed
+  back (id, version, status, dates, selfUri, snippet...) are ignored.
+- Organisation limits broken on create: 400 `limit.exceeded` with `limit {key, namespace, value}`.
+  Limits served: `web.deployments` (`deployments.max`, `configuration.max`, from the config;
+  `/defaults` answers the emulator's defaults, 1000 each) and `web.messaging` (README values);
+  any other namespace is 404.
+- Listings: queues and flows page by number (pageSize 1..500, default 25); web deployment
+  listings use an opaque `after`/`before` cursor (pageSize default 25, capped at 100) with
+  `nextUri`/`previousUri` only when such a page exists. The configuration listing shows each
+  configuration's draft, or with `showOnlyPublished=true` its latest published version. The
+  versions listing shows the draft, then "1", "2", ... `expand=configuration` on the deployment
+  listing embeds the whole version.
+- Snippet: the README's form; the environment for a region host the README does not map is
+  `prod-` plus the host's first label.
+- Creates answer 200 (not 201). The state file is replaced atomically (temp file and rename, no
+  fsync): durable against the emulator stopping, not against a power cut.
 """
 
 from __future__ import annotations

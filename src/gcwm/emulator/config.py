@@ -51,7 +51,19 @@ class EmulatorConfig:
     state_file: Path | None = None
     org_name: str = "gcwm-emulated-org"
     region_host: str = "mypurecloud.com"
-    rules: list[FaultRule] = field(default_factory=list)
+    rules: list[FaultRule] = field(default_factory=list)  # targeted faults active from the start
+
+    def __post_init__(self) -> None:
+        if isinstance(self.state_file, str):  # a CLI or settings value given as text
+            self.state_file = Path(self.state_file)
+        for name in ("fault_5xx_rate", "fault_429_rate", "commit_then_fail_rate"):
+            rate = getattr(self, name)
+            if not 0.0 <= rate <= 1.0:
+                msg = f"{name} must be between 0 and 1, got {rate}"
+                raise ValueError(msg)
+        if self.rate_limit_per_min < 1 or self.rate_window_s <= 0:
+            msg = "rate_limit_per_min must be at least 1 and rate_window_s above 0"
+            raise ValueError(msg)
 
 
 @dataclass

@@ -9,6 +9,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass, field
 
+import structlog
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,6 +18,7 @@ from gcwm.emulator.faults import Plan, fault_error, too_many_requests
 from gcwm.emulator.ratelimit import Decision
 from gcwm.emulator.runtime import Runtime
 
+log = structlog.get_logger(__name__)
 LOGIN_PATH = "/oauth/token"
 _WRITES = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 
@@ -73,7 +75,12 @@ class ApiPipeline:
         except ApiError as error:
             answer = await _capture(error.response(context_id), scope, receive)
         else:
-            answer = await _capture(self.app, scope, receive)
+            try:
+                answer = await _capture(self.app, scope, receive)
+            except Exception as exc:  # an emulator bug: still answer an ErrorBody, and log it
+                log.exception("emulator.handler_failed", method=method, path=path, exc_info=exc)
+                failure = ApiError(500, f"The emulator failed to handle {method} {path}: {exc!r}")
+                answer = await _capture(failure.response(context_id), scope, receive)
             if plan.after is not None and method in _WRITES and 200 <= answer.status < 300:
                 rt.stats.count_commit_then_fail()
                 if plan.after == "reset":
