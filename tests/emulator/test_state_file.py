@@ -41,7 +41,7 @@ def test_restart_on_the_same_file_keeps_the_org(
         assert stale.get("/api/v2/tokens/me").json()["code"] == "bad.credentials"
 
 
-def test_state_file_is_created_at_start_and_rewritten_after_writes(
+def test_state_file_is_created_at_start_and_each_write_is_journaled(
     start_emulator: Callable[..., Emulator], tmp_path: Path
 ) -> None:
     """A new file holds the org and seed from the start; each write is on disk before its answer."""
@@ -52,8 +52,35 @@ def test_state_file_is_created_at_start_and_rewritten_after_writes(
     assert len(saved["queues"]) == 6 and len(saved["flows"]) == 8
     with emu.client() as api:
         config_id = api.post(CONFIGS, json={"name": "kept"}).json()["id"]
-        assert [c["id"] for c in json.loads(state.read_text())["configurations"]] == [config_id]
-    assert [p.name for p in state.parent.iterdir()] == ["org.json"]  # no temporary files left
+        journal = state.with_name("org.json.journal").read_text().splitlines()
+        assert [json.loads(line)["configuration"]["id"] for line in journal] == [config_id]
+    assert sorted(p.name for p in state.parent.iterdir()) == ["org.json", "org.json.journal"]
+
+
+def test_many_writes_survive_a_restart_through_snapshot_and_journal(
+    start_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    """Past the journal's length the snapshot is rewritten; all writes are there after a restart,
+    and a last journal line cut short (a stop mid-append) is skipped."""
+    state = tmp_path / "org.json"
+    first = start_emulator(state_file=state, rate_limit_per_min=10_000)
+    with first.client() as api:
+        made = [api.post(CONFIGS, json={"name": f"c{i}"}).json()["id"] for i in range(300)]
+        api.delete(f"{CONFIGS}/{made[0]}")
+    first.server.stop()
+    assert len(json.loads(state.read_text())["configurations"]) >= 256  # compacted at least once
+    with state.with_name("org.json.journal").open("a") as journal:
+        journal.write('{"nextSeq": 999, "configuration": {"id": "half')
+    second = start_emulator(state_file=state, rate_limit_per_min=10_000, deletion_delay_s=30)
+    with second.client() as api:
+        listed: list[str] = []
+        page = api.get(CONFIGS, params={"pageSize": 100}).json()
+        while True:
+            listed += [c["id"] for c in page["entities"] if c["status"] != "Deleting"]
+            if "nextUri" not in page:
+                break
+            page = api.get(page["nextUri"]).json()
+    assert listed == made[1:]
 
 
 def test_deletion_in_progress_continues_after_a_restart(

@@ -50,8 +50,11 @@ Emulator choices (where the README says "unconfirmed" or says nothing):
   listing embeds the whole version.
 - Snippet: the README's form; the environment for a region host the README does not map is
   `prod-` plus the host's first label.
-- Creates answer 200 (not 201). The state file is replaced atomically (temp file and rename, no
-  fsync): durable against the emulator stopping, not against a power cut.
+- Creates answer 200 (not 201).
+- State file: a JSON snapshot plus a journal beside it (`<state file>.journal`) that every
+  committed write is appended to before its answer; the snapshot is rewritten atomically (temp
+  file and rename) when the journal grows as long as the state. No fsync: durable against the
+  emulator stopping, not against a power cut.
 """
 
 from __future__ import annotations

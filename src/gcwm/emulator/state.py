@@ -45,8 +45,8 @@ class OrgState:
         self.limits = limits
         self.clock = clock
         self.lock = threading.RLock()
-        self._file = state_file
-        loaded = persistence.load(state_file) if state_file is not None else None
+        self._file = persistence.StateFile(state_file) if state_file is not None else None
+        loaded = self._file.load() if self._file is not None else None
         if loaded is None:
             now = clock()
             self._snap = persistence.Snapshot(str(uuid.uuid4()), 1, seed_queues(now), seed_flows(now))
@@ -54,8 +54,9 @@ class OrgState:
             self._snap = loaded
         self._configs = {c.id: c for c in self._snap.configurations}
         self._deployments = {d.id: d for d in self._snap.deployments}
-        if loaded is None:
-            self._save()  # a new org keeps its id and seed from its first start on
+        self._sweep()
+        if self._file is not None:
+            self._file.write_snapshot(self._snapshot())  # a new org keeps its id and seed from now on
 
     @property
     def org_id(self) -> str:
@@ -113,7 +114,7 @@ class OrgState:
             draft = ConfigVersion("DRAFT", settings, now, now)
             config = Configuration(str(uuid.uuid4()), self._next_seq(), now, draft)
             self._configs[config.id] = config
-            self._save()
+            self._record(configuration=config)
             return config
 
     def replace_draft(self, configuration_id: str, settings: dict[str, Any]) -> Configuration:
@@ -122,7 +123,7 @@ class OrgState:
             config = self._writable_configuration(configuration_id)
             config.draft.settings = settings
             config.draft.date_modified = self.clock()
-            self._save()
+            self._record(configuration=config)
             return config
 
     def publish_draft(self, configuration_id: str) -> ConfigVersion:
@@ -138,7 +139,7 @@ class OrgState:
             number = str(len(config.published) + 1)
             version = ConfigVersion(number, dict(config.draft.settings), now, now, date_published=now)
             config.published.append(version)
-            self._save()
+            self._record(configuration=config)
             return version
 
     def delete_configuration(self, configuration_id: str) -> None:
@@ -156,7 +157,7 @@ class OrgState:
                 msg = f"Configuration {configuration_id} is used by deployment(s) {', '.join(users)}"
                 raise ApiError(409, msg, entity_id=configuration_id)
             config.deleted_at = self.clock()
-            self._save()
+            self._record(configuration=config)
 
     # -- deployments ------------------------------------------------------------------------------
     def deployments(self) -> list[Deployment]:
@@ -184,7 +185,7 @@ class OrgState:
             now = self.clock()
             deployment = Deployment(str(uuid.uuid4()), self._next_seq(), now, now, settings)
             self._deployments[deployment.id] = deployment
-            self._save()
+            self._record(deployment=deployment)
             return deployment
 
     def replace_deployment(self, deployment_id: str, settings: dict[str, Any]) -> Deployment:
@@ -196,7 +197,7 @@ class OrgState:
             self._check_references(settings)
             deployment.settings = settings
             deployment.date_modified = self.clock()
-            self._save()
+            self._record(deployment=deployment)
             return deployment
 
     def delete_deployment(self, deployment_id: str) -> None:
@@ -204,7 +205,7 @@ class OrgState:
             deployment = self.deployment(deployment_id)
             if deployment.deleted_at is None:
                 deployment.deleted_at = self.clock()
-                self._save()
+                self._record(deployment=deployment)
 
     # -- whole org --------------------------------------------------------------------------------
     def live_counts(self) -> tuple[int, int]:
@@ -219,7 +220,7 @@ class OrgState:
         with self.lock:
             self._configs.clear()
             self._deployments.clear()
-            self._save()
+            self._record(reset=True)
 
     # -- internals --------------------------------------------------------------------------------
     def _writable_configuration(self, configuration_id: str) -> Configuration:
@@ -267,12 +268,30 @@ class OrgState:
             for key in gone:
                 del table[key]
 
-    def _save(self) -> None:
+    def _record(
+        self,
+        *,
+        configuration: Configuration | None = None,
+        deployment: Deployment | None = None,
+        reset: bool = False,
+    ) -> None:
+        """Make a committed write durable (journal or snapshot) before its answer is sent."""
         if self._file is None:
             return
+        entry: dict[str, Any] = {"nextSeq": self._snap.next_seq}
+        if reset:
+            entry["reset"] = True
+        if configuration is not None:
+            entry["configuration"] = configuration.to_dict()
+        if deployment is not None:
+            entry["deployment"] = deployment.to_dict()
+        live = len(self._configs) + len(self._deployments)
+        self._file.record(entry, live, self._snapshot)
+
+    def _snapshot(self) -> persistence.Snapshot:
         self._snap.configurations = list(self._configs.values())
         self._snap.deployments = list(self._deployments.values())
-        persistence.save(self._file, self._snap)
+        return self._snap
 
 
 def _check_limit(key: str, current: int, allowed: int) -> None:
