@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.emulator.conftest import wait_for
+from tests.emulator.harness import wait_for
 
 CONFIGS = "/api/v2/webdeployments/configurations"
 DEPLOYMENTS = "/api/v2/webdeployments/deployments"

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.emulator.conftest import Emulator
+from tests.emulator.harness import Emulator
 from tests.emulator.steps import CONFIGS, DEPLOYMENTS, deployment_body, flow_id, published_configuration
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.emulator.conftest import Emulator
+from tests.emulator.harness import Emulator
 from tests.emulator.steps import CONFIGS, DEPLOYMENTS, deployment
 
 SHARED_SUBSET = Path(__file__).parents[3] / "shared" / "genesys" / "api-subset.json"

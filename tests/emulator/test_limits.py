@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.emulator.conftest import Emulator
+from tests.emulator.harness import Emulator
 from tests.emulator.steps import CONFIGS, DEPLOYMENTS, deployment, deployment_body
 
 LIMITS = "/api/v2/organizations/limits/namespaces"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.emulator.conftest import Emulator
+from tests.emulator.harness import Emulator
 
 TOKEN = {"grant_type": "client_credentials"}
 

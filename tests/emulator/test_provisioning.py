@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.emulator.conftest import Emulator, wait_for
+from tests.emulator.harness import Emulator, wait_for
 from tests.emulator.steps import (
     CONFIGS,
     DEPLOYMENTS,

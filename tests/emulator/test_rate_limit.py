@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.emulator.conftest import Emulator, wait_for
+from tests.emulator.harness import Emulator, wait_for
 
 HEADERS = ("inin-ratelimit-count", "inin-ratelimit-allowed", "inin-ratelimit-reset")
 
@@ -14,10 +14,12 @@ HEADERS = ("inin-ratelimit-count", "inin-ratelimit-allowed", "inin-ratelimit-res
 def test_every_api_answer_carries_rate_limit_and_correlation_headers(
     emulator: Emulator, api: httpx.Client
 ) -> None:
-    """Successes, errors and unauthenticated calls all carry the three headers and a correlation id."""
+    """Successes, errors, unauthenticated calls and logins carry the three headers and a correlation id."""
     with httpx.Client(base_url=emulator.url) as anonymous:
         answers = [anonymous.get("/api/v2/tokens/me")]
+        login = anonymous.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=("x", "y"))
     answers += [api.get("/api/v2/tokens/me"), api.get("/api/v2/flows/missing"), api.get("/api/v2/nowhere")]
+    assert login.headers["inin-ratelimit-count"] == "0" and login.headers["ININ-Correlation-Id"]
     for answer in answers:
         assert all(name in answer.headers for name in HEADERS), answer.headers
         assert answer.headers["ININ-Correlation-Id"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.conftest import Emulator
+from tests.emulator.harness import Emulator
 
 sdk = pytest.importorskip("PureCloudPlatformClientV2")  # slow import: only in this module
 

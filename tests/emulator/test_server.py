@@ -14,7 +14,7 @@ import pytest
 
 import gcwm.emulator
 from gcwm.emulator import EmbeddedEmulator, EmulatorConfig
-from tests.emulator.conftest import Emulator, wait_for
+from tests.emulator.harness import Emulator, wait_for
 from tests.emulator.steps import CONFIGS, configuration_body
 
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.emulator.conftest import Emulator, wait_for
+from tests.emulator.harness import Emulator, wait_for
 from tests.emulator.steps import CONFIGS, DEPLOYMENTS, deployment
 
 

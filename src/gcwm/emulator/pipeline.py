@@ -59,7 +59,7 @@ class ApiPipeline:
         scope.setdefault("state", {})["correlation_id"] = context_id
         if is_api:
             rt.stats.count_request(rt.operations.key(method, path))
-        limit: Decision | None = rt.limiter.idle() if is_api else None
+        limit: Decision = rt.limiter.idle()  # what answers without a valid token report
         plan = Plan()
         try:
             token = rt.tokens.authenticate(headers.get("authorization")) if is_api else None
@@ -92,9 +92,8 @@ class ApiPipeline:
         if rt.faults.settings.latency_ms:
             await asyncio.sleep(rt.faults.settings.latency_ms / 1000)
         answer.set_header(CORRELATION_HEADER, context_id)
-        if limit is not None:
-            for name, value in limit.headers().items():
-                answer.set_header(name, value)
+        for name, value in limit.headers().items():
+            answer.set_header(name, value)
         if is_api:
             rt.stats.count_status(answer.status)
         await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})

@@ -35,16 +35,24 @@ async def list_configurations(
 ) -> JSONResponse:
     """One entry per configuration: its draft, or its latest published version when asked."""
     rt = runtime_of(request)
+    query = {"showOnlyPublished": "true"} if show_only_published else {}
     with rt.state.lock:
         now = rt.state.clock()
-        entries = []
-        for config in rt.state.configurations():
-            if show_only_published and not config.published:
-                continue
-            version = config.published[-1] if show_only_published else config.draft
-            entries.append((config.seq, version_view(config, version, now, rt.timings)))
-    query = {"showOnlyPublished": "true"} if show_only_published else {}
-    return JSONResponse(cursor_page(entries, CONFIGS_PATH, page_size, before, after, query))
+        entries = [
+            (c.seq, (c, c.published[-1] if show_only_published else c.draft))
+            for c in rt.state.configurations()
+            if c.published or not show_only_published
+        ]
+        listing = cursor_page(
+            entries,
+            lambda pair: version_view(*pair, now, rt.timings),
+            CONFIGS_PATH,
+            page_size,
+            before,
+            after,
+            query,
+        )
+    return JSONResponse(listing)
 
 
 @router.get(_ONE + "/versions")
@@ -57,13 +65,15 @@ async def list_versions(
 ) -> JSONResponse:
     """The draft first, then every published version in order."""
     rt = runtime_of(request)
+    path = f"{CONFIGS_PATH}/{configuration_id}/versions"
     with rt.state.lock:
         config = rt.state.configuration(configuration_id, reading=True)
         now = rt.state.clock()
-        versions = [config.draft, *config.published]
-        entries = [(index, version_view(config, v, now, rt.timings)) for index, v in enumerate(versions)]
-    path = f"{CONFIGS_PATH}/{configuration_id}/versions"
-    return JSONResponse(cursor_page(entries, path, page_size, before, after, {}))
+        entries = list(enumerate([config.draft, *config.published]))
+        listing = cursor_page(
+            entries, lambda v: version_view(config, v, now, rt.timings), path, page_size, before, after, {}
+        )
+    return JSONResponse(listing)
 
 
 @router.get(_ONE + "/versions/draft")

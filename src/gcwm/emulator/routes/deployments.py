@@ -36,10 +36,13 @@ async def list_deployments(
     """`ExpandableWebDeploymentEntityListing`; `expand=configuration` embeds the whole version."""
     rt = runtime_of(request)
     expand = "configuration" in list_param(request.query_params, "expand")
-    with rt.state.lock:
-        entries = [(d.seq, _view(rt, d, expand=expand)) for d in rt.state.deployments()]
     query = {"expand": "configuration"} if expand else {}
-    return JSONResponse(cursor_page(entries, DEPLOYMENTS_PATH, page_size, before, after, query))
+    with rt.state.lock:
+        entries = [(d.seq, d) for d in rt.state.deployments()]
+        listing = cursor_page(
+            entries, lambda d: _view(rt, d, expand=expand), DEPLOYMENTS_PATH, page_size, before, after, query
+        )
+    return JSONResponse(listing)
 
 
 @router.get(_ONE)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from gcwm.emulator.errors import invalid
 
+T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 25
 MAX_NUMBERED_PAGE_SIZE = 500
 MAX_CURSOR_PAGE_SIZE = 100
@@ -58,7 +59,8 @@ def numbered_page(
 
 
 def cursor_page(
-    entries: Sequence[tuple[int, dict[str, Any]]],
+    entries: Sequence[tuple[int, T]],
+    render: Callable[[T], dict[str, Any]],
     path: str,
     page_size: str | None,
     before: str | None,
@@ -67,7 +69,8 @@ def cursor_page(
 ) -> dict[str, Any]:
     """A cursor listing (`...EntityListing` with entities, total, selfUri, nextUri, previousUri).
 
-    `entries` are (creation sequence, entity) in creation order; cursors point between them."""
+    `entries` are (creation sequence, object) in creation order; cursors point between them.
+    Only the page's objects are rendered."""
     size = _cursor_page_size(page_size)
     if after is not None:
         start = _decode(after, "after")
@@ -80,7 +83,7 @@ def cursor_page(
     base = {**query, "pageSize": str(size)}
     self_query = {**base, **({"after": after} if after else {}), **({"before": before} if before else {})}
     listing: dict[str, Any] = {
-        "entities": [entity for _, entity in window],
+        "entities": [render(item) for _, item in window],
         "total": len(entries),
         "selfUri": f"{path}?{urlencode(self_query)}",
     }
