@@ -72,12 +72,13 @@ class RunningEmulator:
         with httpx.Client(base_url=self.url, timeout=10) as http:
             headers = self._auth(http)
             out: list[dict[str, Any]] = []
-            params: dict[str, Any] = {"pageSize": 100}
+            params: dict[str, Any] | None = {"pageSize": 100}
             next_path: str | None = path
             while next_path:
                 page = http.get(next_path, params=params, headers=headers)
                 page.raise_for_status()
                 body = page.json()
                 out.extend(body.get("entities", []))
-                next_path, params = body.get("nextUri"), {}
+                # nextUri carries its own query; httpx would replace it with `params`.
+                next_path, params = body.get("nextUri"), None
             return [o for o in out if o.get("status") != "Deleting"]

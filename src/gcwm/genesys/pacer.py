@@ -14,9 +14,9 @@ import asyncio
 import time
 from collections.abc import Mapping
 
-# Refill at 95 % of the budget and allow a burst of 5 %: burst + refill per minute = the budget.
-_REFILL_SHARE = 0.95
-_BURST_SHARE = 0.05
+# Refill at 98 % of the budget and allow a burst of 2 %: burst + refill per minute = the budget.
+_REFILL_SHARE = 0.98
+_BURST_SHARE = 0.02
 
 
 class Pacer:

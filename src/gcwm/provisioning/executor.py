@@ -37,6 +37,7 @@ from gcwm.provisioning.mapping import (
     desired_deployment,
     read_marker,
 )
+from gcwm.provisioning.polling import ActivationClock
 from gcwm.spec import ChannelSpec, EntityReference
 
 log = structlog.get_logger(__name__)
@@ -102,6 +103,7 @@ class ChannelProvisioner:
         self._client = client
         self._inventory = inventory
         self._timeouts = timeouts or Timeouts()
+        self._clock = ActivationClock()
 
     async def provision(
         self,
@@ -138,6 +140,7 @@ class _Run:
         self.client = owner._client
         self.inventory = owner._inventory
         self.t = owner._timeouts
+        self.clock = owner._clock
         self.spec = spec
         self.job_id = job_id
         self.cp = checkpoints
@@ -453,7 +456,10 @@ class _Run:
         timeout_s: float,
     ) -> Any:
         """Poll until status is Active; Error fails at once; 404 means "not there yet"."""
-        deadline = time.monotonic() + timeout_s
+        started = time.monotonic()
+        deadline = started + timeout_s
+        # Right after a create or publish the answer is Pending: wait before the first look.
+        await asyncio.sleep(self.clock.first_delay(what, self.t.poll_initial_s))
         delay = self.t.poll_initial_s
         status = "unknown"
         while True:
@@ -461,6 +467,7 @@ class _Run:
                 obj = await fetch()
                 status = obj.status or "unknown"
                 if status == "Active":
+                    self.clock.observe(what, time.monotonic() - started)
                     return obj
                 if status == "Error":
                     msg = f"{what} {object_id} went to status Error in Genesys Cloud"
