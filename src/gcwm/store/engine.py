@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -91,10 +93,27 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA busy_timeout=10000")  # wait for another writer rather than fail at once
-        cursor.execute("PRAGMA journal_mode=WAL")  # readers and the one writer do not block each other
+        _set_wal(cursor)  # readers and the one writer do not block each other
+        # In WAL mode NORMAL is durable across process crashes (kill -9); only a power cut may
+        # lose the last commits, never corrupt the file.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")  # off by default; job_steps' ON DELETE CASCADE needs it
     finally:
         cursor.close()
+
+
+def _set_wal(cursor: Any) -> None:
+    # Switching a new file to WAL needs a moment of exclusive access, and SQLite reports "locked"
+    # at once (no busy wait) when several processes open the file together: try again briefly.
+    deadline = time.monotonic() + 10.0
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _begin_sqlite(connection: Connection) -> None:
