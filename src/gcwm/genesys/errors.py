@@ -20,8 +20,6 @@ from gcwm.errors import (
 )
 from gcwm.genesys.models import ErrorBody
 
-# Genesys treats only these as transient (shared/genesys/README.md, "Errors and rate limits").
-RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 _DEFAULT_RETRY_AFTER_S = 1.0
 
 
@@ -52,8 +50,8 @@ def error_from_response(operation: str, response: httpx.Response) -> GenesysErro
         cls = GenesysNotFound
     elif status == 409:
         cls = GenesysConflict
-    elif status in (502, 503, 504):
-        cls = GenesysUnavailable
+    elif status in (408, 502, 503, 504):
+        cls = GenesysUnavailable  # 408: the request did not arrive whole, so it was not carried out
     elif status >= 500:
         cls = GenesysServerError
     elif status == 400:

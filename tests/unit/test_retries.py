@@ -1,0 +1,85 @@
+"""Which Genesys failures are retried, and how long gcwm waits before the next try."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from gcwm.errors import (
+    GenesysAuthError,
+    GenesysBadRequest,
+    GenesysConflict,
+    GenesysError,
+    GenesysNotFound,
+    GenesysRateLimited,
+    GenesysServerError,
+    GenesysTransportError,
+    GenesysUnavailable,
+)
+from gcwm.genesys.retries import BackoffHook, RetryPolicy
+
+POLICY = RetryPolicy(backoff_base_s=0.5, backoff_cap_s=8.0, retry_after_jitter_s=0.5, retry_after_cap_s=60.0)
+
+
+def _hook(*, resend_unknown: bool = True) -> BackoffHook:
+    return BackoffHook(POLICY, resend_unknown=resend_unknown, rng=random.Random(1))
+
+
+def test_429_waits_retry_after_plus_bounded_jitter() -> None:
+    """Retry-After is honoured exactly, plus at most the jitter."""
+    wait = _hook()(GenesysRateLimited("x", retry_after_s=7))
+    assert isinstance(wait, float) and 7.0 <= wait <= 7.5
+
+
+def test_429_wait_is_capped() -> None:
+    """An absurd Retry-After is capped so one call cannot hang for hours."""
+    assert _hook()(GenesysRateLimited("x", retry_after_s=3600)) == 60.0
+
+
+def test_429_is_retried_even_for_creates() -> None:
+    """A 429 was not executed, so resending a create is safe."""
+    assert _hook(resend_unknown=False)(GenesysRateLimited("x", retry_after_s=1)) is not False
+
+
+def test_unavailable_backs_off_with_full_jitter_under_a_growing_cap() -> None:
+    """5xx waits are drawn from [0, base * 2^n], capped."""
+    hook = _hook()
+    waits = [hook(GenesysUnavailable("x", status=503)) for _ in range(8)]
+    ceilings = [min(8.0, 0.5 * 2**n) for n in range(1, 9)]
+    assert all(isinstance(w, float) and 0 < w <= c for w, c in zip(waits, ceilings, strict=True))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        GenesysBadRequest("x", status=400),
+        GenesysAuthError("x", status=403),
+        GenesysNotFound("x", status=404),
+        GenesysServerError("x", status=500),
+        GenesysError("x", status=422),
+    ],
+)
+def test_other_errors_are_never_retried(error: GenesysError) -> None:
+    """400, 403, 404, 500 and the rest are final."""
+    assert _hook()(error) is False
+
+
+def test_conflict_is_retried_only_where_repeating_is_safe() -> None:
+    """409 on a GET/PUT/DELETE backs off; on a create it is the caller's to judge."""
+    assert _hook()(GenesysConflict("x", status=409)) is not False
+    assert _hook(resend_unknown=False)(GenesysConflict("x", status=409)) is False
+
+
+def test_lost_answer_on_a_create_is_not_resent_blind() -> None:
+    """A timeout or 503 after sending a create goes back to the caller, who looks it up first."""
+    hook = _hook(resend_unknown=False)
+    assert hook(GenesysTransportError("x")) is False
+    assert hook(GenesysUnavailable("x", status=503)) is False
+
+
+def test_connect_failure_is_resent_even_for_a_create() -> None:
+    """A request that never left cannot have created anything."""
+    err = GenesysTransportError("x")
+    err.request_sent = False
+    assert _hook(resend_unknown=False)(err) is not False
