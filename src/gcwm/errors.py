@@ -163,8 +163,17 @@ class GenesysConflict(GenesysError):
 class GenesysRateLimited(GenesysError):
     """429: the rate limit was hit; Genesys says how long to wait."""
 
-    def __init__(self, message: str, *, retry_after_s: float, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after_s: float,
+        operation: str = "",
+        status: int = 429,
+        code: str = "",
+        context_id: str = "",
+    ) -> None:
+        super().__init__(message, operation=operation, status=status, code=code, context_id=context_id)
         self.retry_after_s = retry_after_s
 
 

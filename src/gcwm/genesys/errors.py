@@ -35,14 +35,15 @@ def error_from_response(operation: str, response: httpx.Response) -> GenesysErro
         detail = f"{detail} (fields: {fields})"
     ctx = f" (contextId {context_id})" if context_id else ""
     message = f"{operation} answered {status} {code or 'error'}{ctx}: {detail}"
-    kwargs: dict[str, object] = {
-        "operation": operation,
-        "status": status,
-        "code": code,
-        "context_id": context_id,
-    }
     if status == 429:
-        return GenesysRateLimited(message, retry_after_s=_retry_after(response), **kwargs)
+        return GenesysRateLimited(
+            message,
+            retry_after_s=_retry_after(response),
+            operation=operation,
+            status=status,
+            code=code,
+            context_id=context_id,
+        )
     cls: type[GenesysError]
     if status in (401, 403):
         cls = GenesysAuthError
@@ -58,7 +59,7 @@ def error_from_response(operation: str, response: httpx.Response) -> GenesysErro
         cls = GenesysBadRequest
     else:
         cls = GenesysError
-    return cls(message, **kwargs)  # type: ignore[arg-type]
+    return cls(message, operation=operation, status=status, code=code, context_id=context_id)
 
 
 def error_from_transport(operation: str, exc: httpx.TransportError) -> GenesysTransportError:

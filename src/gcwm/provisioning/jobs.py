@@ -13,7 +13,7 @@ import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 
@@ -273,10 +273,14 @@ class Worker:
         emit("succeeded", message=result.outcome)
 
     def _finish(
-        self, job: Job, status: str, result: dict[str, Any] | None, error: dict[str, Any] | None
+        self,
+        job: Job,
+        status: Literal["succeeded", "failed"],
+        result: dict[str, Any] | None,
+        error: dict[str, Any] | None,
     ) -> None:
         with self._store.unit_of_work() as tx:
-            tx.jobs.finish(job.id, self.worker_id, status=status, result=result, error=error)  # type: ignore[arg-type]
+            tx.jobs.finish(job.id, self.worker_id, status=status, result=result, error=error)
             if status == "failed":
                 tx.channels.record_ids(job.org_id, job.channel_name, status="failed")
 
