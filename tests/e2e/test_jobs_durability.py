@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
 
 from gcwm.provisioning.jobs import enqueue_channels
 from gcwm.spec import parse_spec
@@ -138,3 +139,45 @@ def test_cancelled_job_can_be_resumed(
         assert resumed.json()["channels"][0]["deployment"]["status"] == "Active"
     finally:
         store.engine.dispose()
+
+
+CREATES_IN_FLIGHT = {
+    "configuration_create_sent": r"/api/v2/webdeployments/configurations",
+    "configuration_publish_sent": r"/api/v2/webdeployments/configurations/[^/]+/versions/draft/publish",
+    "deployment_create_sent": r"/api/v2/webdeployments/deployments",
+}
+
+
+@pytest.mark.parametrize("intent", sorted(CREATES_IN_FLIGHT))
+def test_worker_killed_while_a_create_is_in_flight_adopts_it_on_resume(
+    gcwm_env: dict[str, str], emulator: RunningEmulator, tmp_path: Path, intent: str
+) -> None:
+    """SIGKILL while Genesys is still carrying out a create: the resumed job finds it, makes no twin."""
+    url = f"sqlite:///{tmp_path}/inflight.db"
+    env = {**gcwm_env, "GCWM_DATABASE_URL": url}
+    emulator.add_fault("POST", CREATES_IN_FLIGHT[intent], "latency", latency_ms=1500)
+    store = Store(connect(url))
+    try:
+        worker = subprocess.Popen(
+            [*gcwm_command(), "provision", str(EXAMPLES / "channel.yaml")],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+            step.step == intent for job in store.list_jobs() for step in store.job_steps(job.id)
+        ):
+            time.sleep(0.02)
+        time.sleep(0.3)  # the request is on its way and Genesys is working on it
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        time.sleep(1.5)  # Genesys finishes the write although nobody waits for the answer
+        resumed = run_gcwm(["jobs", "resume", "--output", "json"], env)
+        assert resumed.code == 0, resumed.stderr
+        (channel,) = resumed.json()["channels"]
+    finally:
+        store.engine.dispose()
+    assert channel["deployment"]["status"] == "Active"
+    assert channel["configuration"]["version"] == "1"  # the lost publish was adopted, not repeated
+    assert len(emulator.configurations()) == 1 and len(emulator.deployments()) == 1

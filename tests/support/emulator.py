@@ -23,7 +23,14 @@ class RunningEmulator:
         return response.json() if response.content else None
 
     def add_fault(
-        self, method: str, path: str, fault: str, *, count: int = 1, retry_after_s: int = 1
+        self,
+        method: str,
+        path: str,
+        fault: str,
+        *,
+        count: int = 1,
+        retry_after_s: int = 1,
+        latency_ms: float = 0,
     ) -> None:
         """The next `count` requests matching method and path (a regex) get `fault`."""
         rule = {
@@ -32,6 +39,7 @@ class RunningEmulator:
             "fault": fault,
             "count": count,
             "retry_after_s": retry_after_s,
+            "latency_ms": latency_ms,
         }
         self._admin("POST", "faults/rules", rule)
 

@@ -286,11 +286,15 @@ class _Run:
         config_id = config["configurationId"]
         desired = desired_configuration(self.spec, self.marker)
         before: list[str] = []
-        if not config.get("created"):
+        # A configuration this job just created has nothing published, unless a publish was sent
+        # before a crash: then look, as for any configuration that existed already.
+        resent = self.cp.done(steps.CONFIGURATION_PUBLISH_SENT) is not None
+        if not config.get("created") or resent:
             versions = await self.client.list_configuration_versions(config_id)
             published = _latest_published(versions)
             if published is not None and not configuration_differs(desired, published):
-                return {"configurationId": config_id, "version": published.version, "changed": False}
+                changed = bool(config.get("created"))
+                return {"configurationId": config_id, "version": published.version, "changed": changed}
             before = [v.version for v in versions if v.version]
             draft = next((v for v in versions if (v.version or "").upper() == "DRAFT"), None)
             if draft is None or configuration_differs(desired, draft):
@@ -301,6 +305,8 @@ class _Run:
             config_id,
             self.t.configuration_active_s,
         )
+        if not resent:
+            await self.cp.record(steps.CONFIGURATION_PUBLISH_SENT, {"configurationId": config_id}, 0.0)
         version = await self._publish(config_id, before)
         self.log.info("configuration.published", configuration_id=config_id, version=version)
         return {"configurationId": config_id, "version": version, "changed": True}

@@ -7,6 +7,7 @@ QUEUE_RESOLVED = "queue_resolved"
 FLOW_RESOLVED = "flow_resolved"
 CONFIGURATION_CREATE_SENT = "configuration_create_sent"  # intent: a create may have happened
 CONFIGURATION_CREATED = "configuration_created"
+CONFIGURATION_PUBLISH_SENT = "configuration_publish_sent"  # intent: a publish may have happened
 CONFIGURATION_PUBLISHED = "configuration_published"
 DEPLOYMENT_CREATE_SENT = "deployment_create_sent"
 DEPLOYMENT_CREATED = "deployment_created"
