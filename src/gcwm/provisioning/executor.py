@@ -222,13 +222,7 @@ class _Run:
         return config_id
 
     async def _existing_deployment(self, deployment_id: str | None) -> str | None:
-        if not deployment_id:
-            return None
-        try:
-            deployment = await self.client.get_deployment(deployment_id)
-        except GenesysNotFound:
-            return None
-        return None if deployment.status == "Deleting" else deployment_id
+        return deployment_id if await self._deployment_or_none(deployment_id) else None
 
     async def _resolve_queue(self) -> dict[str, Any]:
         queue = await self._find(
@@ -321,8 +315,9 @@ class _Run:
             configuration_version=published["version"],
             flow_id=flow_id,
         )
-        if deployment_id := found.get("deploymentId"):
-            observed = await self.client.get_deployment(deployment_id)
+        observed = await self._deployment_or_none(found.get("deploymentId"))
+        if observed is not None and observed.id:
+            deployment_id = observed.id
             changed = deployment_differs(desired, observed)
             if changed:
                 await self.client.update_deployment(deployment_id, desired)
@@ -336,6 +331,16 @@ class _Run:
         assert created.id is not None
         self.log.info("deployment.created", deployment_id=created.id)
         return {"deploymentId": created.id, "created": True, "changed": True}
+
+    async def _deployment_or_none(self, deployment_id: str | None) -> WebDeployment | None:
+        # Found earlier, but it may have been deleted since (by a person, or by Genesys).
+        if not deployment_id:
+            return None
+        try:
+            deployment = await self.client.get_deployment(deployment_id)
+        except GenesysNotFound:
+            return None
+        return None if deployment.status == "Deleting" else deployment
 
     async def _wait_deployment_active(self, deployment_id: str) -> dict[str, Any]:
         deployment = await self._wait_until(

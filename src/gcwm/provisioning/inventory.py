@@ -52,6 +52,8 @@ class OrgInventory:
 def _index(objects: list[_T]) -> dict[str, list[_T]]:
     out: dict[str, list[_T]] = {}
     for obj in objects:
+        if obj.status == "Deleting":
+            continue  # on its way out: neither ours to adopt nor a twin to avoid
         marker = read_marker(obj.description)
         if marker is not None:
             out.setdefault(marker.channel, []).append(obj)
