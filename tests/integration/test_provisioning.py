@@ -176,3 +176,11 @@ async def test_429_is_retried_after_retry_after(provision: Provision, emulator: 
     assert len(waits) == 1 and 1.0 <= waits[0] <= 1.5
     assert emulator.stats()["http429"] == 1
     assert len(emulator.deployments()) == 1
+
+
+async def test_organization_limits_are_read_through_the_client(settings: Settings) -> None:
+    """The web.deployments namespace carries the per-org caps gcwm checks before writing."""
+    async with gcwm_app(settings) as app:
+        limits = {limit.key: limit.value for limit in await app.client.limits("web.deployments")}
+    assert {"deployments.max", "configuration.max"} <= set(limits)
+    assert all(value > 0 for value in limits.values())
