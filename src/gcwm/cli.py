@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 if TYPE_CHECKING:
+    from gcwm.bootstrap import App
     from gcwm.errors import GcwmError
     from gcwm.provisioning.jobs import JobEvent
+    from gcwm.settings import Settings
     from gcwm.store import Job
 
 T = TypeVar("T")
@@ -56,8 +58,8 @@ def _fail(exc: GcwmError, output: Output) -> typer.Exit:
     return typer.Exit(exc.exit_code)
 
 
-def _run(output: Output, main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a command's coroutine; turn GcwmError into a message and exit code."""
+def _run(output: Output, main: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
+    """Read the settings and run a command's coroutine; turn GcwmError into a message and exit code."""
     from gcwm.errors import GcwmError
     from gcwm.observability.context import request_context
     from gcwm.observability.logging import configure_logging
@@ -67,7 +69,7 @@ def _run(output: Output, main: Callable[[], Coroutine[Any, Any, T]]) -> T:
         settings = load_settings()
         configure_logging(level=settings.log_level, json=output is Output.json)
         with request_context(actor=settings.actor):
-            return asyncio.run(main())
+            return asyncio.run(main(settings))
     except GcwmError as exc:
         raise _fail(exc, output) from None
     except KeyboardInterrupt:
@@ -83,32 +85,43 @@ def provision(
 ) -> None:
     """Provision every channel in SPEC_FILE: Messenger configuration, publish, web deployment."""
 
-    async def main() -> dict[str, Any]:
+    async def main(settings: Settings) -> dict[str, Any]:
         from gcwm.bootstrap import open_app
-        from gcwm.provisioning.jobs import Worker, enqueue_channels
-        from gcwm.settings import load_settings
+        from gcwm.provisioning.jobs import enqueue_channels
         from gcwm.spec import load_spec
 
         specs = load_spec(spec_file)  # a bad spec fails before anything is written
-        settings = load_settings()
         async with open_app(settings) as gcwm:
             job_ids = enqueue_channels(gcwm.store, gcwm.org_id, specs)
-            worker = Worker(
-                gcwm.store,
-                gcwm.provisioner,
-                org_id=gcwm.org_id,
-                concurrency=concurrency or settings.concurrency,
-                lease_s=settings.lease_seconds,
-            )
-            with _progress(len(job_ids)) as on_event:
-                jobs = await worker.run_until_done(job_ids, on_event)
-            return _provision_document(gcwm.org_id, gcwm.target, jobs)
+            return await _work(gcwm, job_ids, concurrency)
 
-    document = _run(output, main)
+    _report(_run(output, main), output)
+
+
+async def _work(gcwm: App, job_ids: list[str], concurrency: int) -> dict[str, Any]:
+    """Work the org's queue until these jobs are done, with a progress bar; the result document."""
+    from gcwm.provisioning.jobs import Worker
+
+    worker = Worker(
+        gcwm.store,
+        gcwm.provisioner,
+        org_id=gcwm.org_id,
+        concurrency=concurrency or gcwm.settings.concurrency,
+        lease_s=gcwm.settings.lease_seconds,
+    )
+    with _progress(len(job_ids)) as on_event:
+        jobs = await worker.run_until_done(job_ids, on_event)
+    return _provision_document(gcwm.org_id, gcwm.target, jobs)
+
+
+def _report(document: dict[str, Any], output: Output) -> None:
+    """Print a provisioning result; exit 3 if any channel failed."""
     if output is Output.json:
         print(json.dumps(document, indent=2))
-    else:
+    elif document["channels"]:
         _print_provision(document)
+    else:
+        _stderr().print("no jobs to run")
     if any("error" in c for c in document["channels"]):
         raise typer.Exit(3)
 
@@ -248,11 +261,10 @@ def emulator(
 def _store_only(output: Output, work: Callable[[Any], T]) -> T:
     """Run `work(store)` against gcwm's database, without touching Genesys."""
 
-    async def main() -> T:
+    async def main(settings: Settings) -> T:
         from gcwm.bootstrap import open_store
-        from gcwm.settings import load_settings
 
-        store = open_store(load_settings())
+        store = open_store(settings)
         try:
             return work(store)
         finally:
@@ -360,41 +372,21 @@ def jobs_resume(
 ) -> None:
     """Finish unfinished jobs (after a crash), or run a failed/cancelled job again."""
 
-    async def main() -> dict[str, Any]:
+    async def main(settings: Settings) -> dict[str, Any]:
         from gcwm.bootstrap import open_app
-        from gcwm.provisioning.jobs import Worker
-        from gcwm.settings import load_settings
 
-        settings = load_settings()
         async with open_app(settings) as gcwm:
             if job_id:
                 with gcwm.store.unit_of_work() as tx:
-                    job = gcwm.store.get_job(job_id)
+                    job = tx.jobs.get(job_id)
                     if job.status in ("failed", "cancelled"):
                         tx.jobs.requeue(job.id)
                 ids = [job.id]
             else:
                 ids = [j.id for j in gcwm.store.unfinished_jobs(gcwm.org_id)]
-            worker = Worker(
-                gcwm.store,
-                gcwm.provisioner,
-                org_id=gcwm.org_id,
-                concurrency=concurrency or settings.concurrency,
-                lease_s=settings.lease_seconds,
-            )
-            with _progress(len(ids)) as on_event:
-                jobs = await worker.run_until_done(ids, on_event)
-            return _provision_document(gcwm.org_id, gcwm.target, jobs)
+            return await _work(gcwm, ids, concurrency)
 
-    document = _run(output, main)
-    if output is Output.json:
-        print(json.dumps(document, indent=2))
-    elif document["channels"]:
-        _print_provision(document)
-    else:
-        _stderr().print("no unfinished jobs")
-    if any("error" in c for c in document["channels"]):
-        raise typer.Exit(3)
+    _report(_run(output, main), output)
 
 
 def main() -> None:
