@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 # Refill at 98 % of the budget and allow a burst of 2 %: burst + refill per minute = the budget.
 _REFILL_SHARE = 0.98
@@ -22,14 +22,22 @@ _BURST_SHARE = 0.02
 class Pacer:
     """A token bucket sized from a per-minute budget, shared by every caller of one OAuth client."""
 
-    def __init__(self, requests_per_minute: float) -> None:
+    def __init__(
+        self,
+        requests_per_minute: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
         self._rate = 0.0  # tokens per second; 0 = no pacing
         self._capacity = 1.0
         self._tokens = 1.0
         self._budget = 0.0
         self.set_budget(requests_per_minute)
         self._tokens = self._capacity
-        self._updated = time.monotonic()
+        self._updated = clock()
         self._blocked_until = 0.0
         self._lock = asyncio.Lock()
 
@@ -49,19 +57,19 @@ class Pacer:
         """Wait until this caller may send its next request."""
         async with self._lock:
             while True:
-                now = time.monotonic()
+                now = self._clock()
                 if now < self._blocked_until:
-                    await asyncio.sleep(self._blocked_until - now)
+                    await self._sleep(self._blocked_until - now)
                     continue
                 if self._rate == 0:
                     return
                 self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self._rate)
                 self._updated = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                if self._tokens >= 1.0 - 1e-9:  # tolerance: float refill may land a hair under 1
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     return
                 # Holding the lock while waiting keeps callers in order (first come, first served).
-                await asyncio.sleep((1.0 - self._tokens) / self._rate)
+                await self._sleep((1.0 - self._tokens) / self._rate)
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Learn the budget and the window's state from Genesys's rate-limit headers."""
@@ -75,9 +83,11 @@ class Pacer:
             self.block_for(reset)
 
     def block_for(self, seconds: float) -> None:
-        """Send nothing for `seconds` (a 429's Retry-After, or a spent window)."""
-        self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
-        self._tokens = 0.0
+        """Send nothing for `seconds` (a 429's Retry-After, or a spent window).
+
+        The bucket keeps filling meanwhile: its bound (burst + rate x time) holds for any interval
+        whether or not we sent, and Genesys's window keeps running while we wait."""
+        self._blocked_until = max(self._blocked_until, self._clock() + seconds)
 
 
 def _number(value: str | None) -> float | None:
