@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import structlog
 
@@ -104,6 +104,7 @@ class ChannelProvisioner:
         self._inventory = inventory
         self._timeouts = timeouts or Timeouts()
         self._clock = ActivationClock()
+        self._resolved: dict[tuple[str, str], object] = {}
 
     async def provision(
         self,
@@ -141,6 +142,7 @@ class _Run:
         self.inventory = owner._inventory
         self.t = owner._timeouts
         self.clock = owner._clock
+        self.resolved = owner._resolved
         self.spec = spec
         self.job_id = job_id
         self.cp = checkpoints
@@ -433,6 +435,25 @@ class _Run:
         return data
 
     async def _find(
+        self,
+        ref: EntityReference,
+        what: str,
+        field_name: str,
+        *,
+        get: Callable[[str], Awaitable[T]],
+        search: Callable[[str], Awaitable[list[T]]],
+        hint: str,
+    ) -> T:
+        # Queues and flows are shared by many channels: one run looks each up once. A miss is not
+        # remembered, so it is reported per channel, and a queue made meanwhile is found next time.
+        key = (what, ref.id or (ref.name or "").casefold())
+        if (hit := self.resolved.get(key)) is not None:
+            return cast(T, hit)
+        found = await self._look_up(ref, what, field_name, get=get, search=search, hint=hint)
+        self.resolved[key] = found
+        return found
+
+    async def _look_up(
         self,
         ref: EntityReference,
         what: str,
