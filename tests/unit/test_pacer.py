@@ -64,12 +64,18 @@ def test_a_429_stops_all_sending_until_retry_after() -> None:
     assert _send_times(pacer, vt, 1) == [5.0]
 
 
+def _headers(allowed: int, count: int, reset: int) -> dict[str, str]:
+    return {
+        "inin-ratelimit-allowed": str(allowed),
+        "inin-ratelimit-count": str(count),
+        "inin-ratelimit-reset": str(reset),
+    }
+
+
 def test_budget_is_learnt_from_genesys_headers() -> None:
     """`inin-ratelimit-allowed` sets the budget the pacer holds to."""
     pacer = Pacer(300)
-    pacer.observe(
-        {"inin-ratelimit-allowed": "1200", "inin-ratelimit-count": "3", "inin-ratelimit-reset": "40"}
-    )
+    pacer.answered(_headers(1200, 3, 40))
     assert pacer.requests_per_minute == 1200
 
 
@@ -77,7 +83,29 @@ def test_a_spent_window_blocks_until_it_resets() -> None:
     """count >= allowed means nothing can pass until `reset` seconds have gone."""
     vt = VirtualTime()
     pacer = Pacer(600, clock=vt.clock, sleep=vt.sleep)
-    pacer.observe(
-        {"inin-ratelimit-allowed": "600", "inin-ratelimit-count": "600", "inin-ratelimit-reset": "12"}
-    )
+    pacer.answered(_headers(600, 600, 12))
     assert _send_times(pacer, vt, 1) == [12.0]
+
+
+def test_requests_still_in_flight_count_against_the_window() -> None:
+    """Two left in the window and two on their way: the next request waits for the reset."""
+    vt = VirtualTime()
+    pacer = Pacer(600, clock=vt.clock, sleep=vt.sleep)
+
+    async def send_three() -> None:
+        for _ in range(3):
+            await pacer.wait_turn()
+
+    asyncio.run(send_three())
+    pacer.answered(_headers(600, 598, 7))  # one answered; two still in flight
+    assert _send_times(pacer, vt, 1) == [7.0]
+
+
+def test_with_the_window_in_view_the_full_budget_is_used() -> None:
+    """Once Genesys's counters are seen, the refill runs at the whole budget, not 98 %."""
+    vt = VirtualTime()
+    pacer = Pacer(600, clock=vt.clock, sleep=vt.sleep)
+    pacer.answered(_headers(600, 1, 59))
+    times = _send_times(pacer, vt, 1200)
+    rate = (len(times) - 1) / (times[-1] - times[0]) * 60
+    assert rate > 0.995 * 600

@@ -3,9 +3,13 @@
 Genesys allows a budget per client-credentials token per minute (300 by default, raisable) and tells
 the client where it stands on every answer (`inin-ratelimit-allowed`, `-count`, `-reset`). The pacer
 is a token bucket: a small burst goes out at once (one channel provisions without waiting), and a
-long run is held to a steady rate. Bucket size plus a minute of refill stays within the budget for
-any 60 s window, however Genesys aligns its windows. A spent window or a 429 stops all sending until
-Genesys says the budget is back.
+long run is held to a steady rate.
+
+Without those headers the bucket alone must keep every 60 s window within the budget, however
+Genesys aligns its windows: burst (2 %) + a minute of refill (98 %) = the budget. Once the headers
+are seen, the window's own count is the guard: the pacer refills at the full budget and stops
+sending when the requests still unanswered would spend what the window has left, until it resets.
+A 429 stops all sending for its Retry-After.
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
-# Refill at 98 % of the budget and allow a burst of 2 %: burst + refill per minute = the budget.
-_REFILL_SHARE = 0.98
 _BURST_SHARE = 0.02
+_BLIND_REFILL_SHARE = 0.98  # burst + refill = budget, with no view of Genesys's window
+_GUARDED_REFILL_SHARE = 1.0  # the window's count stops us before the budget is spent
 
 
 class Pacer:
@@ -31,14 +35,16 @@ class Pacer:
     ) -> None:
         self._clock = clock
         self._sleep = sleep
+        self._guarded = False
+        self._budget = 0.0
         self._rate = 0.0  # tokens per second; 0 = no pacing
         self._capacity = 1.0
         self._tokens = 1.0
-        self._budget = 0.0
         self.set_budget(requests_per_minute)
         self._tokens = self._capacity
         self._updated = clock()
         self._blocked_until = 0.0
+        self._in_flight = 0
         self._lock = asyncio.Lock()
 
     @property
@@ -49,12 +55,13 @@ class Pacer:
     def set_budget(self, requests_per_minute: float) -> None:
         """Pace for a new per-minute budget (0 or less turns pacing off)."""
         self._budget = max(0.0, requests_per_minute)
-        self._rate = self._budget * _REFILL_SHARE / 60.0
+        share = _GUARDED_REFILL_SHARE if self._guarded else _BLIND_REFILL_SHARE
+        self._rate = self._budget * share / 60.0
         self._capacity = max(1.0, int(self._budget * _BURST_SHARE))
         self._tokens = min(self._tokens, self._capacity)
 
     async def wait_turn(self) -> None:
-        """Wait until this caller may send its next request."""
+        """Wait until this caller may send its next request; call `answered()` when it returns."""
         async with self._lock:
             while True:
                 now = self._clock()
@@ -62,24 +69,33 @@ class Pacer:
                     await self._sleep(self._blocked_until - now)
                     continue
                 if self._rate == 0:
-                    return
+                    break
                 self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self._rate)
                 self._updated = now
                 if self._tokens >= 1.0 - 1e-9:  # tolerance: float refill may land a hair under 1
                     self._tokens = max(0.0, self._tokens - 1.0)
-                    return
+                    break
                 # Holding the lock while waiting keeps callers in order (first come, first served).
                 await self._sleep((1.0 - self._tokens) / self._rate)
+            self._in_flight += 1
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Learn the budget and the window's state from Genesys's rate-limit headers."""
+    def answered(self, headers: Mapping[str, str] | None = None) -> None:
+        """A request sent after `wait_turn` is over; learn from its rate-limit headers if any."""
+        self._in_flight = max(0, self._in_flight - 1)
+        if headers is None:
+            return
         allowed = _number(headers.get("inin-ratelimit-allowed"))
-        if allowed is not None and allowed > 0 and allowed != self._budget:
-            self.set_budget(allowed)
         count = _number(headers.get("inin-ratelimit-count"))
         reset = _number(headers.get("inin-ratelimit-reset"))
-        if allowed and count is not None and reset is not None and count >= allowed:
-            # The window is spent: nothing more can succeed before it resets.
+        if allowed is None or allowed <= 0:
+            return
+        if count is not None and reset is not None and not self._guarded:
+            self._guarded = True
+            self.set_budget(allowed)
+        elif allowed != self._budget:
+            self.set_budget(allowed)
+        if count is not None and reset is not None and allowed - count <= self._in_flight:
+            # What is still on its way spends the rest of this window: wait for the next one.
             self.block_for(reset)
 
     def block_for(self, seconds: float) -> None:

@@ -110,12 +110,16 @@ class GenesysTransport:
                 method, url, params=_query(params), json=body, headers=headers
             )
         except httpx.TransportError as exc:
+            self.pacer.answered()
             GENESYS_REQUEST_SECONDS.labels(operation=op, status="none").observe(time.perf_counter() - started)
             GENESYS_RETRIES.labels(operation=op, cause=type(exc).__name__).inc()
             raise error_from_transport(op, exc) from exc
+        except BaseException:
+            self.pacer.answered()  # cancelled: no longer in flight
+            raise
         elapsed = time.perf_counter() - started
         GENESYS_REQUEST_SECONDS.labels(operation=op, status=str(response.status_code)).observe(elapsed)
-        self.pacer.observe(response.headers)
+        self.pacer.answered(response.headers)
         log.debug("genesys.answered", operation=op, status=response.status_code, ms=elapsed * 1000)
         if response.is_success:
             return response
