@@ -175,6 +175,9 @@ def run_gcwm(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         elapsed = time.perf_counter() - started
         if done.returncode not in (0, 3):
             raise RuntimeError(f"gcwm provision failed ({done.returncode}): {done.stderr[-2000:]}")
+        for channel in json.loads(done.stdout)["channels"]:
+            if "error" in channel:
+                print(f"gcwm: {channel['name']} failed: {channel['error']['message']}", file=sys.stderr)
         return _figures(args, emulator, emulator.stats(), elapsed, [c["name"] for c in channels])
     finally:
         emulator.stop()

@@ -67,3 +67,15 @@ async def test_bulk_run_under_random_faults_makes_no_duplicates(
     assert names == [f"web-{i:02d}" for i in range(12)]
     assert len(emulator.configurations()) == 12
     assert faults > 0
+
+
+async def test_job_outlasting_its_retries_is_queued_again_and_finishes(
+    provision: Provision, emulator: RunningEmulator
+) -> None:
+    """Genesys unavailable for longer than one run of retries: the job goes back in the queue,
+    resumes from its checkpoints, and the channel still comes out once."""
+    emulator.add_fault("POST", CREATE_STEPS["deployment"][1], "http503", count=8)
+    (job,) = await provision(channel_yaml())
+    assert job.status == "succeeded", job.error
+    assert job.attempts == 2
+    assert len(emulator.configurations()) == 1 and len(emulator.deployments()) == 1

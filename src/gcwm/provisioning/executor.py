@@ -71,7 +71,7 @@ class Timeouts:
     deployment_active_s: float = 180.0
     poll_initial_s: float = 0.25
     poll_max_s: float = 2.0
-    create_attempts: int = 4
+    create_attempts: int = 8
     lookup_settle_s: float = 1.0
 
 

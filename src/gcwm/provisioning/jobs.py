@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,8 @@ from typing import Any, Literal
 
 import structlog
 
-from gcwm.errors import GcwmError, JobError
+from gcwm.errors import GcwmError, GenesysError, GenesysRateLimited, JobError, StoreError
+from gcwm.genesys import is_outcome_unknown
 from gcwm.observability.context import actor, correlation_id
 from gcwm.provisioning import steps
 from gcwm.provisioning.executor import ChannelProvisioner, ChannelResult, KnownIds
@@ -136,6 +138,13 @@ def result_document(result: ChannelResult) -> dict[str, Any]:
     }
 
 
+def _is_passing(exc: GcwmError) -> bool:
+    """A failure that may well pass if the job runs again later (not a refusal or a bad spec)."""
+    if isinstance(exc, (StoreError, GenesysRateLimited)):
+        return True
+    return isinstance(exc, GenesysError) and is_outcome_unknown(exc)
+
+
 def _is_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -159,6 +168,7 @@ class Worker:
         lease_s: float = 15.0,
         worker_id: str | None = None,
         idle_poll_s: float = 0.5,
+        max_attempts: int = 3,
     ) -> None:
         self._store = store
         self._provisioner = provisioner
@@ -167,6 +177,7 @@ class Worker:
         self._lease_s = lease_s
         self.worker_id = worker_id or new_worker_id()
         self._idle_poll_s = idle_poll_s
+        self._max_attempts = max_attempts
 
     async def run_until_done(
         self, job_ids: list[str], on_event: Callable[[JobEvent], None] | None = None
@@ -254,6 +265,12 @@ class Worker:
             emit("failed", message=exc.message)
             return
         except GcwmError as exc:
+            if _is_passing(exc) and job.attempts < self._max_attempts:
+                # Genesys or the database was briefly unwell beyond the call-level retries: queue
+                # the job again; it resumes from its checkpoints.
+                bound.warning("job.released", error=exc.message)
+                await asyncio.to_thread(self._release, job, exc.to_dict())
+                return
             bound.warning("job.failed", error=exc.message)
             await asyncio.to_thread(self._finish, job, "failed", None, exc.to_dict())
             emit("failed", message=exc.message)
@@ -272,6 +289,10 @@ class Worker:
         bound.info("job.succeeded", outcome=result.outcome)
         emit("succeeded", message=result.outcome)
 
+    def _release(self, job: Job, error: dict[str, Any]) -> None:
+        with self._store.unit_of_work() as tx:
+            tx.jobs.release(job.id, self.worker_id, error=error)
+
     def _finish(
         self,
         job: Job,
@@ -285,9 +306,21 @@ class Worker:
                 tx.channels.record_ids(job.org_id, job.channel_name, status="failed")
 
     async def _keep_lease(self, job_id: str) -> None:
-        """Renew the lease until cancelled; return (ending the job) if it was lost."""
+        """Renew the lease until cancelled; return (ending the job) if it was lost.
+
+        A database hiccup is retried while the lease still runs: giving up early would leave the
+        job leased to nobody working on it until the lease ran out."""
+        renewed = time.monotonic()
         while True:
             await asyncio.sleep(self._lease_s / 3)
-            owned = await asyncio.to_thread(self._renew, job_id)
+            try:
+                owned = await asyncio.to_thread(self._renew, job_id)
+            except StoreError as exc:
+                if time.monotonic() - renewed >= self._lease_s:
+                    log.warning("job.lease_expired", job_id=job_id, error=exc.message)
+                    return
+                log.warning("job.lease_renewal_failed", job_id=job_id, error=exc.message)
+                continue
             if not owned:
                 return
+            renewed = time.monotonic()

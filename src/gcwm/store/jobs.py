@@ -198,6 +198,20 @@ class JobRepository:
             if self._connection.execute(finish).rowcount != 1:
                 self._raise_lease_lost(job_id, worker_id, f"finish it as {status}")
 
+    def release(self, job_id: str, worker_id: str, *, error: dict[str, Any]) -> None:
+        """Put a running job back in the queue (a passing failure), keeping its steps and the error.
+
+        Raises JobError if the worker lost the lease."""
+        now = utcnow()
+        release = (
+            jobs.update()
+            .where(_is_held_by(job_id, worker_id))
+            .values(status="queued", error=error, lease_owner=None, lease_expires_at=None, updated_at=now)
+        )
+        with self._errors(f"releasing job {job_id}"):
+            if self._connection.execute(release).rowcount != 1:
+                self._raise_lease_lost(job_id, worker_id, "release it")
+
     def cancel(self, job_id: str) -> Job:
         """Cancel a queued or running job (its worker loses the lease); cancelling twice is harmless.
 
