@@ -154,7 +154,7 @@ class _Run:
     # -- the steps ----------------------------------------------------------------------------
     async def execute(self) -> ChannelResult:
         found = await self._step(steps.DISCOVERED, self._discover)
-        queue = await self._step(steps.QUEUE_RESOLVED, self._resolve_queue)
+        await self._step(steps.QUEUE_RESOLVED, self._resolve_queue)
         flow = await self._step(steps.FLOW_RESOLVED, self._resolve_flow)
         config = await self._step(steps.CONFIGURATION_CREATED, lambda: self._ensure_configuration(found))
         published = await self._step(steps.CONFIGURATION_PUBLISHED, lambda: self._ensure_published(config))
@@ -162,10 +162,7 @@ class _Run:
             steps.DEPLOYMENT_CREATED,
             lambda: self._ensure_deployment(found, published, flow["flowId"]),
         )
-        active = await self._step(
-            steps.DEPLOYMENT_ACTIVE, lambda: self._wait_deployment_active(deployment["deploymentId"])
-        )
-        del queue
+        active = await self._step(steps.DEPLOYMENT_ACTIVE, lambda: self._wait_deployment_active(deployment))
         return ChannelResult(
             name=self.spec.name,
             outcome=self._outcome(found, config, published, deployment),
@@ -324,7 +321,15 @@ class _Run:
             if changed:
                 await self.client.update_deployment(deployment_id, desired)
                 self.log.info("deployment.updated", deployment_id=deployment_id, fields=changed)
-            return {"deploymentId": deployment_id, "created": False, "changed": bool(changed)}
+                return {"deploymentId": deployment_id, "created": False, "changed": True}
+            # Unchanged: what we just read is the state to report; no need to poll for it.
+            return {
+                "deploymentId": deployment_id,
+                "created": False,
+                "changed": False,
+                "status": observed.status,
+                "snippet": observed.snippet or "",
+            }
         created = await self._create_once(
             steps.DEPLOYMENT_CREATE_SENT,
             create=lambda: self.client.create_deployment(desired),
@@ -344,7 +349,10 @@ class _Run:
             return None
         return None if deployment.status == "Deleting" else deployment
 
-    async def _wait_deployment_active(self, deployment_id: str) -> dict[str, Any]:
+    async def _wait_deployment_active(self, step: dict[str, Any]) -> dict[str, Any]:
+        deployment_id = step["deploymentId"]
+        if not step["changed"] and step.get("status") == "Active":
+            return {"deploymentId": deployment_id, "status": "Active", "snippet": step["snippet"]}
         deployment = await self._wait_until(
             lambda: self.client.get_deployment(deployment_id),
             "deployment",
