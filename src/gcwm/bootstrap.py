@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import structlog
 from pydantic import SecretStr
 
 from gcwm.genesys import ClientCredentials, GenesysClient, GenesysTransport, endpoints_for
@@ -15,8 +15,6 @@ from gcwm.provisioning.executor import ChannelProvisioner, Timeouts
 from gcwm.provisioning.inventory import OrgInventory
 from gcwm.settings import Settings
 from gcwm.store import Store, connect, default_sqlite_url
-
-log = structlog.get_logger(__name__)
 
 EMULATOR_STATE_FILE = "emulator-state.json"
 
@@ -61,8 +59,6 @@ async def open_app(
             credentials = ClientCredentials(config.client_id, SecretStr(config.client_secret))
             endpoints = endpoints_for(None, emulator_url)
             if announce:
-                import sys
-
                 print(
                     f"gcwm: no Genesys Cloud credentials set; using the embedded emulator at {emulator_url}",
                     file=sys.stderr,
