@@ -25,7 +25,8 @@ def _default_actor() -> str:
 class Settings(BaseSettings):
     """Every knob gcwm reads from the environment; README.md lists them all."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # Only the documented names are read: a field name such as `home` must never pick up $HOME.
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=False)
 
     client_id: str | None = Field(default=None, validation_alias="GENESYSCLOUD_OAUTHCLIENT_ID")
     client_secret: SecretStr | None = Field(default=None, validation_alias="GENESYSCLOUD_OAUTHCLIENT_SECRET")

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from gcwm.bootstrap import App, open_app
 from gcwm.provisioning.executor import Timeouts
@@ -33,15 +32,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def settings(emulator: RunningEmulator, database_url: str, tmp_path: Path) -> Settings:
     """Settings pointing gcwm at the emulator, as GCWM_GENESYS_BASE_URL would."""
     return Settings(
-        client_id=emulator.config.client_id,
-        client_secret=SecretStr(emulator.config.client_secret),
-        region="us-east-1",
-        base_url=emulator.url,
-        home=tmp_path / "home",
-        database_url=database_url,
-        requests_per_minute=6000,
-        concurrency=4,
-        lease_seconds=5,
+        GENESYSCLOUD_OAUTHCLIENT_ID=emulator.config.client_id,
+        GENESYSCLOUD_OAUTHCLIENT_SECRET=emulator.config.client_secret,
+        GENESYSCLOUD_REGION="us-east-1",
+        GCWM_GENESYS_BASE_URL=emulator.url,
+        GCWM_HOME=str(tmp_path / "home"),
+        GCWM_DATABASE_URL=database_url,
+        GCWM_REQUESTS_PER_MINUTE=6000,
+        GCWM_CONCURRENCY=4,
+        GCWM_LEASE_SECONDS=5,
     )
 
 

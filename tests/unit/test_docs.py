@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pydantic import AliasChoices
 
 from gcwm.settings import Settings
@@ -34,3 +35,15 @@ def test_readme_gives_the_fresh_machine_commands() -> None:
     """One command runs the main job against the embedded emulator, one runs the tests."""
     assert ".venv/bin/gcwm provision examples/channel.yaml" in README
     assert ".venv/bin/pytest" in README
+
+
+def test_only_documented_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """$HOME, $REGION and friends never leak into settings named home, region..."""
+    for name in ("HOME", "REGION", "CONCURRENCY", "ACTOR", "CLIENT_ID", "DATABASE_URL"):
+        monkeypatch.setenv(name, "9")
+    for name in _variables():
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.home.parts[-3:] == (".local", "state", "gcwm")
+    assert (settings.region, settings.client_id, settings.database_url) == (None, None, None)
+    assert settings.concurrency == 8 and settings.actor != "9"
