@@ -457,36 +457,28 @@ class _Run:
         key = (what, ref.id or (ref.name or "").casefold())
         if (hit := self.resolved.get(key)) is not None:
             return cast(T, hit)
-        found = await self._look_up(ref, what, field_name, get=get, search=search, hint=hint)
-        self.resolved[key] = found
-        return found
-
-    async def _look_up(
-        self,
-        ref: EntityReference,
-        what: str,
-        field_name: str,
-        *,
-        get: Callable[[str], Awaitable[T]],
-        search: Callable[[str], Awaitable[list[T]]],
-        hint: str,
-    ) -> T:
         if ref.id is not None:
             try:
-                return await get(ref.id)
+                found = await get(ref.id)
             except GenesysNotFound as exc:
                 msg = f"{field_name}: {what} with id {ref.id} not found in the org; {hint}"
                 raise self._fail(msg, field_name) from exc
-        assert ref.name is not None
-        matches = await search(ref.name)
-        if not matches:
-            msg = f"{field_name}: {what} {ref.name!r} not found in the org; {hint}"
-            raise self._fail(msg, field_name)
-        if len(matches) > 1:
-            ids = ", ".join(str(getattr(m, "id", "?")) for m in matches)
-            msg = f"{field_name}: {len(matches)} {what}s are named {ref.name!r} ({ids}); give its id instead"
-            raise self._fail(msg, field_name)
-        return matches[0]
+        else:
+            assert ref.name is not None
+            matches = await search(ref.name)
+            if not matches:
+                msg = f"{field_name}: {what} {ref.name!r} not found in the org; {hint}"
+                raise self._fail(msg, field_name)
+            if len(matches) > 1:
+                ids = ", ".join(str(getattr(m, "id", "?")) for m in matches)
+                msg = (
+                    f"{field_name}: {len(matches)} {what}s are named {ref.name!r} ({ids}); "
+                    "give its id instead"
+                )
+                raise self._fail(msg, field_name)
+            found = matches[0]
+        self.resolved[key] = found
+        return found
 
     async def _wait_until(
         self,
