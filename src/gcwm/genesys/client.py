@@ -20,6 +20,7 @@ from gcwm.genesys.models import (
     WebDeployment,
     WebDeploymentConfigurationVersion,
     WebDeploymentConfigurationVersionEntityListing,
+    WireModel,
 )
 from gcwm.genesys.transport import GenesysTransport
 
@@ -82,8 +83,9 @@ class GenesysClient:
         """Create a configuration; the answer is its draft (`version` "DRAFT", status Pending).
 
         Not re-sent when the answer is lost: the caller looks it up first."""
-        response = await self.transport.request("POST", _CONFIGS, json=body.dump(), resend_unknown=False)
-        return WebDeploymentConfigurationVersion.model_validate(response.json())
+        return await self._send(
+            WebDeploymentConfigurationVersion, "POST", _CONFIGS, body=body, resend_unknown=False
+        )
 
     async def get_configuration_draft(self, configuration_id: str) -> WebDeploymentConfigurationVersion:
         # The draft is "DRAFT" in bodies but "draft" in the path (shared/genesys/README.md).
@@ -122,23 +124,23 @@ class GenesysClient:
     async def update_configuration_draft(
         self, configuration_id: str, body: WebDeploymentConfigurationVersion
     ) -> WebDeploymentConfigurationVersion:
-        response = await self.transport.request(
+        return await self._send(
+            WebDeploymentConfigurationVersion,
             "PUT",
             f"{_CONFIGS}/{configuration_id}/versions/draft",
-            operation=f"PUT {_CONFIGS}/{{configurationId}}/versions/draft",
-            json=body.dump(),
+            op=f"PUT {_CONFIGS}/{{configurationId}}/versions/draft",
+            body=body,
         )
-        return WebDeploymentConfigurationVersion.model_validate(response.json())
 
     async def publish_configuration_draft(self, configuration_id: str) -> WebDeploymentConfigurationVersion:
         """Publish the (Active) draft as the next numbered version. Not re-sent blind."""
-        response = await self.transport.request(
+        return await self._send(
+            WebDeploymentConfigurationVersion,
             "POST",
             f"{_CONFIGS}/{configuration_id}/versions/draft/publish",
-            operation=f"POST {_CONFIGS}/{{configurationId}}/versions/draft/publish",
+            op=f"POST {_CONFIGS}/{{configurationId}}/versions/draft/publish",
             resend_unknown=False,
         )
-        return WebDeploymentConfigurationVersion.model_validate(response.json())
 
     async def delete_configuration(self, configuration_id: str) -> None:
         await self.transport.request(
@@ -150,8 +152,7 @@ class GenesysClient:
     # -- web deployments ---------------------------------------------------------------------
     async def create_deployment(self, body: WebDeployment) -> WebDeployment:
         """Create a deployment (status Pending). Not re-sent when the answer is lost."""
-        response = await self.transport.request("POST", _DEPLOYMENTS, json=body.dump(), resend_unknown=False)
-        return WebDeployment.model_validate(response.json())
+        return await self._send(WebDeployment, "POST", _DEPLOYMENTS, body=body, resend_unknown=False)
 
     async def get_deployment(self, deployment_id: str) -> WebDeployment:
         return await self._get(
@@ -170,13 +171,13 @@ class GenesysClient:
         ]
 
     async def update_deployment(self, deployment_id: str, body: WebDeployment) -> WebDeployment:
-        response = await self.transport.request(
+        return await self._send(
+            WebDeployment,
             "PUT",
             f"{_DEPLOYMENTS}/{deployment_id}",
-            operation=f"PUT {_DEPLOYMENTS}/{{deploymentId}}",
-            json=body.dump(),
+            op=f"PUT {_DEPLOYMENTS}/{{deploymentId}}",
+            body=body,
         )
-        return WebDeployment.model_validate(response.json())
 
     async def delete_deployment(self, deployment_id: str) -> None:
         await self.transport.request(
@@ -194,7 +195,28 @@ class GenesysClient:
         op: str | None = None,
         params: dict[str, Any] | None = None,
     ) -> M:
-        response = await self.transport.request("GET", path, operation=op, params=params)
+        return await self._send(model, "GET", path, op=op, params=params)
+
+    async def _send(
+        self,
+        model: type[M],
+        method: str,
+        path: str,
+        *,
+        op: str | None = None,
+        params: dict[str, Any] | None = None,
+        body: WireModel | None = None,
+        resend_unknown: bool = True,
+    ) -> M:
+        """One operation whose answer is a `model`: send, retry as allowed, validate the answer."""
+        response = await self.transport.request(
+            method,
+            path,
+            operation=op,
+            params=params,
+            json=None if body is None else body.dump(),
+            resend_unknown=resend_unknown,
+        )
         return model.model_validate(response.json())
 
     async def _pages(self, listing: type[Any], path: str, op: str) -> AsyncIterator[Any]:
