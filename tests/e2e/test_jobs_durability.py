@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -30,6 +31,25 @@ def _steps_recorded(store: Store) -> int:
     return sum(len(store.job_steps(job.id)) for job in store.list_jobs(limit=100))
 
 
+def _provision_and_kill(
+    spec: Path, env: dict[str, str], *, when: Callable[[], bool], timeout_s: float, pause_s: float = 0.0
+) -> None:
+    """Run `gcwm provision spec`, and SIGKILL it once `when()` holds (and `pause_s` has passed)."""
+    worker = subprocess.Popen(
+        [*gcwm_command(), "provision", str(spec)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + timeout_s
+    while not when() and time.monotonic() < deadline and worker.poll() is None:
+        time.sleep(0.02)
+    time.sleep(pause_s)
+    assert worker.poll() is None, "the run finished before it could be killed"
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait()
+
+
 def test_kill_9_mid_run_then_resume_completes_every_channel_once(
     gcwm_env: dict[str, str], emulator: RunningEmulator, any_database_url: str
 ) -> None:
@@ -38,18 +58,9 @@ def test_kill_9_mid_run_then_resume_completes_every_channel_once(
     emulator.set_faults(latency_ms=40)  # slow enough to be caught in the middle
     store = Store(connect(any_database_url))
     try:
-        worker = subprocess.Popen(
-            [*gcwm_command(), "provision", str(EXAMPLES / "bulk.yaml")],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        _provision_and_kill(
+            EXAMPLES / "bulk.yaml", env, when=lambda: _steps_recorded(store) >= 30, timeout_s=60
         )
-        deadline = time.monotonic() + 60
-        while _steps_recorded(store) < 30 and time.monotonic() < deadline and worker.poll() is None:
-            time.sleep(0.05)
-        assert worker.poll() is None, "the run finished before it could be killed"
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait()
         unfinished = store.unfinished_jobs()
         assert unfinished, "nothing was left unfinished"
 
@@ -158,20 +169,13 @@ def test_worker_killed_while_a_create_is_in_flight_adopts_it_on_resume(
     emulator.add_fault("POST", CREATES_IN_FLIGHT[intent], "latency", latency_ms=1500)
     store = Store(connect(url))
     try:
-        worker = subprocess.Popen(
-            [*gcwm_command(), "provision", str(EXAMPLES / "channel.yaml")],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        _provision_and_kill(
+            EXAMPLES / "channel.yaml",
+            env,
+            when=lambda: any(s.step == intent for j in store.list_jobs() for s in store.job_steps(j.id)),
+            timeout_s=30,
+            pause_s=0.3,  # the request is on its way and Genesys is working on it
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not any(
-            step.step == intent for job in store.list_jobs() for step in store.job_steps(job.id)
-        ):
-            time.sleep(0.02)
-        time.sleep(0.3)  # the request is on its way and Genesys is working on it
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait()
         time.sleep(1.5)  # Genesys finishes the write although nobody waits for the answer
         resumed = run_gcwm(["jobs", "resume", "--output", "json"], env)
         assert resumed.code == 0, resumed.stderr
