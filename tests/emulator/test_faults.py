@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.emulator.harness import Emulator
+from tests.emulator.harness import Emulator, wait_for
 from tests.emulator.steps import CONFIGS, DEPLOYMENTS, deployment_body, flow_id, published_configuration
 
 
@@ -118,6 +122,66 @@ def test_latency_rule_delays_the_answer(emulator: Emulator, api: httpx.Client) -
     started = time.monotonic()
     assert api.get("/api/v2/tokens/me").status_code == 200
     assert time.monotonic() - started >= 0.2
+
+
+def _held(emulator: Emulator) -> int:
+    return int(emulator.admin("GET", "stats")["heldAnswers"])
+
+
+def _names(api: httpx.Client) -> list[str]:
+    return [c["name"] for c in api.get(CONFIGS).json()["entities"]]
+
+
+def test_commit_then_delay_commits_then_holds_the_answer(emulator: Emulator, api: httpx.Client) -> None:
+    """The create is visible in the listing while its answer is held; the answer is then a plain 200."""
+    rules = _rule(emulator, "POST", CONFIGS, "commit_then_delay", latency_ms=2000)["rules"]
+    assert [(r["fault"], r["latency_ms"]) for r in rules] == [("commit_then_delay", 2000)]
+    with emulator.client() as slow, ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(slow.post, CONFIGS, json={"name": "slow to answer"})
+        wait_for(lambda: _held(emulator) == 1, what="the create's answer to be held")
+        assert _names(api) == ["slow to answer"]
+        assert not pending.done()  # so the listing above saw the object while its answer was held
+        response = pending.result(timeout=10)
+    assert response.status_code == 200
+    assert response.json()["name"] == "slow to answer"
+    stats = emulator.admin("GET", "stats")
+    assert (stats["heldAnswers"], stats["committedThenHeld"]) == (0, 1)
+    assert stats["byStatus"] == {"200": 2}  # the create and the listing
+
+
+def test_commit_then_delay_journals_before_holding_and_ends_when_the_client_goes(
+    start_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    """While the answer is held the write is already in the state file; a client that disconnects
+    (killed while waiting) ends the hold at once, and the object stays made."""
+    state = tmp_path / "org.json"
+    emu = start_emulator(state_file=state)
+    _rule(emu, "POST", CONFIGS, "commit_then_delay", latency_ms=60_000)
+    payload = json.dumps({"name": "made then abandoned"}).encode()
+    # A raw socket, so that the test can close the connection mid-request as a killed client would.
+    request = (
+        f"POST {CONFIGS} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {emu.token()}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", emu.server.port)) as client:
+        client.sendall(request + payload)
+        wait_for(lambda: _held(emu) == 1, what="the create's answer to be held")
+        saved = "".join(f.read_text() for f in (state, state.with_name("org.json.journal")) if f.exists())
+        assert "made then abandoned" in saved
+    wait_for(lambda: _held(emu) == 0, what="the hold to end when the client went away")
+    with emu.client() as api:
+        assert _names(api) == ["made then abandoned"]
+
+
+def test_commit_then_delay_holds_only_successful_writes(emulator: Emulator, api: httpx.Client) -> None:
+    """A read, or a write the handler refuses, matching the rule is answered at once (the rule is
+    still used up); a hold of a minute would time the client out."""
+    _rule(emulator, "*", CONFIGS, "commit_then_delay", count=2, latency_ms=60_000)
+    assert api.get(CONFIGS, timeout=5).status_code == 200
+    assert api.post(CONFIGS, json={"bogus": 1}, timeout=5).status_code == 400
+    stats = emulator.admin("GET", "stats")
+    assert (stats["heldAnswers"], stats["committedThenHeld"]) == (0, 0)
+    assert emulator.admin("GET", "faults")["rules"] == []
 
 
 def test_rules_can_target_the_login(emulator: Emulator) -> None:

@@ -70,10 +70,18 @@ def test_deployments_are_paged_with_cursors(api: httpx.Client) -> None:
     assert [d["id"] for d in back["entities"]] == made[2:4]
 
 
-def test_cursor_page_size_is_capped_at_one_hundred(api: httpx.Client) -> None:
-    """pageSize above 100 is served as 100 (selfUri shows it)."""
-    listing = api.get(CONFIGS, params={"pageSize": 500}).json()
-    assert "pageSize=100" in listing["selfUri"]
+def test_cursor_page_size_defaults_to_300_and_is_capped_there(api: httpx.Client) -> None:
+    """No pageSize is the SDK's documented 300; above 300 is served as 300 (selfUri shows both)."""
+    config_id = published_configuration(api)
+    for path in (CONFIGS, f"{CONFIGS}/{config_id}/versions", DEPLOYMENTS):
+        assert "pageSize=300" in api.get(path).json()["selfUri"], path
+        assert "pageSize=300" in api.get(path, params={"pageSize": 500}).json()["selfUri"], path
+        assert "pageSize=299" in api.get(path, params={"pageSize": 299}).json()["selfUri"], path
+    for index in range(29):
+        api.post(CONFIGS, json={"name": f"more-{index}"})
+    whole = api.get(CONFIGS).json()
+    assert (len(whole["entities"]), whole["total"]) == (30, 30)  # more than the old default of 25
+    assert "nextUri" not in whole
 
 
 def test_expand_configuration_embeds_the_version(api: httpx.Client) -> None:

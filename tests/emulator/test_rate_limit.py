@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import httpx
 
+from gcwm.emulator.ratelimit import RateLimiter
 from tests.emulator.harness import Emulator, wait_for
 
 HEADERS = ("inin-ratelimit-count", "inin-ratelimit-allowed", "inin-ratelimit-reset")
+# A clock reading at which the old `start + window - now` gave 60.00000000000001 seconds left on a
+# window starting now, which math.ceil made "61".
+ROUNDS_UP_CLOCK = 1000.4
+
+
+def _old_reset_header(start: float, now: float, window_s: float = 60.0) -> int:
+    """The header as the emulator computed it before the fix, to show a clock value reaches the bug."""
+    return math.ceil(start + window_s - now)
 
 
 def test_every_api_answer_carries_rate_limit_and_correlation_headers(
@@ -76,3 +86,28 @@ def test_admin_api_is_never_rate_limited(start_emulator: Callable[..., Emulator]
     emu = start_emulator(rate_limit_per_min=1)
     for _ in range(5):
         emu.admin("GET", "stats")
+
+
+def test_reset_header_never_says_more_than_the_window() -> None:
+    """Float noise in the seconds left must not round a 60 s window up to "61" (regression)."""
+    assert _old_reset_header(ROUNDS_UP_CLOCK, ROUNDS_UP_CLOCK) == 61  # this clock does reach the bug
+    limiter = RateLimiter(300, 60.0, clock=lambda: ROUNDS_UP_CLOCK)
+    decision = limiter.take("token")
+    assert decision.headers()["inin-ratelimit-reset"] == "60"
+    assert decision.retry_after_s == 60
+    assert limiter.idle().headers()["inin-ratelimit-reset"] == "60"
+
+
+def test_reset_header_and_retry_after_stay_within_the_window() -> None:
+    """Across many clock readings, both for windows starting then and later in a window, including
+    refusals: the header is 0..60 and Retry-After 1..60."""
+    clock = [0.0]
+    limiter = RateLimiter(3, 60.0, clock=lambda: clock[0])
+    readings = [base + k * 0.1 for base in (0.0, 1000.0, 86_400.0, 1e6) for k in range(3000)]
+    assert any(_old_reset_header(t, t) == 61 for t in readings)  # the sweep meets the old bug
+    for index, now in enumerate(readings):
+        clock[0] = now
+        for token in (f"fresh-{index}", "steady"):  # a window starting now, and one under way
+            decision = limiter.take(token)
+            assert 0 <= int(decision.headers()["inin-ratelimit-reset"]) <= 60, (now, token)
+            assert 1 <= decision.retry_after_s <= 60, (now, token)

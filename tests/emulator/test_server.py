@@ -66,7 +66,7 @@ async def test_concurrent_creates_get_distinct_ids_and_all_are_listed(emulator: 
             )
             ids = [a.json()["id"] for a in answers]
             listed: list[str] = []
-            page = (await api.get(CONFIGS)).json()
+            page = (await api.get(CONFIGS, params={"pageSize": 7})).json()  # 6 pages
             while True:
                 listed += [c["id"] for c in page["entities"]]
                 if "nextUri" not in page:

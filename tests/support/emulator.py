@@ -52,6 +52,10 @@ class RunningEmulator:
     def stats(self) -> dict[str, Any]:
         return self._admin("GET", "stats")  # type: ignore[no-any-return]
 
+    def held_answers(self) -> int:
+        """How many committed writes' answers a `commit_then_delay` rule is holding back right now."""
+        return int(self.stats()["heldAnswers"])
+
     def calls(self, operation: str) -> int:
         """How many requests the emulator answered for 'METHOD /path' (ids as in the path)."""
         return int(self.stats().get("byOperation", {}).get(operation, 0))

@@ -14,8 +14,9 @@ Emulator choices (where the README says "unconfirmed" or says nothing):
   (targeted fault rules can still hit it).
 - An expired token gets 401 `credentials.expired`; an unknown one `bad.credentials`.
 - Rate limit: a fixed window per token, starting at its first request; 429 answers do not use
-  budget; `Retry-After` is the whole seconds until the window resets, at least 1. The
-  `inin-ratelimit-*` headers also go on answers without a valid token (count 0).
+  budget; `Retry-After` is the whole seconds until the window resets, at least 1 and, like
+  `inin-ratelimit-reset`, never more than the window. The `inin-ratelimit-*` headers also go on
+  answers without a valid token (count 0).
 - Random faults: transient errors are 502/503/504 (25/50/25 %); a random 429 starts a burst that
   also hits the token's next 2 requests, with `Retry-After: 1`. A 500 only comes from
   commit-then-fail. Codes: 500 `internal.server.error`, 502 `bad.gateway`, 503
@@ -43,14 +44,21 @@ Emulator choices (where the README says "unconfirmed" or says nothing):
   `/defaults` answers the emulator's defaults, 1000 each) and `web.messaging` (README values);
   any other namespace is 404.
 - Listings: queues and flows page by number (pageSize 1..500, default 25); web deployment
-  listings use an opaque `after`/`before` cursor (pageSize default 25, capped at 100) with
-  `nextUri`/`previousUri` only when such a page exists. The configuration listing shows each
+  listings use an opaque `after`/`before` cursor with `nextUri`/`previousUri` only when such a
+  page exists. Their pageSize defaults to 300 (the SDK's documented default) and is capped at 300
+  (the emulator's choice: Genesys's maximum is unconfirmed). The configuration listing shows each
   configuration's draft, or with `showOnlyPublished=true` its latest published version. The
   versions listing shows the draft, then "1", "2", ... `expand=configuration` on the deployment
   listing embeds the whole version.
 - Snippet: the README's form; the environment for a region host the README does not map is
   `prod-` plus the host's first label.
 - Creates answer 200 (not 201).
+- Fault rule `commit_then_delay` (its `latency_ms`): the handler runs, so the write is committed
+  and journaled, then the answer is held back `latency_ms` before it is sent, as when Genesys made
+  the object but its answer is slow to come back. Only writes (POST/PUT/DELETE/PATCH) answered
+  2xx are held; a client that disconnects ends the hold early. `GET /emulator/stats` reports
+  `heldAnswers` (held right now) and `committedThenHeld` (a running total). The `latency` rule,
+  by contrast, waits before the handler, so a client killed meanwhile leaves nothing made.
 - State file: a JSON snapshot plus a journal beside it (`<state file>.journal`) that every
   committed write is appended to before its answer; the snapshot is rewritten atomically (temp
   file and rename) when the journal grows as long as the state. No fsync: durable against the

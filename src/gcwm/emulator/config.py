@@ -15,6 +15,7 @@ FaultKind = Literal[
     "http429",
     "commit_then_fail",
     "commit_then_reset",
+    "commit_then_delay",
     "latency",
     "http400",
     "http404",
@@ -75,7 +76,7 @@ class FaultRule:
     fault: FaultKind
     count: int = 1
     retry_after_s: int = 1
-    latency_ms: float = 0
+    latency_ms: float = 0  # the wait of `latency` (before the handler) and `commit_then_delay` (after)
 
     def __post_init__(self) -> None:
         if self.fault not in FAULT_KINDS:

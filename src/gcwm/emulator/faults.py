@@ -49,11 +49,13 @@ class FaultSettings:
 
 @dataclass
 class Plan:
-    """What to do to one request: answer an error now, wait first, or break the answer afterwards."""
+    """What to do to one request: answer an error now, wait first, or break or hold back the answer
+    afterwards (`hold_s`: send a committed write's answer only that much later)."""
 
     error: ApiError | None = None
     delay_s: float = 0.0
     after: After | None = None
+    hold_s: float | None = None
     rule: FaultRule | None = field(default=None, repr=False)
 
 
@@ -167,6 +169,8 @@ def _rule_plan(rule: FaultRule) -> Plan:
         return Plan(after="fail", rule=rule)
     if rule.fault == "commit_then_reset":
         return Plan(after="reset", rule=rule)
+    if rule.fault == "commit_then_delay":
+        return Plan(hold_s=rule.latency_ms / 1000, rule=rule)
     if rule.fault == "http429":
         return Plan(error=too_many_requests(rule.retry_after_s), rule=rule)
     return Plan(error=fault_error(_STATUS_OF[rule.fault]), rule=rule)

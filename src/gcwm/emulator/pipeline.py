@@ -1,11 +1,13 @@
 """The path of every API request: auth -> rate limit -> fault rules -> random faults -> handler
--> commit-then-fail -> latency, with correlation and rate-limit headers on every answer.
+-> commit-then-fail or commit-then-delay -> latency, with correlation and rate-limit headers on
+every answer.
 
 `/emulator/*` (the admin API) skips all of it: no auth, no rate limit, no faults."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass, field
 
@@ -17,6 +19,7 @@ from gcwm.emulator.errors import CORRELATION_HEADER, ApiError
 from gcwm.emulator.faults import Plan, fault_error, too_many_requests
 from gcwm.emulator.ratelimit import Decision
 from gcwm.emulator.runtime import Runtime
+from gcwm.emulator.stats import Stats
 
 log = structlog.get_logger(__name__)
 LOGIN_PATH = "/oauth/token"
@@ -89,6 +92,8 @@ class ApiPipeline:
                     await asyncio.sleep(rt.faults.settings.stall_s)
                 status = 504 if plan.after == "stall" else 500
                 answer = await _capture(fault_error(status).response(context_id), scope, receive)
+            if plan.hold_s is not None and method in _WRITES and 200 <= answer.status < 300:
+                await _hold(plan.hold_s, receive, rt.stats)
         if rt.faults.settings.latency_ms:
             await asyncio.sleep(rt.faults.settings.latency_ms / 1000)
         answer.set_header(CORRELATION_HEADER, context_id)
@@ -113,6 +118,24 @@ async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> _Answer:
 
     await app(scope, receive, keep)
     return answer
+
+
+async def _hold(seconds: float, receive: Receive, stats: Stats) -> None:
+    """Hold back a committed write's answer (commit-then-delay) for `seconds`, or until the client
+    goes away, since then nobody is left to answer. `heldAnswers` counts it for exactly that long,
+    even if the task is cancelled (server shutdown)."""
+    stats.hold_started()
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(_disconnected(receive), seconds)
+    finally:
+        stats.hold_ended()
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Return once the client has closed the connection (body messages not read yet are skipped)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _drop(answer: _Answer, send: Send) -> None:

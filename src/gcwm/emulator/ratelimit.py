@@ -12,6 +12,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# Float noise in `reset_s` ((t + 60) - t can be 60.00000000000001) must not round up to a whole
+# second more than the window: 61 for a 60 s window.
+_ROUNDING_SLACK_S = 1e-9
+
+
+def _whole_seconds(seconds: float) -> int:
+    return math.ceil(seconds - _ROUNDING_SLACK_S)
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -25,13 +33,13 @@ class Decision:
     @property
     def retry_after_s(self) -> int:
         """Whole seconds until the window resets, at least 1 (the `Retry-After` value)."""
-        return max(1, math.ceil(self.reset_s))
+        return max(1, _whole_seconds(self.reset_s))
 
     def headers(self) -> dict[str, str]:
         return {
             "inin-ratelimit-count": str(self.count),
             "inin-ratelimit-allowed": str(self.budget),
-            "inin-ratelimit-reset": str(math.ceil(self.reset_s)),
+            "inin-ratelimit-reset": str(_whole_seconds(self.reset_s)),
         }
 
 
@@ -53,12 +61,14 @@ class RateLimiter:
 
     def take(self, token: str) -> Decision:
         """Spend one request of the token's budget, unless it is used up."""
-        now = self._clock()
         with self._lock:
+            # Read under the lock: a `now` older than a window another thread just started would
+            # put more than a whole window before its reset.
+            now = self._clock()
             window = self._windows.get(token)
-            if window is None or now >= window.start + self.window_s:
+            if window is None or now - window.start >= self.window_s:
                 window = self._windows[token] = _Window(now)
-            reset = window.start + self.window_s - now
+            reset = min(max(self.window_s - (now - window.start), 0.0), self.window_s)
             if window.count >= self.budget:
                 return Decision(False, window.count, self.budget, reset)
             window.count += 1

@@ -12,6 +12,9 @@ class Stats:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        # A gauge of answers in flight, not a counter: `clear` leaves it, or a hold ending after a
+        # reset would take it below zero.
+        self.held_answers = 0
         self.clear()
 
     def clear(self) -> None:
@@ -21,6 +24,7 @@ class Stats:
             self.http5xx = 0
             self.logins = 0
             self.commit_then_fail = 0
+            self.committed_then_held = 0
             self.by_operation: Counter[str] = Counter()
             self.by_status: Counter[int] = Counter()
 
@@ -45,6 +49,16 @@ class Stats:
         with self._lock:
             self.commit_then_fail += 1
 
+    def hold_started(self) -> None:
+        """A committed write's answer is being held back (commit-then-delay)."""
+        with self._lock:
+            self.held_answers += 1
+            self.committed_then_held += 1
+
+    def hold_ended(self) -> None:
+        with self._lock:
+            self.held_answers -= 1
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
@@ -53,6 +67,8 @@ class Stats:
                 "http5xx": self.http5xx,
                 "logins": self.logins,
                 "commitThenFail": self.commit_then_fail,
+                "committedThenHeld": self.committed_then_held,
+                "heldAnswers": self.held_answers,
                 "byOperation": dict(sorted(self.by_operation.items())),
                 "byStatus": {str(k): v for k, v in sorted(self.by_status.items())},
             }

@@ -87,7 +87,8 @@ async def stats(request: Request) -> dict[str, Any]:
 async def reset(request: Request) -> dict[str, Any]:
     """Back to the seed: no configurations or deployments, no faults, zeroed stats and rate windows.
 
-    The org id, queues, flows and issued tokens stay."""
+    The org id, queues, flows and issued tokens stay, and so does `heldAnswers` (answers still in
+    flight, not a count)."""
     rt = runtime_of(request)
     rt.state.reset()
     rt.faults.reset()

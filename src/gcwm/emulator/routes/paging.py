@@ -1,9 +1,10 @@
 """The two listing shapes: numbered pages (queues, flows) and cursors (web deployments).
 
-Emulator choices, since the README does not say how Genesys pages these: numbered pages take
-`pageSize` 1..500 (default 25); cursor listings take `pageSize` 1..100 (default 25, larger values
-are capped at 100) and an opaque `after`/`before` cursor, and carry `nextUri`/`previousUri` only
-when there is such a page."""
+Cursor listings default to `pageSize` 300, the SDK's documented default ("Number of entities to
+return. Defaults to 300.", api-subset.json). Emulator choices, since the README does not say more
+about how Genesys pages these: numbered pages take `pageSize` 1..500 (default 25); cursor listings
+cap `pageSize` at 300 (larger values are served as 300; Genesys's maximum is unconfirmed), take an
+opaque `after`/`before` cursor, and carry `nextUri`/`previousUri` only when there is such a page."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from gcwm.emulator.errors import invalid
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 25
 MAX_NUMBERED_PAGE_SIZE = 500
-MAX_CURSOR_PAGE_SIZE = 100
+DEFAULT_CURSOR_PAGE_SIZE = 300  # the SDK's documented default
+MAX_CURSOR_PAGE_SIZE = 300  # emulator's choice: Genesys's maximum is unconfirmed
 
 
 def numbered_page(
@@ -96,7 +98,7 @@ def cursor_page(
 
 def _cursor_page_size(text: str | None) -> int:
     if text is None or text == "":
-        return DEFAULT_PAGE_SIZE
+        return DEFAULT_CURSOR_PAGE_SIZE
     try:
         size = int(text)
     except ValueError:
