@@ -133,14 +133,15 @@ def _names(api: httpx.Client) -> list[str]:
 
 
 def test_commit_then_delay_commits_then_holds_the_answer(emulator: Emulator, api: httpx.Client) -> None:
-    """The create is visible in the listing while its answer is held; the answer is then a plain 200."""
-    rules = _rule(emulator, "POST", CONFIGS, "commit_then_delay", latency_ms=2000)["rules"]
-    assert [(r["fault"], r["latency_ms"]) for r in rules] == [("commit_then_delay", 2000)]
+    """The create is visible in the listing while its answer is held; released, the answer is a plain 200."""
+    rules = _rule(emulator, "POST", CONFIGS, "commit_then_delay", latency_ms=60_000)["rules"]
+    assert [(r["fault"], r["latency_ms"]) for r in rules] == [("commit_then_delay", 60_000)]
     with emulator.client() as slow, ThreadPoolExecutor(1) as pool:
         pending = pool.submit(slow.post, CONFIGS, json={"name": "slow to answer"})
         wait_for(lambda: _held(emulator) == 1, what="the create's answer to be held")
         assert _names(api) == ["slow to answer"]
         assert not pending.done()  # so the listing above saw the object while its answer was held
+        assert emulator.admin("POST", "faults/held/release") == {"released": 1}
         response = pending.result(timeout=10)
     assert response.status_code == 200
     assert response.json()["name"] == "slow to answer"

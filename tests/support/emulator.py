@@ -46,6 +46,10 @@ class RunningEmulator:
     def set_faults(self, **rates: Any) -> None:
         self._admin("PUT", "faults", rates)
 
+    def release_held(self) -> int:
+        """Send every answer a commit_then_delay rule is holding back; how many there were."""
+        return int(self._admin("POST", "faults/held/release")["released"])
+
     def expire_tokens(self) -> None:
         self._admin("POST", "tokens/expire")
 

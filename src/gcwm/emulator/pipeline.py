@@ -7,7 +7,6 @@ every answer.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from dataclasses import dataclass, field
 
@@ -17,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gcwm.emulator.errors import CORRELATION_HEADER, ApiError
 from gcwm.emulator.faults import Plan, fault_error, too_many_requests
+from gcwm.emulator.holds import HeldReleases
 from gcwm.emulator.ratelimit import Decision
 from gcwm.emulator.runtime import Runtime
 from gcwm.emulator.stats import Stats
@@ -93,7 +93,7 @@ class ApiPipeline:
                 status = 504 if plan.after == "stall" else 500
                 answer = await _capture(fault_error(status).response(context_id), scope, receive)
             if plan.hold_s is not None and method in _WRITES and 200 <= answer.status < 300:
-                await _hold(plan.hold_s, receive, rt.stats)
+                await _hold(plan.hold_s, receive, rt.stats, rt.releases)
         if rt.faults.settings.latency_ms:
             await asyncio.sleep(rt.faults.settings.latency_ms / 1000)
         answer.set_header(CORRELATION_HEADER, context_id)
@@ -120,15 +120,19 @@ async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> _Answer:
     return answer
 
 
-async def _hold(seconds: float, receive: Receive, stats: Stats) -> None:
-    """Hold back a committed write's answer (commit-then-delay) for `seconds`, or until the client
-    goes away, since then nobody is left to answer. `heldAnswers` counts it for exactly that long,
-    even if the task is cancelled (server shutdown)."""
+async def _hold(seconds: float, receive: Receive, stats: Stats, releases: HeldReleases) -> None:
+    """Hold back a committed write's answer (commit-then-delay) for `seconds`, until released, or
+    until the client goes away, since then nobody is left to answer. `heldAnswers` counts it for
+    exactly that long, even if the task is cancelled (server shutdown)."""
     stats.hold_started()
+    released = releases.waiter()
+    waits = [asyncio.ensure_future(_disconnected(receive)), asyncio.ensure_future(released.wait())]
     try:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(_disconnected(receive), seconds)
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        for task in waits:
+            task.cancel()
+        releases.forget(released)
         stats.hold_ended()
 
 

@@ -9,6 +9,7 @@ from fastapi import Request
 from gcwm.emulator.auth import TokenStore
 from gcwm.emulator.config import EmulatorConfig
 from gcwm.emulator.faults import FaultInjector
+from gcwm.emulator.holds import HeldReleases
 from gcwm.emulator.lifecycle import Timings
 from gcwm.emulator.operations import OperationIndex
 from gcwm.emulator.ratelimit import RateLimiter
@@ -29,6 +30,7 @@ class Runtime:
     faults: FaultInjector
     stats: Stats
     operations: OperationIndex
+    releases: HeldReleases
 
     @property
     def timings(self) -> Timings:
@@ -53,6 +55,7 @@ def build_runtime(config: EmulatorConfig) -> Runtime:
         faults=FaultInjector(config),
         stats=Stats(),
         operations=OperationIndex(subset),
+        releases=HeldReleases(),
     )
 
 

@@ -71,6 +71,12 @@ async def clear_rules(request: Request) -> dict[str, Any]:
     return faults.describe()
 
 
+@router.post("/faults/held/release")
+async def release_held(request: Request) -> dict[str, int]:
+    """Send every answer a commit_then_delay rule is holding back right now."""
+    return {"released": runtime_of(request).releases.release_all()}
+
+
 @router.post("/tokens/expire")
 async def expire_tokens(request: Request) -> dict[str, int]:
     return {"expired": runtime_of(request).tokens.expire_all()}
