@@ -298,3 +298,17 @@ def test_stats_count_requests_by_operation_and_status(emulator: Emulator, api: h
     assert stats["requests"] == 4
     assert stats["http5xx"] == 1
     assert stats["configurations"] == 1 and stats["deployments"] == 0
+
+
+def test_release_lets_a_delayed_write_through_at_once(emulator: Emulator, api: httpx.Client) -> None:
+    """A latency rule keeps the write unmade while it waits; released, it is carried out and answered."""
+    _rule(emulator, "POST", CONFIGS, "latency", latency_ms=60_000)
+    with emulator.client() as slow, ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(slow.post, CONFIGS, json={"name": "waiting"})
+        wait_for(lambda: emulator.admin("GET", "stats")["delayedRequests"] == 1, what="the delay to start")
+        assert _names(api) == []  # in flight, not made
+        assert emulator.admin("POST", "faults/held/release") == {"released": 1}
+        response = pending.result(timeout=10)
+    assert response.status_code == 200
+    assert _names(api) == ["waiting"]
+    assert emulator.admin("GET", "stats")["delayedRequests"] == 0

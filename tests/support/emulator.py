@@ -46,8 +46,12 @@ class RunningEmulator:
     def set_faults(self, **rates: Any) -> None:
         self._admin("PUT", "faults", rates)
 
+    def delayed_requests(self) -> int:
+        """Requests waiting out a latency rule, not carried out yet."""
+        return int(self.stats()["delayedRequests"])
+
     def release_held(self) -> int:
-        """Send every answer a commit_then_delay rule is holding back; how many there were."""
+        """Send every held answer and let every delayed request through; how many there were."""
         return int(self._admin("POST", "faults/held/release")["released"])
 
     def expire_tokens(self) -> None:

@@ -58,7 +58,9 @@ Emulator choices (where the README says "unconfirmed" or says nothing):
   the object but its answer is slow to come back. Only writes (POST/PUT/DELETE/PATCH) answered
   2xx are held; a client that disconnects ends the hold early. `GET /emulator/stats` reports
   `heldAnswers` (held right now) and `committedThenHeld` (a running total). The `latency` rule,
-  by contrast, waits before the handler, so a client killed meanwhile leaves nothing made.
+  by contrast, waits before the handler, so a client killed meanwhile leaves nothing made; those
+  requests are `delayedRequests`. `POST /emulator/faults/held/release` ends every hold and delay
+  at once, so a test can keep a write in flight exactly as long as it needs.
 - State file: a JSON snapshot plus a journal beside it (`<state file>.journal`) that every
   committed write is appended to before its answer; the snapshot is rewritten atomically (temp
   file and rename) when the journal grows as long as the state. No fsync: durable against the

@@ -72,7 +72,7 @@ class ApiPipeline:
                     raise too_many_requests(limit.retry_after_s)
             plan = rt.faults.plan(method, path, token, random_faults=is_api)
             if plan.delay_s:
-                await asyncio.sleep(plan.delay_s)
+                await _delay(plan.delay_s, rt.stats, rt.releases)
             if plan.error is not None:
                 raise plan.error
         except ApiError as error:
@@ -134,6 +134,20 @@ async def _hold(seconds: float, receive: Receive, stats: Stats, releases: HeldRe
             task.cancel()
         releases.forget(released)
         stats.hold_ended()
+
+
+async def _delay(seconds: float, stats: Stats, releases: HeldReleases) -> None:
+    """A latency rule: the request waits `seconds` (or until released) before it is carried out.
+    `delayedRequests` counts it meanwhile, so a test knows a write is in flight and not yet made."""
+    stats.delay_started()
+    released = releases.waiter()
+    try:
+        await asyncio.wait_for(released.wait(), seconds)
+    except TimeoutError:
+        pass
+    finally:
+        releases.forget(released)
+        stats.delay_ended()
 
 
 async def _disconnected(receive: Receive) -> None:

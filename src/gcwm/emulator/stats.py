@@ -15,6 +15,7 @@ class Stats:
         # A gauge of answers in flight, not a counter: `clear` leaves it, or a hold ending after a
         # reset would take it below zero.
         self.held_answers = 0
+        self.delayed_requests = 0
         self.clear()
 
     def clear(self) -> None:
@@ -59,6 +60,15 @@ class Stats:
         with self._lock:
             self.held_answers -= 1
 
+    def delay_started(self) -> None:
+        """A request is waiting out a latency rule before it is carried out."""
+        with self._lock:
+            self.delayed_requests += 1
+
+    def delay_ended(self) -> None:
+        with self._lock:
+            self.delayed_requests -= 1
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
@@ -69,6 +79,7 @@ class Stats:
                 "commitThenFail": self.commit_then_fail,
                 "committedThenHeld": self.committed_then_held,
                 "heldAnswers": self.held_answers,
+                "delayedRequests": self.delayed_requests,
                 "byOperation": dict(sorted(self.by_operation.items())),
                 "byStatus": {str(k): v for k, v in sorted(self.by_status.items())},
             }

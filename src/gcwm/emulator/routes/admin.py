@@ -73,7 +73,8 @@ async def clear_rules(request: Request) -> dict[str, Any]:
 
 @router.post("/faults/held/release")
 async def release_held(request: Request) -> dict[str, int]:
-    """Send every answer a commit_then_delay rule is holding back right now."""
+    """Send every answer a commit_then_delay rule holds back, and let through every request a
+    latency rule delays, right now."""
     return {"released": runtime_of(request).releases.release_all()}
 
 
