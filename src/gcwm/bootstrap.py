@@ -11,8 +11,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from gcwm.genesys import ClientCredentials, GenesysClient, GenesysTransport, endpoints_for
-from gcwm.provisioning.executor import ChannelProvisioner, Timeouts
-from gcwm.provisioning.inventory import OrgInventory
+from gcwm.provisioning import OrgRef, ProvisioningService, Timeouts
 from gcwm.settings import Settings
 from gcwm.store import Store, connect, default_sqlite_url
 
@@ -26,11 +25,13 @@ class App:
     settings: Settings
     store: Store
     client: GenesysClient
-    provisioner: ChannelProvisioner
-    org_id: str
-    org_name: str
-    target: str  # what we talk to, for people: a region host or the emulator's URL
+    service: ProvisioningService
+    org: OrgRef
     emulator_url: str | None
+
+    @property
+    def org_id(self) -> str:
+        return self.org.id
 
 
 def database_url(settings: Settings) -> str:
@@ -73,15 +74,20 @@ async def open_app(
         store = open_store(settings)
         stack.callback(store.engine.dispose)
         info = await client.token_info()
-        provisioner = ChannelProvisioner(client, OrgInventory(client), timeouts=timeouts)
-        target = emulator_url or endpoints.region_host or endpoints.api_url
+        org = OrgRef(
+            id=info.organization.id,
+            name=info.organization.name or info.organization.id,
+            target=emulator_url or endpoints.region_host or endpoints.api_url,
+            region=endpoints.region_host,
+        )
+        service = ProvisioningService(
+            store,
+            client,
+            org,
+            timeouts=timeouts,
+            concurrency=settings.concurrency,
+            lease_s=settings.lease_seconds,
+        )
         yield App(
-            settings=settings,
-            store=store,
-            client=client,
-            provisioner=provisioner,
-            org_id=info.organization.id,
-            org_name=info.organization.name or info.organization.id,
-            target=target,
-            emulator_url=emulator_url,
+            settings=settings, store=store, client=client, service=service, org=org, emulator_url=emulator_url
         )

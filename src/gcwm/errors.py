@@ -18,9 +18,12 @@ message and an exit code in one place each. No error ever carries a secret.
         GenesysRateLimited            429, retry_after_s
         GenesysUnavailable            502 / 503 / 504
         GenesysServerError            500 and other 5xx (not retried: Genesys does not)
+        GenesysBadAnswer              2xx whose body is not the documented model (or not JSON)
 
-Only ``GenesysRateLimited``, ``GenesysUnavailable`` and ``GenesysTransportError`` are retried, and a
-create whose outcome is unknown is looked up before it is sent again.
+``is_transient`` is the one judge of a passing failure: Genesys's retryable statuses (429, 502, 503,
+504), no answer at all, or the database. The transport retries the Genesys ones call by call; a job
+that still meets one is queued again. A create whose outcome is unknown is looked up before it is
+sent again.
 """
 
 from __future__ import annotations
@@ -185,4 +188,14 @@ class GenesysServerError(GenesysError):
     """500 or another 5xx that Genesys does not call transient; a write may have happened."""
 
 
-RETRYABLE_GENESYS_ERRORS = (GenesysRateLimited, GenesysUnavailable, GenesysTransportError)
+class GenesysBadAnswer(GenesysError):
+    """A 2xx answer gcwm cannot read: the call was carried out, but its result is unknown."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for a failure that may well pass if the same work is tried again later.
+
+    Genesys treats only 429, 502, 503 and 504 as retryable (shared/genesys/README.md); a request that
+    got no answer and a database hiccup pass too. Everything else is a refusal or a bug.
+    """
+    return isinstance(exc, (GenesysRateLimited, GenesysUnavailable, GenesysTransportError, StoreError))

@@ -39,6 +39,15 @@ _PATTERN_NAMES = {
 }
 
 Name = Annotated[str, StringConstraints(pattern=_NAME)]
+
+
+def channel_key(name: str) -> str:
+    """The one way gcwm compares channel names: case-insensitively, as Genesys treats names.
+
+    `Web One` and `web one` are one channel; `web one` and `web_one` are two."""
+    return name.strip().casefold()
+
+
 Language = Annotated[str, StringConstraints(pattern=_LANGUAGE, to_lower=True)]
 
 
@@ -155,6 +164,11 @@ class ChannelSpec(_Strict):
             raise ValueError(msg)
         return self
 
+    @property
+    def key(self) -> str:
+        """The channel's identity (see `channel_key`)."""
+        return channel_key(self.name)
+
     def spec_hash(self) -> str:
         """A stable hash of the desired state, to tell whether a channel changed."""
         canonical = json.dumps(self.to_document(), sort_keys=True, separators=(",", ":"))
@@ -172,7 +186,7 @@ class SpecFile(_Strict):
     def _unique_names(self) -> SpecFile:
         seen: set[str] = set()
         for channel in self.channels:
-            key = channel.name.casefold()
+            key = channel_key(channel.name)
             if key in seen:
                 msg = f"channel name {channel.name!r} appears twice"
                 raise ValueError(msg)

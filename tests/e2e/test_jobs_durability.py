@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gcwm.provisioning.jobs import enqueue_channels
+from gcwm.provisioning import enqueue_channels
 from gcwm.spec import parse_spec
 from gcwm.store import Store, connect
 from tests.conftest import EXAMPLES, gcwm_command

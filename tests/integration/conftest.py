@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from gcwm.bootstrap import App, open_app
-from gcwm.provisioning.executor import Timeouts
-from gcwm.provisioning.jobs import Worker, enqueue_channels
+from gcwm.provisioning import Timeouts
 from gcwm.settings import Settings
 from gcwm.spec import ChannelSpec, parse_spec
 from gcwm.store import Job
 from tests.support.databases import make_database_url
 from tests.support.emulator import RunningEmulator
 
-FAST_TIMEOUTS = Timeouts(poll_initial_s=0.03, poll_max_s=0.2, lookup_settle_s=0.1, deployment_active_s=20)
+FAST_TIMEOUTS = Timeouts(
+    poll_initial_s=0.03, poll_max_s=0.2, busy_poll_s=0.2, lookup_settle_s=0.1, deployment_active_s=20
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -44,19 +44,18 @@ def settings(emulator: RunningEmulator, database_url: str, tmp_path: Path) -> Se
     )
 
 
-Provision = Callable[..., Any]
+Provision = Callable[..., Awaitable[list[Job]]]
 
 
 @pytest.fixture
 def provision(settings: Settings) -> Provision:
-    """Run `provision` in-process: enqueue the specs and work them to the end; returns the jobs."""
+    """Run `provision` in-process through the service; returns the jobs, in spec order."""
 
-    async def run(specs: list[ChannelSpec] | str, **worker: Any) -> list[Job]:
+    async def run(specs: list[ChannelSpec] | str) -> list[Job]:
         async with gcwm_app(settings) as app:
             parsed = parse_spec(specs) if isinstance(specs, str) else specs
-            job_ids = enqueue_channels(app.store, app.org_id, parsed)
-            w = Worker(app.store, app.provisioner, org_id=app.org_id, concurrency=4, lease_s=5, **worker)
-            return await w.run_until_done(job_ids)
+            document = await app.service.provision(parsed)
+            return [app.store.get_job(c["jobId"]) for c in document["channels"]]
 
     return run
 

@@ -57,18 +57,14 @@ def test_unavailable_backs_off_with_full_jitter_under_a_growing_cap() -> None:
         GenesysAuthError("x", status=403),
         GenesysNotFound("x", status=404),
         GenesysServerError("x", status=500),
+        GenesysConflict("x", status=409),
+        GenesysError("x", status=408),
         GenesysError("x", status=422),
     ],
 )
 def test_other_errors_are_never_retried(error: GenesysError) -> None:
-    """400, 403, 404, 500 and the rest are final."""
+    """Genesys retries only 429, 502, 503 and 504: 400, 403, 404, 408, 409, 500 and the rest are final."""
     assert _hook()(error) is False
-
-
-def test_conflict_is_retried_only_where_repeating_is_safe() -> None:
-    """409 on a GET/PUT/DELETE backs off; on a create it is the caller's to judge."""
-    assert _hook()(GenesysConflict("x", status=409)) is not False
-    assert _hook(resend_unknown=False)(GenesysConflict("x", status=409)) is False
 
 
 def test_lost_answer_on_a_create_is_not_resent_blind() -> None:

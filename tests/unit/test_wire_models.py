@@ -32,7 +32,10 @@ def _wire_models() -> list[type[models.WireModel]]:
     return [
         obj
         for obj in vars(models).values()
-        if isinstance(obj, type) and issubclass(obj, models.WireModel) and obj is not models.WireModel
+        if isinstance(obj, type)
+        and issubclass(obj, models.WireModel)
+        and obj is not models.WireModel
+        and not obj.__name__.startswith("_")  # private bases share fields; the models they serve are checked
     ]
 
 

@@ -11,7 +11,7 @@ import structlog
 from pydantic import SecretStr
 
 from gcwm.errors import GenesysAuthError, GenesysError
-from gcwm.genesys.errors import error_from_response, error_from_transport
+from gcwm.genesys.errors import bad_answer, error_from_response, error_from_transport
 
 log = structlog.get_logger(__name__)
 
@@ -78,13 +78,13 @@ class TokenProvider:
             raise error_from_transport(LOGIN_OPERATION, exc) from exc
         if response.status_code != 200:
             raise _login_error(response)
-        body = response.json()
         try:
+            body = response.json()
             value = str(body["access_token"])
             lifetime = float(body.get("expires_in", 86400))
-        except (KeyError, TypeError, ValueError) as exc:
-            msg = f"{LOGIN_OPERATION} answered 200 without a usable access_token"
-            raise GenesysAuthError(msg, operation=LOGIN_OPERATION, status=200) from exc
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            # Never echo the body: it may be a token in a shape we did not expect.
+            raise bad_answer(LOGIN_OPERATION, response, "expected JSON with an access_token") from exc
         self.logins += 1
         # Refresh early: a margin, but never more than half the lifetime for short-lived tokens.
         margin = min(self._margin, lifetime / 2)

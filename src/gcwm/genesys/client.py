@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from gcwm.genesys.errors import bad_answer
 from gcwm.genesys.models import (
     ExpandableWebDeploymentEntityListing,
     Flow,
@@ -31,7 +32,9 @@ _FLOWS = "/api/v2/flows"
 _LIMITS = "/api/v2/organizations/limits/namespaces"
 _CONFIGS = "/api/v2/webdeployments/configurations"
 _DEPLOYMENTS = "/api/v2/webdeployments/deployments"
-_PAGE_SIZE = 100
+_PAGE_SIZE = 100  # numbered listings (queues, flows)
+# Cursor listings of web deployment objects: "Defaults to 300" in the SDK; asked for explicitly.
+_CURSOR_PAGE_SIZE = 300
 
 
 class GenesysClient:
@@ -64,17 +67,36 @@ class GenesysClient:
         listing = await self._get(QueueEntityListing, _QUEUES, params={"name": name, "pageSize": _PAGE_SIZE})
         return [q for q in listing.entities if q.name.casefold() == name.casefold()]
 
+    async def queue_page(self, page_number: int, *, ids: list[str] | None = None) -> QueueEntityListing:
+        """One page of the org's queues (sorted by name), optionally only those with these ids."""
+        params: dict[str, Any] = {"pageSize": _PAGE_SIZE, "pageNumber": page_number}
+        if ids:
+            params["id"] = ids
+        return await self._get(QueueEntityListing, _QUEUES, params=params)
+
     async def get_flow(self, flow_id: str) -> Flow:
         return await self._get(Flow, f"{_FLOWS}/{flow_id}", op=f"GET {_FLOWS}/{{flowId}}")
 
-    async def find_flows(self, name: str, flow_type: str = "inboundshortmessage") -> list[Flow]:
-        """Flows of one type whose name matches exactly."""
+    async def find_flows(self, name: str) -> list[Flow]:
+        """Inbound Message flows whose name matches exactly."""
         listing = await self._get(
             FlowEntityListing,
             _FLOWS,
-            params={"type": flow_type, "name": name, "pageSize": _PAGE_SIZE},
+            params={"type": _MESSAGE_FLOW_FILTER, "name": name, "pageSize": _PAGE_SIZE},
         )
         return [f for f in listing.entities if f.name.casefold() == name.casefold()]
+
+    async def list_message_flows(self) -> list[Flow]:
+        """Every Inbound Message flow of the org, all pages."""
+        flows: list[Flow] = []
+        number = 1
+        while True:
+            params = {"type": _MESSAGE_FLOW_FILTER, "pageSize": _PAGE_SIZE, "pageNumber": number}
+            page = await self._get(FlowEntityListing, _FLOWS, params=params)
+            flows.extend(page.entities)
+            if not page.entities or number >= (page.page_count or 1):
+                return flows
+            number += 1
 
     # -- web deployment configurations -------------------------------------------------------
     async def create_configuration(
@@ -110,16 +132,17 @@ class GenesysClient:
         """The draft and every published version of one configuration."""
         op = f"GET {_CONFIGS}/{{configurationId}}/versions"
         path = f"{_CONFIGS}/{configuration_id}/versions"
-        return [v async for v in self._pages(WebDeploymentConfigurationVersionEntityListing, path, op)]
+        listing = WebDeploymentConfigurationVersionEntityListing
+        return [v async for v in self._pages(listing, path, op, {})]
 
-    async def list_configurations(self) -> list[WebDeploymentConfigurationVersion]:
-        """Every configuration of the organisation (latest version of each)."""
-        return [
-            c
-            async for c in self._pages(
-                WebDeploymentConfigurationVersionEntityListing, _CONFIGS, f"GET {_CONFIGS}"
-            )
-        ]
+    async def list_configurations(
+        self, *, published_only: bool = False
+    ) -> list[WebDeploymentConfigurationVersion]:
+        """Every configuration of the org: its draft, or with `published_only` its latest published
+        version (configurations never published are then left out)."""
+        params = {"showOnlyPublished": "true"} if published_only else {}
+        listing = WebDeploymentConfigurationVersionEntityListing
+        return [c async for c in self._pages(listing, _CONFIGS, f"GET {_CONFIGS}", params)]
 
     async def update_configuration_draft(
         self, configuration_id: str, body: WebDeploymentConfigurationVersion
@@ -163,12 +186,8 @@ class GenesysClient:
 
     async def list_deployments(self) -> list[WebDeployment]:
         """Every web deployment of the organisation, all pages."""
-        return [
-            d
-            async for d in self._pages(
-                ExpandableWebDeploymentEntityListing, _DEPLOYMENTS, f"GET {_DEPLOYMENTS}"
-            )
-        ]
+        listing = ExpandableWebDeploymentEntityListing
+        return [d async for d in self._pages(listing, _DEPLOYMENTS, f"GET {_DEPLOYMENTS}", {})]
 
     async def update_deployment(self, deployment_id: str, body: WebDeployment) -> WebDeployment:
         return await self._send(
@@ -209,19 +228,26 @@ class GenesysClient:
         resend_unknown: bool = True,
     ) -> M:
         """One operation whose answer is a `model`: send, retry as allowed, validate the answer."""
+        operation = op or f"{method} {path}"
         response = await self.transport.request(
             method,
             path,
-            operation=op,
+            operation=operation,
             params=params,
             json=None if body is None else body.dump(),
             resend_unknown=resend_unknown,
         )
-        return model.model_validate(response.json())
+        try:
+            return model.model_validate(response.json())
+        except ValueError as exc:  # JSONDecodeError and pydantic's ValidationError both derive from it
+            problem = _first_problem(exc)
+            raise bad_answer(operation, response, f"expected a {model.__name__}: {problem}") from exc
 
-    async def _pages(self, listing: type[Any], path: str, op: str) -> AsyncIterator[Any]:
+    async def _pages(
+        self, listing: type[Any], path: str, op: str, query: dict[str, Any]
+    ) -> AsyncIterator[Any]:
         """Follow `nextUri` until the last page (cursor listings carry no page count)."""
-        params: dict[str, Any] | None = {"pageSize": _PAGE_SIZE}
+        params: dict[str, Any] | None = {**query, "pageSize": _CURSOR_PAGE_SIZE}
         seen: set[str] = set()
         while True:
             page = await self._get(listing, path, op=op, params=params)
@@ -234,3 +260,14 @@ class GenesysClient:
             parts = urlsplit(next_uri)
             path = parts.path or path
             params = dict(parse_qsl(parts.query))
+
+
+_MESSAGE_FLOW_FILTER = "inboundshortmessage"  # the `type` filter is lower case on the wire
+
+
+def _first_problem(exc: ValueError) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the body"
+        return f"{where}: {first['msg']}"
+    return "not JSON"

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from gcwm.errors import (
     GenesysAuthError,
+    GenesysBadAnswer,
     GenesysBadRequest,
     GenesysConflict,
     GenesysError,
@@ -51,8 +52,8 @@ def error_from_response(operation: str, response: httpx.Response) -> GenesysErro
         cls = GenesysNotFound
     elif status == 409:
         cls = GenesysConflict
-    elif status in (408, 502, 503, 504):
-        cls = GenesysUnavailable  # 408: the request did not arrive whole, so it was not carried out
+    elif status in (502, 503, 504):
+        cls = GenesysUnavailable  # with 429, the only statuses Genesys calls retryable
     elif status >= 500:
         cls = GenesysServerError
     elif status == 400:
@@ -74,10 +75,21 @@ def error_from_transport(operation: str, exc: httpx.TransportError) -> GenesysTr
 
 
 def is_outcome_unknown(exc: GenesysError) -> bool:
-    """True when a write may have happened although no success answer came back."""
+    """True when a write may have happened although no readable success answer came back."""
     if isinstance(exc, GenesysTransportError):
         return exc.request_sent
-    return isinstance(exc, (GenesysUnavailable, GenesysServerError))
+    return isinstance(exc, (GenesysUnavailable, GenesysServerError, GenesysBadAnswer))
+
+
+def bad_answer(operation: str, response: httpx.Response, problem: str) -> GenesysBadAnswer:
+    """A 2xx whose body gcwm cannot use; says what was wrong, never echoing the body (it may hold a token)."""
+    context_id = response.headers.get("ININ-Correlation-Id", "")
+    ctx = f" (contextId {context_id})" if context_id else ""
+    kind = response.headers.get("content-type", "no content type")
+    message = (
+        f"{operation} answered {response.status_code}{ctx} with a body gcwm cannot read ({kind}): {problem}"
+    )
+    return GenesysBadAnswer(message, operation=operation, status=response.status_code, context_id=context_id)
 
 
 def _retry_after(response: httpx.Response) -> float:

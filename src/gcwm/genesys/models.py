@@ -15,6 +15,11 @@ from pydantic.alias_generators import to_camel
 
 Status = Literal["Pending", "Active", "Inactive", "Error", "Deleting"]
 
+#: The flow type a web deployment routes through (an Architect Inbound Message flow).
+MESSAGE_FLOW_TYPE = "INBOUNDSHORTMESSAGE"
+#: A configuration's editable version: "DRAFT" in bodies, "draft" in paths (shared/genesys/README.md).
+DRAFT_VERSION = "DRAFT"
+
 
 class WireModel(BaseModel):
     """Base: camelCase on the wire, snake_case in Python, unknown answer fields ignored."""
@@ -68,6 +73,15 @@ class Flow(WireModel):
     deleted: bool | None = None
     published_version: FlowVersion | None = None
     self_uri: str | None = None
+
+    @property
+    def is_message_flow(self) -> bool:
+        """An Inbound Message flow (a type left out of the answer is given the benefit of the doubt)."""
+        return self.type is None or self.type == MESSAGE_FLOW_TYPE
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_version is not None
 
 
 class FlowEntityListing(WireModel):
@@ -147,7 +161,27 @@ class WebDeploymentHeadlessMode(WireModel):
     enabled: bool | None = None
 
 
-class WebDeploymentConfigurationVersion(WireModel):
+class _Lifecycle(WireModel):
+    """Status helpers shared by configuration versions and deployments."""
+
+    status: Status | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "Active"
+
+    @property
+    def is_deleting(self) -> bool:
+        """On its way out: neither usable nor a twin to avoid."""
+        return self.status == "Deleting"
+
+    @property
+    def is_broken(self) -> bool:
+        """Genesys gave up on it (`Error`): waiting longer will not make it Active."""
+        return self.status == "Error"
+
+
+class WebDeploymentConfigurationVersion(_Lifecycle):
     id: str | None = None
     name: str
     version: str | None = None
@@ -156,11 +190,28 @@ class WebDeploymentConfigurationVersion(WireModel):
     default_language: str | None = None
     messenger: MessengerSettings | None = None
     headless_mode: WebDeploymentHeadlessMode | None = None
-    status: Status | None = None
     date_created: datetime | None = None
     date_modified: datetime | None = None
     date_published: datetime | None = None
     self_uri: str | None = None
+
+    @property
+    def is_draft(self) -> bool:
+        return (self.version or "").upper() == DRAFT_VERSION
+
+    @property
+    def number(self) -> int | None:
+        """A published version's number ("1", "2", ... on the wire), None for the draft."""
+        text = self.version or ""
+        return int(text) if text.isdigit() else None
+
+
+def latest_published(
+    versions: list[WebDeploymentConfigurationVersion],
+) -> WebDeploymentConfigurationVersion | None:
+    """The highest-numbered published version among `versions`, if any."""
+    numbered = [v for v in versions if v.number is not None]
+    return max(numbered, key=lambda v: v.number or 0) if numbered else None
 
 
 class WebDeploymentConfigurationVersionEntityListing(WireModel):
@@ -182,7 +233,7 @@ class WebDeploymentFlowEntityRef(WireModel):
     self_uri: str | None = None
 
 
-class WebDeployment(WireModel):
+class WebDeployment(_Lifecycle):
     id: str | None = None
     name: str
     description: str | None = None
@@ -191,7 +242,6 @@ class WebDeployment(WireModel):
     snippet: str | None = None
     flow: WebDeploymentFlowEntityRef | None = None
     configuration: WebDeploymentConfigurationVersionEntityRef | None = None
-    status: Status | None = None
     date_created: datetime | None = None
     date_modified: datetime | None = None
     self_uri: str | None = None

@@ -45,12 +45,18 @@ class Pacer:
         self._updated = clock()
         self._blocked_until = 0.0
         self._in_flight = 0
+        self._queued = 0
         self._lock = asyncio.Lock()
 
     @property
     def requests_per_minute(self) -> float:
         """The budget being paced for."""
         return self._budget
+
+    @property
+    def is_saturated(self) -> bool:
+        """Callers are waiting for their turn: the budget, not the work, sets the pace now."""
+        return self._queued > 1 or (self._queued == 1 and self._tokens < 1.0)
 
     def set_budget(self, requests_per_minute: float) -> None:
         """Pace for a new per-minute budget (0 or less turns pacing off)."""
@@ -62,6 +68,13 @@ class Pacer:
 
     async def wait_turn(self) -> None:
         """Wait until this caller may send its next request; call `answered()` when it returns."""
+        self._queued += 1
+        try:
+            await self._take_turn()
+        finally:
+            self._queued -= 1
+
+    async def _take_turn(self) -> None:
         async with self._lock:
             while True:
                 now = self._clock()

@@ -1,10 +1,9 @@
 """When and how long to wait before trying a Genesys call again (used with stamina).
 
 - 429: exactly the Retry-After Genesys sent, plus a little jitter so clients do not stampede, capped.
-- 502/503/504, 408, connect errors and timeouts: exponential backoff with full jitter.
-- 409 on a call that is safe to repeat (GET, PUT, DELETE): the same backoff, since a conflict
-  with a concurrent edit passes (Terraform's provider retries these too, shared/genesys/README.md).
-- Anything else (400, 401, 403, 404, 500...): never retried here.
+- 502/503/504, connect errors and timeouts: exponential backoff with full jitter.
+- Anything else (400, 401, 403, 404, 408, 409, 500...): never retried. Genesys treats only 429, 502,
+  503 and 504 as retryable (shared/genesys/README.md); which failures pass is `gcwm.errors.is_transient`.
 A create whose outcome is unknown is not retried here either: the caller looks the object up first.
 """
 
@@ -13,7 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from gcwm.errors import GenesysConflict, GenesysRateLimited, GenesysTransportError, GenesysUnavailable
+from gcwm.errors import GenesysError, GenesysRateLimited, GenesysTransportError, is_transient
 
 
 @dataclass(frozen=True)
@@ -44,11 +43,8 @@ class BackoffHook:
             wait = exc.retry_after_s + self._rng.uniform(0, p.retry_after_jitter_s)
             return min(p.retry_after_cap_s, wait)
         if isinstance(exc, GenesysTransportError) and not exc.request_sent:
-            return self._full_jitter()
-        if (
-            isinstance(exc, (GenesysUnavailable, GenesysTransportError, GenesysConflict))
-            and self._resend_unknown
-        ):
+            return self._full_jitter()  # never left: even a create is safe to send again
+        if isinstance(exc, GenesysError) and is_transient(exc) and self._resend_unknown:
             return self._full_jitter()
         return False
 

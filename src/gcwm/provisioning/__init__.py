@@ -1,22 +1,32 @@
-"""Provisioning: turns channel specs into durable, idempotent jobs and runs them against Genesys.
+"""Provisioning: the service layer. Observes the org once per batch, plans each channel's change
+(pure), and applies it as a durable, idempotent job.
 
 May import gcwm.errors, gcwm.spec, gcwm.genesys, gcwm.store and gcwm.observability; never the
 entry points (cli, api, bootstrap) nor the emulator.
 """
 
-from gcwm.provisioning.executor import ChannelProvisioner, ChannelResult, Checkpoints, KnownIds, Timeouts
-from gcwm.provisioning.inventory import OrgInventory
-from gcwm.provisioning.jobs import JobEvent, Worker, enqueue_channels, result_document
+from gcwm.provisioning.apply import ChannelResult, Timeouts
+from gcwm.provisioning.plan import Action, ChannelChange, Plan, build_plan
+from gcwm.provisioning.queue import enqueue_channels
+from gcwm.provisioning.results import OrgRef, has_failures, run_document
+from gcwm.provisioning.service import ProvisioningService, cancel_job, job_details, job_summary
+from gcwm.provisioning.worker import JobEvent, Worker
 
 __all__ = [
-    "ChannelProvisioner",
+    "Action",
+    "ChannelChange",
     "ChannelResult",
-    "Checkpoints",
     "JobEvent",
-    "KnownIds",
-    "OrgInventory",
+    "OrgRef",
+    "Plan",
+    "ProvisioningService",
     "Timeouts",
     "Worker",
+    "build_plan",
+    "cancel_job",
     "enqueue_channels",
-    "result_document",
+    "has_failures",
+    "job_details",
+    "job_summary",
+    "run_document",
 ]

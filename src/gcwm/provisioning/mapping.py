@@ -1,13 +1,17 @@
 """The one place that maps a channel spec to Genesys objects and back.
 
-Provisioning builds its request bodies here; plan and drift compare `desired_*` with what the org
-holds through the same functions, so the two can never disagree about what a field means.
+Provisioning builds its request bodies here, and the plan compares `desired_*` with what the org holds
+through the same functions, so the two can never disagree about what a field means.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, unquote
+
+from pydantic import BaseModel, ConfigDict
 
 from gcwm.genesys.models import (
     ConversationAppSettings,
@@ -23,36 +27,55 @@ from gcwm.genesys.models import (
     WebDeploymentFlowEntityRef,
     WebDeploymentHeadlessMode,
 )
-from gcwm.spec import ChannelSpec
+from gcwm.spec import ChannelSpec, channel_key
 
-_MARKER = re.compile(r"\[gcwm channel=(?P<channel>[^\]\s]+) job=(?P<job>[0-9a-f-]+)\]")
+_MARKER = re.compile(r"\s*\[gcwm channel=(?P<channel>[^\]\s]+) job=(?P<job>[0-9a-f-]+)\]")
 
 
 @dataclass(frozen=True)
 class Marker:
-    """The tag gcwm writes into every object it creates, so it can recognise them later."""
+    """The tag gcwm writes into every object it creates, so it can recognise them later.
 
-    channel: str
+    The channel's exact name is percent-encoded, so no two names share a marker (`web one` is
+    `web%20one`, `web_one` stays `web_one`)."""
+
+    channel: str  # the exact name
     job: str
 
     def render(self) -> str:
-        return f"[gcwm channel={self.channel} job={self.job}]"
+        return f"[gcwm channel={quote(self.channel, safe='')} job={self.job}]"
 
-
-def channel_key(name: str) -> str:
-    """The channel's name as it appears in markers (no spaces)."""
-    return name.strip().replace(" ", "_")
+    def is_for(self, name: str) -> bool:
+        """Whether this marker names the channel `name` (compared as gcwm compares names)."""
+        return channel_key(self.channel) == channel_key(name)
 
 
 def read_marker(description: str | None) -> Marker | None:
     """The gcwm marker in an object's description, if gcwm made it."""
     match = _MARKER.search(description or "")
-    return Marker(match["channel"], match["job"]) if match else None
+    return Marker(unquote(match["channel"]), match["job"]) if match else None
+
+
+def _without_marker(description: str | None) -> str:
+    return _MARKER.sub("", description or "").strip()
 
 
 def _description(spec: ChannelSpec, marker: Marker) -> str:
     text = (spec.description or "").strip()
     return f"{text} {marker.render()}".strip()
+
+
+class FieldChange(BaseModel):
+    """One field whose value in the org is not what the spec asks for (wire path, old, new)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    old: Any
+    new: Any
+
+    def __init__(self, path: str, old: Any, new: Any) -> None:
+        super().__init__(path=path, old=old, new=new)
 
 
 def desired_configuration(spec: ChannelSpec, marker: Marker) -> WebDeploymentConfigurationVersion:
@@ -104,41 +127,70 @@ def desired_deployment(
     )
 
 
-def configuration_differs(
+def configuration_changes(
     desired: WebDeploymentConfigurationVersion, observed: WebDeploymentConfigurationVersion
-) -> list[str]:
-    """Fields of a configuration whose observed value is not the desired one (markers aside)."""
-    fields = ("name", "languages", "default_language", "headless_mode", "messenger")
-    # Only what gcwm sets counts: Genesys may fill in defaults of its own around it.
-    return [f for f in fields if not _within(_dump(getattr(desired, f)), _dump(getattr(observed, f)))]
-
-
-def deployment_differs(desired: WebDeployment, observed: WebDeployment) -> list[str]:
-    """Fields of a deployment whose observed value is not the desired one."""
-    out = []
-    if desired.name != observed.name:
-        out.append("name")
-    if bool(desired.allow_all_domains) != bool(observed.allow_all_domains):
-        out.append("allowAllDomains")
-    if sorted(desired.allowed_domains or []) != sorted(observed.allowed_domains or []):
-        out.append("allowedDomains")
-    if (desired.flow and desired.flow.id) != (observed.flow and observed.flow.id):
-        out.append("flow")
-    d_cfg, o_cfg = desired.configuration, observed.configuration
-    if (d_cfg and (d_cfg.id, d_cfg.version)) != (o_cfg and (o_cfg.id, o_cfg.version)):
-        out.append("configuration")
+) -> list[FieldChange]:
+    """Fields gcwm sets whose observed value differs, as `configuration.<wire path>`."""
+    wanted = desired.dump()
+    seen = observed.dump()
+    out: list[FieldChange] = []
+    for key in ("name", "languages", "defaultLanguage", "headlessMode", "messenger"):
+        out += _leaf_changes(f"configuration.{key}", wanted.get(key), seen.get(key))
+    out += _description_change("configuration", desired, observed)
     return out
 
 
-def _within(desired: object, observed: object) -> bool:
-    """True when every value gcwm set in `desired` is the same in `observed`."""
-    if isinstance(desired, dict) and isinstance(observed, dict):
-        return all(_within(v, observed.get(k)) for k, v in desired.items())
-    if isinstance(desired, list) and isinstance(observed, list):
-        return len(desired) == len(observed) and all(map(_within, desired, observed))
-    return desired == observed
+def deployment_changes(desired: WebDeployment, observed: WebDeployment) -> list[FieldChange]:
+    """Fields of a deployment whose observed value is not the desired one, as `deployment.<path>`."""
+    out: list[FieldChange] = []
+    if desired.name != observed.name:
+        out.append(FieldChange("deployment.name", observed.name, desired.name))
+    if bool(desired.allow_all_domains) != bool(observed.allow_all_domains):
+        out.append(
+            FieldChange(
+                "deployment.allowAllDomains",
+                bool(observed.allow_all_domains),
+                bool(desired.allow_all_domains),
+            )
+        )
+    # Order carries no meaning in an allow-list: a reordering is not a change.
+    if sorted(desired.allowed_domains or []) != sorted(observed.allowed_domains or []):
+        out.append(
+            FieldChange("deployment.allowedDomains", observed.allowed_domains or [], desired.allowed_domains)
+        )
+    want_flow = desired.flow.id if desired.flow else None
+    have_flow = observed.flow.id if observed.flow else None
+    if want_flow != have_flow:
+        out.append(FieldChange("deployment.flow.id", have_flow, want_flow))
+    want, have = desired.configuration, observed.configuration
+    for attr in ("id", "version"):
+        new, old = getattr(want, attr, None), getattr(have, attr, None)
+        if new != old:
+            out.append(FieldChange(f"deployment.configuration.{attr}", old, new))
+    out += _description_change("deployment", desired, observed)
+    return out
 
 
-def _dump(value: object) -> object:
-    dump = getattr(value, "dump", None)
-    return dump() if callable(dump) else value
+def _description_change(
+    kind: str,
+    desired: WebDeployment | WebDeploymentConfigurationVersion,
+    observed: WebDeployment | WebDeploymentConfigurationVersion,
+) -> list[FieldChange]:
+    # The marker names the job that made the object; only the user's own text is compared.
+    new, old = _without_marker(desired.description), _without_marker(observed.description)
+    return [] if new == old else [FieldChange(f"{kind}.description", old, new)]
+
+
+def _leaf_changes(path: str, desired: Any, observed: Any) -> list[FieldChange]:
+    """Only what gcwm sets counts: Genesys may fill in defaults of its own around it."""
+    if isinstance(desired, dict):
+        seen = observed if isinstance(observed, dict) else {}
+        return [
+            c for key, value in desired.items() for c in _leaf_changes(f"{path}.{key}", value, seen.get(key))
+        ]
+    if isinstance(desired, list) and isinstance(observed, list) and len(desired) == len(observed):
+        if all(not _leaf_changes(path, d, o) for d, o in zip(desired, observed, strict=True)):
+            return []
+    elif desired == observed:
+        return []
+    return [FieldChange(path, observed, desired)]

@@ -1,25 +1,101 @@
-"""Names of the durable steps of provisioning one channel, in order."""
+"""The durable steps of provisioning one channel, and the typed result each one checkpoints.
+
+A step's result is stored as its camelCase document (what `gcwm jobs show` prints) and read back as
+the same model, so no code parses checkpoint dicts by key.
+"""
 
 from __future__ import annotations
 
-DISCOVERED = "discovered"  # what the org already holds for this channel
-QUEUE_RESOLVED = "queue_resolved"
-FLOW_RESOLVED = "flow_resolved"
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+PLANNED = "planned"  # the channel's change, computed from the org as observed
 CONFIGURATION_CREATE_SENT = "configuration_create_sent"  # intent: a create may have happened
 CONFIGURATION_CREATED = "configuration_created"
+CONFIGURATION_UPDATED = "configuration_updated"
 CONFIGURATION_PUBLISH_SENT = "configuration_publish_sent"  # intent: a publish may have happened
 CONFIGURATION_PUBLISHED = "configuration_published"
 DEPLOYMENT_CREATE_SENT = "deployment_create_sent"
 DEPLOYMENT_CREATED = "deployment_created"
+DEPLOYMENT_UPDATED = "deployment_updated"
 DEPLOYMENT_ACTIVE = "deployment_active"
+DEPLOYMENT_REPLACED = "deployment_replaced"  # the broken deployment a replacement took over from is gone
 ROLLED_BACK = "rolled_back"
 
-# The steps a person sees (intent markers are bookkeeping, not progress).
-VISIBLE_STEPS = (
-    QUEUE_RESOLVED,
-    FLOW_RESOLVED,
-    CONFIGURATION_CREATED,
-    CONFIGURATION_PUBLISHED,
-    DEPLOYMENT_CREATED,
-    DEPLOYMENT_ACTIVE,
+# The steps a person sees as progress (intent markers are bookkeeping).
+VISIBLE_STEPS = frozenset(
+    {
+        PLANNED,
+        CONFIGURATION_CREATED,
+        CONFIGURATION_UPDATED,
+        CONFIGURATION_PUBLISHED,
+        DEPLOYMENT_CREATED,
+        DEPLOYMENT_UPDATED,
+        DEPLOYMENT_ACTIVE,
+    }
 )
+
+
+class StepResult(BaseModel):
+    """Base of every checkpointed result: camelCase document, frozen, strict about its fields."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
+
+    def document(self) -> dict[str, object]:
+        return self.model_dump(by_alias=True, mode="json")
+
+
+R = TypeVar("R", bound=StepResult)
+
+
+class CreateIntent(StepResult):
+    """A create is about to be sent: if no answer is recorded, look for this marker before resending."""
+
+    marker: str
+
+
+class PublishIntent(StepResult):
+    """A publish is about to be sent; a published version above `before` means it happened."""
+
+    configuration_id: str
+    before: int | None
+
+
+class ConfigurationReady(StepResult):
+    """The configuration this channel uses, and how it came to be."""
+
+    configuration_id: str
+    created: bool
+    adopted_lost_create: bool = False
+
+
+class Published(StepResult):
+    configuration_id: str
+    version: str
+    adopted_lost_publish: bool = False
+
+
+class DeploymentReady(StepResult):
+    deployment_id: str
+    created: bool
+    adopted_lost_create: bool = False
+
+
+class DeploymentActive(StepResult):
+    deployment_id: str
+    status: str
+    snippet: str
+
+
+class Replaced(StepResult):
+    """The broken deployment that a new one replaced, and whether its removal went through."""
+
+    old_deployment_id: str
+    removed: bool
+
+
+class RolledBack(StepResult):
+    removed: list[str]
+    discarded: list[str]

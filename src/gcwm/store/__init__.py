@@ -6,7 +6,7 @@ frozen dataclasses, never rows. Imports only ``gcwm.errors`` from gcwm.
 """
 
 from gcwm.store.channels import ChannelRepository
-from gcwm.store.engine import connect, default_sqlite_url
+from gcwm.store.engine import connect, default_sqlite_url, head_revision
 from gcwm.store.jobs import JobRepository
 from gcwm.store.models import Channel, Job, JobStep
 from gcwm.store.store import Store
@@ -22,4 +22,5 @@ __all__ = [
     "UnitOfWork",
     "connect",
     "default_sqlite_url",
+    "head_revision",
 ]

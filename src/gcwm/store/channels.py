@@ -33,15 +33,18 @@ class ChannelRepository:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    def get(self, org_id: str, name: str) -> Channel | None:
-        """The channel with this name in this org, or None."""
-        query = sa.select(channels).where(channels.c.org_id == org_id, channels.c.name == name)
-        with self._errors(f"reading channel {name!r} in org {org_id}"):
+    def get(self, org_id: str, key: str) -> Channel | None:
+        """The channel with this key (gcwm.spec.channel_key of its name) in this org, or None."""
+        query = sa.select(channels).where(channels.c.org_id == org_id, channels.c.name_key == key)
+        with self._errors(f"reading channel {key!r} in org {org_id}"):
             row = self._connection.execute(query).first()
         return None if row is None else _channel(row)
 
-    def upsert_desired(self, org_id: str, name: str, spec: dict[str, Any], spec_hash: str) -> Channel:
-        """Store the desired spec: a new channel starts pending; a known one keeps its ids and status.
+    def upsert_desired(
+        self, org_id: str, name: str, key: str, spec: dict[str, Any], spec_hash: str
+    ) -> Channel:
+        """Store the desired spec under the channel's key: a new channel starts pending; a known one
+        keeps its ids and status and takes the name as now spelled.
 
         A removed channel that is desired again goes back to pending.
         """
@@ -50,6 +53,7 @@ class ChannelRepository:
             id=str(uuid4()),
             org_id=org_id,
             name=name,
+            name_key=key,
             spec=spec,
             spec_hash=spec_hash,
             status="pending",
@@ -58,8 +62,9 @@ class ChannelRepository:
         )
         # One statement, so two processes upserting the same channel cannot both insert.
         upsert = insert.on_conflict_do_update(
-            index_elements=[channels.c.org_id, channels.c.name],
+            index_elements=[channels.c.org_id, channels.c.name_key],
             set_={
+                "name": insert.excluded.name,
                 "spec": insert.excluded.spec,
                 "spec_hash": insert.excluded.spec_hash,
                 "status": sa.case((channels.c.status == "removed", "pending"), else_=channels.c.status),
@@ -72,7 +77,7 @@ class ChannelRepository:
     def record_ids(
         self,
         org_id: str,
-        name: str,
+        key: str,
         *,
         configuration_id: str | _Unset | None = _UNSET,
         configuration_version: str | _Unset | None = _UNSET,
@@ -96,28 +101,28 @@ class ChannelRepository:
         changes = {field: value for field, value in given.items() if value is not _UNSET}
         update = (
             channels.update()
-            .where(channels.c.org_id == org_id, channels.c.name == name)
+            .where(channels.c.org_id == org_id, channels.c.name_key == key)
             .values(**changes, updated_at=utcnow())
             .returning(*channels.c)
         )
-        with self._errors(f"recording the ids of channel {name!r} in org {org_id}"):
+        with self._errors(f"recording the ids of channel {key!r} in org {org_id}"):
             row = self._connection.execute(update).first()
         if row is None:
             msg = (
-                f"cannot record ids for channel {name!r} in org {org_id}: the store has no such channel "
+                f"cannot record ids for channel {key!r} in org {org_id}: the store has no such channel "
                 "(store its desired spec first)"
             )
             raise StoreError(msg)
         return _channel(row)
 
-    def mark_removed(self, org_id: str, name: str) -> None:
+    def mark_removed(self, org_id: str, key: str) -> None:
         """Mark a channel removed, keeping its last ids for the record; an unknown channel is ignored."""
         update = (
             channels.update()
-            .where(channels.c.org_id == org_id, channels.c.name == name)
+            .where(channels.c.org_id == org_id, channels.c.name_key == key)
             .values(status="removed", updated_at=utcnow())
         )
-        with self._errors(f"marking channel {name!r} in org {org_id} removed"):
+        with self._errors(f"marking channel {key!r} in org {org_id} removed"):
             self._connection.execute(update)
 
     def list(self, org_id: str | None = None) -> builtins.list[Channel]:

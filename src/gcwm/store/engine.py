@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -123,10 +124,22 @@ def _begin_sqlite(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def _upgrade_to_head(engine: Engine) -> None:
+def _alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.set_main_option("path_separator", "os")
+    return config
+
+
+def head_revision() -> str:
+    """The migration revision this gcwm's tables correspond to."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None, "the store ships migrations"
+    return head
+
+
+def _upgrade_to_head(engine: Engine) -> None:
+    config = _alembic_config()
     with engine.connect() as connection, connection.begin():
         if connection.dialect.name == "postgresql":
             # Two processes starting together would both create the tables; the second waits here and

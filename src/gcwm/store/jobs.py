@@ -1,4 +1,9 @@
-"""Jobs and their recorded steps: enqueue, claim under a lease, record, finish, cancel, resume."""
+"""Jobs and their recorded steps: enqueue, claim under a lease, record, finish, cancel, resume.
+
+Every lease stamp and comparison uses the database's clock (`database_now`), never a worker's own.
+Jobs of one channel (org and channel key) run one at a time, oldest first: a replacement waits
+until the job before it has stopped, so no two workers ever write one channel at once.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,15 @@ from uuid import uuid4
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from gcwm.errors import JobError
 from gcwm.store.models import JOB_STATUSES, Job, JobStep
 from gcwm.store.sql import database_errors, insert_for
 from gcwm.store.tables import job_steps, jobs
-from gcwm.store.types import UtcDateTime, utcnow
+from gcwm.store.types import UtcDateTime, database_now
+
+LeaseState = Literal["held", "cancel_requested", "lost"]
 
 #: A job id prefix shorter than this is never matched, as with git's short hashes.
 MIN_ID_PREFIX = 6
@@ -30,6 +38,14 @@ class JobRepository:
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
+        self._clock: datetime | None = None
+
+    def now(self) -> datetime:
+        """The database's time, read once per transaction (so one change has one timestamp)."""
+        if self._clock is None:
+            with self._errors("reading the database clock"):
+                self._clock = database_now(self._connection)
+        return self._clock
 
     def enqueue(
         self,
@@ -37,13 +53,14 @@ class JobRepository:
         batch_id: str,
         org_id: str,
         channel_name: str,
+        channel_key: str,
         kind: str,
         spec: dict[str, Any],
         actor: str,
         correlation_id: str,
     ) -> Job:
-        """Add a queued job and return it."""
-        now = utcnow()
+        """Add a queued job and return it; it runs after any older job of the same channel."""
+        now = self.now()
         statement = (
             jobs.insert()
             .values(
@@ -51,6 +68,7 @@ class JobRepository:
                 batch_id=batch_id,
                 org_id=org_id,
                 channel_name=channel_name,
+                channel_key=channel_key,
                 kind=kind,
                 status="queued",
                 spec=spec,
@@ -73,9 +91,13 @@ class JobRepository:
         batch_id: str | None = None,
         org_id: str | None = None,
     ) -> Job | None:
-        """Lease the oldest queued job, or a running one whose lease expired; None if there is none."""
-        now = utcnow()
-        claimable = _is_claimable(now)
+        """Lease the oldest job that may run now, or None.
+
+        That is a queued job, or a running one whose lease expired, with no other job of its channel
+        running or queued before it. A running job whose cancel was requested and whose worker is
+        gone is ended as cancelled instead of being run."""
+        now = self.now()
+        claimable = sa.and_(_is_claimable(now), sa.not_(_waits_for_another(jobs)))
         candidate = sa.select(jobs.c.id).where(claimable)
         if batch_id is not None:
             candidate = candidate.where(jobs.c.batch_id == batch_id)
@@ -87,13 +109,14 @@ class JobRepository:
             candidate.order_by(jobs.c.created_at, jobs.c.id).limit(1).with_for_update(skip_locked=True)
         )
         with self._errors(f"worker {worker_id} claiming a job"):
+            self._end_abandoned_cancellations(now)
             job_id = self._connection.execute(candidate).scalar_one_or_none()
             if job_id is None:
                 return None
             # Compare-and-set: repeats the claimable test, so a claim can never take a live lease.
             claim = (
                 jobs.update()
-                .where(jobs.c.id == job_id, claimable)
+                .where(jobs.c.id == job_id, _is_claimable(now))
                 .values(
                     status="running",
                     lease_owner=worker_id,
@@ -104,27 +127,47 @@ class JobRepository:
                 )
                 .returning(*jobs.c)
             )
-            row = self._connection.execute(claim).first()
+            try:
+                with self._connection.begin_nested():
+                    row = self._connection.execute(claim).first()
+            except IntegrityError:
+                # Another worker started a job of this channel between our two statements (the
+                # one-running-job-per-channel index said no): poll again later.
+                return None
         # None only if the row changed between the two statements; the worker simply polls again.
         return None if row is None else _job(row)
 
-    def renew_lease(self, job_id: str, worker_id: str, lease_s: float) -> bool:
-        """Extend this worker's lease; False if it no longer holds it (taken over, or cancelled)."""
-        now = utcnow()
+    def _end_abandoned_cancellations(self, now: datetime) -> None:
+        # A cancel requested from a worker that then died: nobody will honour it, so end it here.
+        self._connection.execute(
+            jobs.update()
+            .where(jobs.c.status == "running", jobs.c.cancel_requested, jobs.c.lease_expires_at < now)
+            .values(
+                status="cancelled", lease_owner=None, lease_expires_at=None, finished_at=now, updated_at=now
+            )
+        )
+
+    def renew_lease(self, job_id: str, worker_id: str, lease_s: float) -> LeaseState:
+        """Extend this worker's lease: "held", "cancel_requested" (stop at the next step), or "lost"."""
+        now = self.now()
         renew = (
             jobs.update()
             .where(_is_held_by(job_id, worker_id))
             .values(lease_expires_at=_lease_end(now, lease_s), updated_at=now)
+            .returning(jobs.c.cancel_requested)
         )
         with self._errors(f"worker {worker_id} renewing the lease on job {job_id}"):
-            return self._connection.execute(renew).rowcount == 1
+            cancel = self._connection.execute(renew).scalar_one_or_none()
+        if cancel is None:
+            return "lost"
+        return "cancel_requested" if cancel else "held"
 
     def expire_leases(self, worker_ids: Iterable[str]) -> int:
         """End the leases of workers known to be dead, so their jobs can be taken over now."""
         owners = list(worker_ids)
         if not owners:
             return 0
-        now = utcnow()
+        now = self.now()
         expire = (
             jobs.update()
             .where(jobs.c.status == "running", jobs.c.lease_owner.in_(owners))
@@ -135,13 +178,14 @@ class JobRepository:
 
     def record_step(
         self, job_id: str, worker_id: str, step: str, data: dict[str, Any], duration_ms: float
-    ) -> None:
-        """Record a finished step; recording the same step again does nothing.
+    ) -> bool:
+        """Record a finished step (recording the same step again does nothing); True if a cancel of
+        the job was requested, so the worker stops before its next step.
 
         Raises JobError if the worker no longer holds the job's lease.
         """
         with self._errors(f"recording step {step!r} of job {job_id}"):
-            attempt = self._touch_held(job_id, worker_id, f"record step {step!r}")
+            attempt, cancel = self._touch_held(job_id, worker_id, f"record step {step!r}")
             # The row lock taken by _touch_held keeps this max() stable until commit.
             last_seq = self._connection.execute(
                 sa.select(sa.func.max(job_steps.c.seq)).where(job_steps.c.job_id == job_id)
@@ -155,11 +199,22 @@ class JobRepository:
                     data=data,
                     duration_ms=duration_ms,
                     attempt=attempt,
-                    finished_at=utcnow(),
+                    finished_at=self.now(),
                 )
                 .on_conflict_do_nothing(index_elements=[job_steps.c.job_id, job_steps.c.step])
             )
             self._connection.execute(insert)
+        return cancel
+
+    def discard_steps(self, job_id: str, worker_id: str) -> builtins.list[str]:
+        """Forget every step the job recorded (its work was undone); returns their names.
+
+        Raises JobError if the worker no longer holds the job's lease."""
+        with self._errors(f"discarding the steps of job {job_id}"):
+            self._touch_held(job_id, worker_id, "discard its steps")
+            names = [s.step for s in self.steps(job_id)]
+            self._connection.execute(job_steps.delete().where(job_steps.c.job_id == job_id))
+        return names
 
     def steps(self, job_id: str) -> builtins.list[JobStep]:
         """The steps a job recorded, in the order it recorded them."""
@@ -172,15 +227,15 @@ class JobRepository:
         job_id: str,
         worker_id: str,
         *,
-        status: Literal["succeeded", "failed"],
+        status: Literal["succeeded", "failed", "cancelled"],
         result: dict[str, Any] | None = None,
         error: dict[str, Any] | None = None,
     ) -> None:
         """End a running job and release its lease. Raises JobError if the worker lost the lease."""
-        if status not in ("succeeded", "failed"):
-            msg = f"job {job_id}: a worker finishes a job as succeeded or failed, not {status!r}"
+        if status not in ("succeeded", "failed", "cancelled"):
+            msg = f"job {job_id}: a worker finishes a job as succeeded, failed or cancelled, not {status!r}"
             raise JobError(msg)
-        now = utcnow()
+        now = self.now()
         finish = (
             jobs.update()
             .where(_is_held_by(job_id, worker_id))
@@ -202,7 +257,7 @@ class JobRepository:
         """Put a running job back in the queue (a passing failure), keeping its steps and the error.
 
         Raises JobError if the worker lost the lease."""
-        now = utcnow()
+        now = self.now()
         release = (
             jobs.update()
             .where(_is_held_by(job_id, worker_id))
@@ -213,22 +268,33 @@ class JobRepository:
                 self._raise_lease_lost(job_id, worker_id, "release it")
 
     def cancel(self, job_id: str) -> Job:
-        """Cancel a queued or running job (its worker loses the lease); cancelling twice is harmless.
+        """Cancel a job: a queued one (or one whose worker is gone) at once; a running one is asked
+        to stop, and its worker ends it as cancelled after the step in hand, since a create may be
+        in flight. Cancelling twice is harmless.
 
         Raises JobError if the job is unknown or already succeeded or failed.
         """
         job = self.get(job_id)
-        now = utcnow()
+        now = self.now()
+        at_once = sa.or_(
+            jobs.c.status == "queued", sa.and_(jobs.c.status == "running", jobs.c.lease_expires_at < now)
+        )
         cancel = (
             jobs.update()
-            .where(jobs.c.id == job.id, jobs.c.status.in_(_UNFINISHED))
+            .where(jobs.c.id == job.id, at_once)
             .values(
                 status="cancelled", lease_owner=None, lease_expires_at=None, finished_at=now, updated_at=now
             )
             .returning(*jobs.c)
         )
+        ask = (
+            jobs.update()
+            .where(jobs.c.id == job.id, jobs.c.status == "running")
+            .values(cancel_requested=True, updated_at=now)
+            .returning(*jobs.c)
+        )
         with self._errors(f"cancelling job {job.id}"):
-            row = self._connection.execute(cancel).first()
+            row = self._connection.execute(cancel).first() or self._connection.execute(ask).first()
         if row is not None:
             return _job(row)
         current = self.get(job.id)
@@ -236,6 +302,17 @@ class JobRepository:
             return current
         msg = f"job {job.id} already {current.status}; only queued or running jobs can be cancelled"
         raise JobError(msg)
+
+    def finished_since(self, org_id: str, channel_key: str, since: datetime, *, other_than: str) -> bool:
+        """Whether another job of this channel ended at or after `since` (what it did may be unseen)."""
+        query = sa.select(sa.literal(1)).where(
+            jobs.c.org_id == org_id,
+            jobs.c.channel_key == channel_key,
+            jobs.c.id != other_than,
+            jobs.c.finished_at >= since,
+        )
+        with self._errors(f"checking recent jobs of channel {channel_key!r}"):
+            return self._connection.execute(query.limit(1)).first() is not None
 
     def requeue(self, job_id: str) -> Job:
         """Put a failed or cancelled job back in the queue; its recorded steps are kept, so it resumes.
@@ -253,7 +330,8 @@ class JobRepository:
                 lease_owner=None,
                 lease_expires_at=None,
                 finished_at=None,
-                updated_at=utcnow(),
+                cancel_requested=False,
+                updated_at=self.now(),
             )
             .returning(*jobs.c)
         )
@@ -323,21 +401,22 @@ class JobRepository:
         with self._errors("listing unfinished jobs"):
             return [_job(row) for row in self._connection.execute(query)]
 
-    def _touch_held(self, job_id: str, worker_id: str, action: str) -> int:
-        """Bump updated_at if the worker holds the lease, and return the job's attempt number.
+    def _touch_held(self, job_id: str, worker_id: str, action: str) -> tuple[int, bool]:
+        """Bump updated_at if the worker holds the lease; the job's attempt number and whether a
+        cancel was requested.
 
         The UPDATE also locks the row on PostgreSQL, so no claim can take the lease until commit.
         """
         touch = (
             jobs.update()
             .where(_is_held_by(job_id, worker_id))
-            .values(updated_at=utcnow())
-            .returning(jobs.c.attempts)
+            .values(updated_at=self.now())
+            .returning(jobs.c.attempts, jobs.c.cancel_requested)
         )
-        attempts: int | None = self._connection.execute(touch).scalar_one_or_none()
-        if attempts is None:
+        row = self._connection.execute(touch).first()
+        if row is None:
             self._raise_lease_lost(job_id, worker_id, action)
-        return attempts
+        return int(row.attempts), bool(row.cancel_requested)
 
     def _raise_lease_lost(self, job_id: str, worker_id: str, action: str) -> NoReturn:
         row = self._connection.execute(
@@ -358,6 +437,24 @@ def _is_claimable(now: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(
         jobs.c.status == "queued",
         sa.and_(jobs.c.status == "running", jobs.c.lease_expires_at < now),
+    )
+
+
+def _waits_for_another(job: sa.Table) -> sa.ColumnElement[bool]:
+    """Another job of the same channel is running, or (for a queued job) queued before this one.
+
+    A running job is never held back by a queued one: it is being taken over and must finish first."""
+    other = jobs.alias("other")
+    earlier = sa.or_(
+        other.c.created_at < job.c.created_at,
+        sa.and_(other.c.created_at == job.c.created_at, other.c.id < job.c.id),
+    )
+    queued_first = sa.and_(job.c.status == "queued", other.c.status == "queued", earlier)
+    return sa.exists().where(
+        other.c.org_id == job.c.org_id,
+        other.c.channel_key == job.c.channel_key,
+        other.c.id != job.c.id,
+        sa.or_(other.c.status == "running", queued_first),
     )
 
 

@@ -20,6 +20,7 @@ class Job:
     batch_id: str
     org_id: str
     channel_name: str
+    channel_key: str
     kind: str
     status: JobStatus
     spec: dict[str, Any]
@@ -34,6 +35,7 @@ class Job:
     updated_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    cancel_requested: bool
 
     @property
     def is_finished(self) -> bool:
@@ -61,6 +63,7 @@ class Channel:
     id: str
     org_id: str
     name: str
+    name_key: str
     spec: dict[str, Any]
     spec_hash: str
     status: ChannelStatus

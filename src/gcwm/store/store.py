@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.engine import Engine
 
 from gcwm.store.models import Channel, Job, JobStep
@@ -50,10 +52,20 @@ class Store:
         with self._read() as tx:
             return tx.jobs.unfinished(org_id)
 
-    def get_channel(self, org_id: str, name: str) -> Channel | None:
-        """The channel with this name in this org, or None."""
+    def database_now(self) -> datetime:
+        """The database's clock (the one every lease is compared with)."""
         with self._read() as tx:
-            return tx.channels.get(org_id, name)
+            return tx.jobs.now()
+
+    def finished_since(self, org_id: str, channel_key: str, since: datetime, *, other_than: str) -> bool:
+        """Whether another job of this channel ended at or after `since`."""
+        with self._read() as tx:
+            return tx.jobs.finished_since(org_id, channel_key, since, other_than=other_than)
+
+    def get_channel(self, org_id: str, key: str) -> Channel | None:
+        """The channel with this key (gcwm.spec.channel_key of its name) in this org, or None."""
+        with self._read() as tx:
+            return tx.channels.get(org_id, key)
 
     def list_channels(self, org_id: str | None = None) -> list[Channel]:
         """Channels ordered by org and name."""

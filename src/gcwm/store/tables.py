@@ -16,6 +16,7 @@ NAMING_CONVENTION = {
 }
 
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+_RUNNING = sa.text("status = 'running'")
 
 channels = sa.Table(
     "channels",
@@ -23,6 +24,8 @@ channels = sa.Table(
     sa.Column("id", sa.String(36), primary_key=True),
     sa.Column("org_id", sa.String(), nullable=False),
     sa.Column("name", sa.String(), nullable=False),
+    # gcwm.spec.channel_key(name): the one way names are compared.
+    sa.Column("name_key", sa.String(), nullable=False, server_default=""),
     sa.Column("spec", json_type(), nullable=False),
     sa.Column("spec_hash", sa.String(), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
@@ -34,6 +37,7 @@ channels = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("org_id", "name"),
+    sa.Index("uq_channels_org_id_name_key", "org_id", "name_key", unique=True),
 )
 
 jobs = sa.Table(
@@ -43,6 +47,7 @@ jobs = sa.Table(
     sa.Column("batch_id", sa.String(), nullable=False, index=True),
     sa.Column("org_id", sa.String(), nullable=False),
     sa.Column("channel_name", sa.String(), nullable=False),
+    sa.Column("channel_key", sa.String(), nullable=False, server_default=""),
     sa.Column("kind", sa.String(), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("spec", json_type(), nullable=False),
@@ -57,8 +62,20 @@ jobs = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Column("started_at", UtcDateTime(), nullable=True),
     sa.Column("finished_at", UtcDateTime(), nullable=True),
+    # A cancel of a running job is a request: its worker stops at the next step (its create may be in flight).
+    sa.Column("cancel_requested", sa.Boolean(), nullable=False, server_default=sa.false()),
     # claim_next looks for queued jobs and running jobs whose lease has expired.
     sa.Index(None, "status", "lease_expires_at"),
+    sa.Index(None, "org_id", "channel_key"),
+    # One running job per channel: a replacement waits until the old job has stopped.
+    sa.Index(
+        "uq_jobs_running_channel",
+        "org_id",
+        "channel_key",
+        unique=True,
+        sqlite_where=_RUNNING,
+        postgresql_where=_RUNNING,
+    ),
 )
 
 job_steps = sa.Table(

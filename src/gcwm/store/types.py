@@ -7,12 +7,24 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 
 
 def utcnow() -> datetime:
-    """The current time as a timezone-aware UTC datetime; every timestamp the store writes comes from here."""
+    """This process's clock as an aware UTC datetime (for records; leases use `database_now`)."""
     return datetime.now(UTC)
+
+
+def database_now(connection: Connection) -> datetime:
+    """The database server's clock, as an aware UTC datetime.
+
+    Leases are compared across workers on many hosts: every lease stamp and every comparison uses
+    this one clock, never a worker's own. SQLite runs in-process on one host, whose clock it reads:
+    there the host's clock is the database's."""
+    if connection.dialect.name == "postgresql":
+        value = connection.exec_driver_sql("SELECT clock_timestamp()").scalar_one()
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+    return utcnow()
 
 
 class UtcDateTime(sa.TypeDecorator[datetime]):

@@ -44,15 +44,21 @@ def store(engine: Engine) -> Store:
 
 @pytest.fixture
 def enqueue(store: Store) -> Callable[..., Job]:
-    """Enqueue one job in its own transaction; keyword arguments override the defaults."""
+    """Enqueue one job in its own transaction; keyword arguments override the defaults.
+
+    Each job is for a channel of its own unless `channel_name` is given (jobs of one channel run one
+    at a time, which the tests of that rule ask for explicitly)."""
+    serial = iter(range(1, 1_000_000))
 
     def enqueue(**overrides: Any) -> Job:
+        name = overrides.get("channel_name") or f"support-{next(serial)}"
         fields: dict[str, Any] = {
             "batch_id": "batch-1",
             "org_id": "org-1",
-            "channel_name": "support",
+            "channel_name": name,
+            "channel_key": name.casefold(),
             "kind": "provision",
-            "spec": {"name": "support", "allowedDomains": ["example.com"]},
+            "spec": {"name": name, "allowedDomains": ["example.com"]},
             "actor": "alice@example.com",
             "correlation_id": "corr-1",
             **overrides,

@@ -13,7 +13,7 @@ SPEC = {"name": "support", "allowedDomains": ["example.com"]}
 def test_upsert_creates_a_pending_channel(store: Store) -> None:
     """A new desired channel starts pending, with no Genesys ids yet."""
     with store.unit_of_work() as tx:
-        channel = tx.channels.upsert_desired("org-1", "support", SPEC, "hash-1")
+        channel = tx.channels.upsert_desired("org-1", "support", "support", SPEC, "hash-1")
 
     assert (channel.org_id, channel.name, channel.spec, channel.spec_hash) == (
         "org-1",
@@ -29,11 +29,13 @@ def test_upsert_creates_a_pending_channel(store: Store) -> None:
 def test_upsert_again_changes_the_spec_and_keeps_ids_and_status(store: Store) -> None:
     """Updating the desired spec keeps the row, its ids and its status."""
     with store.unit_of_work() as tx:
-        created = tx.channels.upsert_desired("org-1", "support", SPEC, "hash-1")
+        created = tx.channels.upsert_desired("org-1", "support", "support", SPEC, "hash-1")
         tx.channels.record_ids("org-1", "support", configuration_id="cfg-1", status="active")
 
     with store.unit_of_work() as tx:
-        updated = tx.channels.upsert_desired("org-1", "support", {**SPEC, "headless": True}, "hash-2")
+        updated = tx.channels.upsert_desired(
+            "org-1", "support", "support", {**SPEC, "headless": True}, "hash-2"
+        )
 
     assert updated.id == created.id
     assert (updated.spec_hash, updated.spec["headless"]) == ("hash-2", True)
@@ -45,7 +47,7 @@ def test_upsert_again_changes_the_spec_and_keeps_ids_and_status(store: Store) ->
 def test_record_ids_changes_only_the_fields_given(store: Store) -> None:
     """Fields not passed keep their values; None passed explicitly clears one."""
     with store.unit_of_work() as tx:
-        tx.channels.upsert_desired("org-1", "support", SPEC, "hash-1")
+        tx.channels.upsert_desired("org-1", "support", "support", SPEC, "hash-1")
         tx.channels.record_ids(
             "org-1",
             "support",
@@ -75,7 +77,7 @@ def test_record_ids_for_an_unknown_channel_is_a_store_error(store: Store) -> Non
 def test_removed_channel_desired_again_is_pending(store: Store) -> None:
     """mark_removed sets removed; a later upsert revives the channel as pending."""
     with store.unit_of_work() as tx:
-        tx.channels.upsert_desired("org-1", "support", SPEC, "hash-1")
+        tx.channels.upsert_desired("org-1", "support", "support", SPEC, "hash-1")
         tx.channels.record_ids("org-1", "support", deployment_id="dep-1", status="active")
         tx.channels.mark_removed("org-1", "support")
         tx.channels.mark_removed("org-1", "never-existed")
@@ -85,16 +87,16 @@ def test_removed_channel_desired_again_is_pending(store: Store) -> None:
     assert (removed.status, removed.deployment_id) == ("removed", "dep-1")
 
     with store.unit_of_work() as tx:
-        assert tx.channels.upsert_desired("org-1", "support", SPEC, "hash-1").status == "pending"
+        assert tx.channels.upsert_desired("org-1", "support", "support", SPEC, "hash-1").status == "pending"
 
 
 def test_channels_are_unique_per_org_and_name(store: Store) -> None:
     """The same name in two orgs is two channels; list() orders by org and name."""
     with store.unit_of_work() as tx:
-        tx.channels.upsert_desired("org-2", "support", SPEC, "h")
-        tx.channels.upsert_desired("org-1", "sales", SPEC, "h")
-        tx.channels.upsert_desired("org-1", "support", SPEC, "h")
-        tx.channels.upsert_desired("org-1", "support", SPEC, "h")
+        tx.channels.upsert_desired("org-2", "support", "support", SPEC, "h")
+        tx.channels.upsert_desired("org-1", "sales", "sales", SPEC, "h")
+        tx.channels.upsert_desired("org-1", "support", "support", SPEC, "h")
+        tx.channels.upsert_desired("org-1", "support", "support", SPEC, "h")
 
     assert [(c.org_id, c.name) for c in store.list_channels()] == [
         ("org-1", "sales"),

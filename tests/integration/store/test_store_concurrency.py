@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.migration import MigrationContext
 
-from gcwm.store import Store, connect
+from gcwm.store import Store, connect, head_revision
 from tests.support import store_workers
 
 PROCESSES = 4
@@ -62,6 +62,7 @@ def test_processes_claiming_at_once_claim_each_job_exactly_once(database_url: st
                     batch_id="batch-1",
                     org_id="org-1",
                     channel_name=f"channel-{n:02d}",
+                    channel_key=f"channel-{n:02d}",
                     kind="provision",
                     spec={"n": n},
                     actor="test",
@@ -92,7 +93,7 @@ def test_processes_connecting_at_once_migrate_the_database_once(database_url: st
     engine = sa.create_engine(database_url, poolclass=sa.NullPool)
     try:
         with engine.connect() as connection:
-            assert MigrationContext.configure(connection).get_current_revision() == "0001"
+            assert MigrationContext.configure(connection).get_current_revision() == head_revision()
             assert connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar_one() == 1
         assert {"channels", "jobs", "job_steps"} <= set(sa.inspect(engine).get_table_names())
     finally:

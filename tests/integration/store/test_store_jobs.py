@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -126,7 +126,7 @@ def test_worker_that_lost_its_lease_cannot_renew_record_or_finish(store: Store, 
     _claim(store, "worker-b", lease_s=30)
 
     with store.unit_of_work() as tx:
-        assert tx.jobs.renew_lease(job.id, "worker-a", 30) is False
+        assert tx.jobs.renew_lease(job.id, "worker-a", 30) == "lost"
     with pytest.raises(JobError, match=r"lease lost.*worker-a.*leased by worker-b"):
         _record(store, job.id, "worker-a", "create_configuration", {"configuration_id": "stale"})
     with pytest.raises(JobError, match="lease lost"), store.unit_of_work() as tx:
@@ -142,7 +142,7 @@ def test_renew_lease_extends_a_held_lease(store: Store, enqueue: Enqueue) -> Non
     _claim(store, "worker-a", lease_s=0)
 
     with store.unit_of_work() as tx:
-        assert tx.jobs.renew_lease(job.id, "worker-a", 60) is True
+        assert tx.jobs.renew_lease(job.id, "worker-a", 60) == "held"
 
     renewed = store.get_job(job.id)
     assert renewed.lease_expires_at is not None
@@ -180,23 +180,114 @@ def test_resumed_job_records_later_steps_with_its_new_attempt(store: Store, enqu
     ]
 
 
-def test_cancel_a_queued_or_running_job(store: Store, enqueue: Enqueue) -> None:
-    """Both become cancelled; the running job's worker loses its lease."""
+def test_cancel_ends_a_queued_job_at_once_and_asks_a_running_one_to_stop(
+    store: Store, enqueue: Enqueue
+) -> None:
+    """A running job may have a create in flight: its worker is told at its next step and ends it."""
     queued, running = enqueue(), enqueue()
     _claim(store, "worker-a")  # takes `queued`, the older one
     _claim(store, "worker-b")  # takes `running`
+    with store.unit_of_work() as tx:
+        tx.jobs.release(queued.id, "worker-a", error={"message": "try later"})
 
     with store.unit_of_work() as tx:
         cancelled_queued = tx.jobs.cancel(queued.id)
-        cancelled_running = tx.jobs.cancel(running.id)
+        asked = tx.jobs.cancel(running.id)
 
-    assert (cancelled_queued.status, cancelled_running.status) == ("cancelled", "cancelled")
-    assert cancelled_running.lease_owner is None
-    assert cancelled_running.finished_at is not None
+    assert cancelled_queued.status == "cancelled" and cancelled_queued.finished_at is not None
+    assert (asked.status, asked.cancel_requested, asked.lease_owner) == ("running", True, "worker-b")
     with store.unit_of_work() as tx:
-        assert tx.jobs.renew_lease(running.id, "worker-b", 30) is False
-    with pytest.raises(JobError, match=r"lease lost.*cancelled"):
-        _record(store, running.id, "worker-b", "create_configuration", {})
+        assert tx.jobs.renew_lease(running.id, "worker-b", 30) == "cancel_requested"
+        # The step in hand is still recorded (its create happened); the answer says stop now.
+        assert tx.jobs.record_step(running.id, "worker-b", "deployment_created", {"id": "d"}, 1.0) is True
+        tx.jobs.finish(running.id, "worker-b", status="cancelled")
+    done = store.get_job(running.id)
+    assert (done.status, done.lease_owner) == ("cancelled", None)
+    assert [s.step for s in store.job_steps(running.id)] == ["deployment_created"]
+
+
+def test_cancel_of_a_job_whose_worker_is_gone_takes_effect_at_once(store: Store, enqueue: Enqueue) -> None:
+    """Nobody would honour the request: the job ends cancelled now, and a later claim skips it."""
+    job = enqueue()
+    _claim(store, "worker-a", lease_s=0)
+    with store.unit_of_work() as tx:
+        assert tx.jobs.cancel(job.id).status == "cancelled"
+    assert _claim(store, "worker-b") is None
+
+
+def test_requested_cancel_of_a_worker_that_then_died_is_ended_by_the_next_claim(
+    store: Store, enqueue: Enqueue
+) -> None:
+    """The lease runs out with the cancel still pending: the next claimer ends the job instead of running it."""
+    job = enqueue()
+    _claim(store, "worker-a", lease_s=0.5)
+    with store.unit_of_work() as tx:
+        assert tx.jobs.cancel(job.id).cancel_requested
+    with store.unit_of_work() as tx:
+        tx.jobs.expire_leases(["worker-a"])  # as the reaper does for a dead process
+
+    assert _claim(store, "worker-b") is None
+    assert store.get_job(job.id).status == "cancelled"
+
+
+def test_jobs_of_one_channel_run_one_at_a_time_oldest_first(store: Store, enqueue: Enqueue) -> None:
+    """A second job of the channel waits while the first runs, even for another worker."""
+    first = enqueue(channel_name="Web One")
+    second = enqueue(channel_name="web one", channel_key="web one")
+    other = enqueue(channel_name="web_one")
+
+    a = _claim(store, "worker-a")
+    b = _claim(store, "worker-b")
+    assert (a and a.id, b and b.id) == (first.id, other.id)
+    assert _claim(store, "worker-c") is None
+
+    with store.unit_of_work() as tx:
+        tx.jobs.finish(first.id, "worker-a", status="succeeded")
+    c = _claim(store, "worker-c")
+    assert c is not None and c.id == second.id
+
+
+def test_a_job_taken_over_is_not_held_back_by_a_newer_one(store: Store, enqueue: Enqueue) -> None:
+    """The running job of a dead worker finishes before the channel's queued replacement starts."""
+    running = enqueue(channel_name="web")
+    _claim(store, "worker-a", lease_s=0)
+    waiting = enqueue(channel_name="web")
+
+    taken = _claim(store, "worker-b")
+    assert taken is not None and taken.id == running.id
+    assert _claim(store, "worker-c") is None
+    assert store.get_job(waiting.id).status == "queued"
+
+
+def test_finished_since_reports_another_job_of_the_channel_ending_later(
+    store: Store, enqueue: Enqueue
+) -> None:
+    """What a job of the channel did after an observation makes that observation stale."""
+    done, mine = enqueue(channel_name="web"), enqueue(channel_name="web")
+    with store.unit_of_work() as tx:
+        before = tx.jobs.now()
+    _claim(store, "worker-a")
+    with store.unit_of_work() as tx:
+        tx.jobs.finish(done.id, "worker-a", status="succeeded")
+    finished_at = store.get_job(done.id).finished_at
+    assert finished_at is not None
+    with store.unit_of_work() as tx:
+        assert tx.jobs.finished_since("org-1", "web", before, other_than=mine.id)
+        assert tx.jobs.finished_since("org-1", "web", finished_at, other_than=mine.id)
+        later = finished_at + timedelta(milliseconds=1)
+        assert not tx.jobs.finished_since("org-1", "web", later, other_than=mine.id)
+        assert not tx.jobs.finished_since("org-1", "web", before, other_than=done.id)
+
+
+def test_discarding_steps_forgets_what_was_undone(store: Store, enqueue: Enqueue) -> None:
+    """A rolled-back job keeps no checkpoint naming an object that no longer exists."""
+    job = enqueue()
+    _claim(store, "worker-a")
+    _record(store, job.id, "worker-a", "configuration_created", {"id": "cfg-1"})
+    with store.unit_of_work() as tx:
+        assert tx.jobs.discard_steps(job.id, "worker-a") == ["configuration_created"]
+        tx.jobs.record_step(job.id, "worker-a", "rolled_back", {"removed": ["cfg-1"]}, 0.0)
+    assert [s.step for s in store.job_steps(job.id)] == ["rolled_back"]
 
 
 def test_cancelling_twice_is_harmless(store: Store, enqueue: Enqueue) -> None:
@@ -307,7 +398,7 @@ def test_unknown_job_ids_are_job_errors(store: Store) -> None:
         ):
             with pytest.raises(JobError, match="no job with id"):
                 operation()
-        assert tx.jobs.renew_lease("0123456789", "worker-a", 30) is False
+        assert tx.jobs.renew_lease("0123456789", "worker-a", 30) == "lost"
 
 
 def test_list_is_newest_first_and_filters(store: Store, enqueue: Enqueue) -> None:

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
+import gcwm.store
 from gcwm.errors import StoreError
-from gcwm.store import Store, connect, default_sqlite_url
+from gcwm.store import Store, connect, default_sqlite_url, head_revision
 from gcwm.store.tables import metadata
-
-HEAD = "0001"
 
 
 def _schema_differences(engine: Engine, target: sa.MetaData) -> list[object]:
@@ -46,7 +47,7 @@ def test_migrating_twice_is_a_no_op(database_url: str) -> None:
     first = connect(database_url)
     try:
         with Store(first).unit_of_work() as tx:
-            tx.channels.upsert_desired("org-1", "support", {"name": "support"}, "hash-1")
+            tx.channels.upsert_desired("org-1", "support", "support", {"name": "support"}, "hash-1")
         tables_before = sorted(sa.inspect(first).get_table_names())
     finally:
         first.dispose()
@@ -56,7 +57,7 @@ def test_migrating_twice_is_a_no_op(database_url: str) -> None:
         with second.connect() as connection:
             revision = MigrationContext.configure(connection).get_current_revision()
             versions = connection.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar_one()
-        assert revision == HEAD
+        assert revision == head_revision()
         assert versions == 1
         assert sorted(sa.inspect(second).get_table_names()) == tables_before
         assert Store(second).get_channel("org-1", "support") is not None
@@ -87,6 +88,7 @@ def test_timestamps_round_trip_as_aware_utc(store: Store) -> None:
             batch_id="b",
             org_id="o",
             channel_name="c",
+            channel_key="c",
             kind="provision",
             spec={},
             actor="a",
@@ -145,3 +147,44 @@ def test_malformed_database_url_is_a_store_error() -> None:
     """A URL SQLAlchemy cannot parse is refused without echoing it."""
     with pytest.raises(StoreError, match="not valid"):
         connect("not a url")
+
+
+def test_upgrade_gives_existing_rows_the_key_of_their_name(database_url: str) -> None:
+    """Channels and jobs written by 0.1.0 (revision 0001) get their channel key on upgrade."""
+    url = sa.make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    config = Config()
+    config.set_main_option("script_location", str(Path(gcwm.store.__file__).parent / "migrations"))
+    config.set_main_option("path_separator", "os")
+    try:
+        with engine.connect() as connection, connection.begin():
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0001")
+            now = datetime.now(UTC)
+            connection.execute(
+                sa.text(
+                    "INSERT INTO channels (id, org_id, name, spec, spec_hash, status, created_at, updated_at)"
+                    " VALUES ('c1', 'org', 'Web One', '{}', 'h', 'active', :now, :now)"
+                ),
+                {"now": now},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO jobs (id, batch_id, org_id, channel_name, kind, status, spec, actor,"
+                    " correlation_id, attempts, created_at, updated_at)"
+                    " VALUES ('j1', 'b', 'org', 'Web One', 'provision', 'succeeded', '{}', 'a', 'x', 1,"
+                    " :now, :now)"
+                ),
+                {"now": now},
+            )
+    finally:
+        engine.dispose()
+    store = Store(connect(database_url))
+    try:
+        channel = store.get_channel("org", "web one")
+        assert channel is not None and channel.name == "Web One"
+        assert store.get_job("j1").channel_key == "web one"
+    finally:
+        store.engine.dispose()

@@ -17,17 +17,9 @@ STORE_DIR = Path(gcwm.store.__file__).parent
 
 def test_exports_the_public_names_sorted() -> None:
     """__all__ is the room's public API, sorted, and every name in it exists."""
-    assert gcwm.store.__all__ == [
-        "Channel",
-        "ChannelRepository",
-        "Job",
-        "JobRepository",
-        "JobStep",
-        "Store",
-        "UnitOfWork",
-        "connect",
-        "default_sqlite_url",
-    ]
+    names = list(gcwm.store.__all__)
+    assert names == sorted(names)
+    assert {"Store", "UnitOfWork", "connect"} <= set(names)  # what the other rooms build on
     assert all(hasattr(gcwm.store, name) for name in gcwm.store.__all__)
 
 

@@ -21,12 +21,13 @@ def test_commits_on_clean_exit(store: Store) -> None:
             batch_id="b",
             org_id="org-1",
             channel_name="support",
+            channel_key="support",
             kind="provision",
             spec={"name": "support"},
             actor="alice",
             correlation_id="c",
         )
-        tx.channels.upsert_desired("org-1", "support", {"name": "support"}, "h1")
+        tx.channels.upsert_desired("org-1", "support", "support", {"name": "support"}, "h1")
 
     assert store.get_job(job.id).status == "queued"
     assert store.get_channel("org-1", "support") is not None
@@ -39,12 +40,13 @@ def test_rolls_back_on_exception(store: Store) -> None:
             batch_id="b",
             org_id="org-1",
             channel_name="support",
+            channel_key="support",
             kind="provision",
             spec={},
             actor="alice",
             correlation_id="c",
         )
-        tx.channels.upsert_desired("org-1", "support", {"name": "support"}, "h1")
+        tx.channels.upsert_desired("org-1", "support", "support", {"name": "support"}, "h1")
         raise _Boom
 
     assert store.list_jobs() == []
@@ -73,6 +75,7 @@ def test_reads_do_not_wait_for_an_open_write_transaction(store: Store, enqueue: 
             batch_id="b",
             org_id="org-1",
             channel_name="uncommitted",
+            channel_key="uncommitted",
             kind="provision",
             spec={},
             actor="alice",

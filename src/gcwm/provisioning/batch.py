@@ -1,0 +1,90 @@
+"""One batch of work against one org: the snapshot jobs plan from, and the tools they share.
+
+Caches live as long as a batch, never a process. A job plans from the batch's snapshot unless a job
+of the same channel ended after that snapshot was taken: then what that job made may be missing
+from it, so the org is observed again first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+import structlog
+
+from gcwm.genesys import GenesysClient
+from gcwm.provisioning.apply import BatchTools, Timeouts
+from gcwm.provisioning.listings import ActivationWatcher, OrgListings
+from gcwm.provisioning.observe import Observer, OrgSnapshot
+from gcwm.provisioning.plan import ChannelChange, plan_channel
+from gcwm.spec import ChannelSpec
+from gcwm.store import Job, Store
+
+log = structlog.get_logger(__name__)
+
+
+class Batch:
+    """Observes the org when needed and plans each job's channel; shares listings between jobs."""
+
+    def __init__(
+        self,
+        client: GenesysClient,
+        store: Store,
+        org_id: str,
+        timeouts: Timeouts,
+        *,
+        snapshot: OrgSnapshot | None = None,
+    ) -> None:
+        self._store = store
+        self._org_id = org_id
+        self._observer = Observer(
+            client, org_id, now=store.database_now, records=lambda: store.list_channels(org_id)
+        )
+        pacer = client.transport.pacer
+
+        def spacing() -> float:
+            # While the budget sets the pace, every listing read takes the place of a write.
+            return timeouts.busy_poll_s if pacer.is_saturated else timeouts.poll_initial_s
+
+        listings = OrgListings(client, spacing=spacing)
+        watcher = ActivationWatcher(
+            listings, poll_initial_s=timeouts.poll_initial_s, poll_max_s=timeouts.poll_max_s
+        )
+        self.tools = BatchTools(client, listings, watcher, timeouts)
+        self._snapshot = snapshot
+        self._specs: dict[str, ChannelSpec] = {}
+        self._lock = asyncio.Lock()
+        self.observations = 0 if snapshot is None else 1
+
+    async def observe(self, specs: Iterable[ChannelSpec]) -> OrgSnapshot:
+        """Read the org now for these specs; later jobs of the batch plan from this snapshot."""
+        async with self._lock:
+            return await self._observe(list(specs))
+
+    async def plan(self, job: Job, spec: ChannelSpec) -> ChannelChange:
+        """The job's change, from a snapshot that cannot have missed an earlier job of its channel."""
+        async with self._lock:
+            snapshot = self._snapshot
+            stale = snapshot is None or await asyncio.to_thread(
+                self._store.finished_since,
+                job.org_id,
+                job.channel_key,
+                snapshot.observed_at,
+                other_than=job.id,
+            )
+            if snapshot is None or stale:
+                if snapshot is not None:
+                    log.info(
+                        "batch.observed_again", channel=spec.name, reason="a job of the channel ended since"
+                    )
+                snapshot = await self._observe([spec])
+            elif not snapshot.covers(spec):
+                snapshot = self._snapshot = await self._observer.extend(snapshot, [spec])
+                self._specs[spec.key] = spec
+        return plan_channel(spec, snapshot)
+
+    async def _observe(self, specs: list[ChannelSpec]) -> OrgSnapshot:
+        self._specs.update({s.key: s for s in specs})
+        self._snapshot = await self._observer.observe(self._specs.values())
+        self.observations += 1
+        return self._snapshot

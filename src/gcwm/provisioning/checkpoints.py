@@ -1,0 +1,110 @@
+"""A job's checkpoints: each finished step written in one transaction with the channel record it
+changes, read back as its typed result.
+
+Recording a step also says whether a cancel of the job was requested; the runner then stops before
+its next step (`JobCancelled`), since the step in hand may have a create in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from gcwm.provisioning import steps
+from gcwm.provisioning.plan import Action, ChannelChange
+from gcwm.provisioning.steps import (
+    ConfigurationReady,
+    DeploymentActive,
+    DeploymentReady,
+    Published,
+    R,
+    RolledBack,
+    StepResult,
+)
+from gcwm.store import Job, Store
+
+
+class JobCancelled(Exception):
+    """The job's cancel was requested: stop before the next step (not an error of the channel)."""
+
+
+class Checkpoints:
+    """A job's finished steps, read once at claim time; each new one written in one transaction."""
+
+    def __init__(self, store: Store, job: Job, worker_id: str) -> None:
+        self._store = store
+        self._job = job
+        self._worker = worker_id
+        self._done = {s.step: (dict(s.data), s.duration_ms) for s in store.job_steps(job.id)}
+        self.on_step: Callable[[str], None] | None = None
+        self.cancel_requested = False
+
+    def get(self, step: str, model: type[R]) -> R | None:
+        """The typed result of a finished step, or None."""
+        done = self._done.get(step)
+        return None if done is None else model.model_validate(done[0])
+
+    def duration_ms(self, step: str) -> float | None:
+        done = self._done.get(step)
+        return None if done is None else done[1]
+
+    def has(self, step: str) -> bool:
+        return step in self._done
+
+    def check_cancelled(self) -> None:
+        """Raise JobCancelled if a cancel was requested (called before each step)."""
+        if self.cancel_requested:
+            raise JobCancelled
+
+    async def record(self, step: str, result: StepResult, duration_ms: float = 0.0) -> None:
+        """Persist a finished step; raises JobError if this worker no longer holds the job."""
+        data = result.document()
+        cancel = await asyncio.to_thread(self._record, step, result, duration_ms)
+        self._done[step] = (data, duration_ms)
+        self.cancel_requested = self.cancel_requested or cancel
+        if self.on_step is not None and step in steps.VISIBLE_STEPS:
+            self.on_step(step)
+
+    async def record_rollback(self, removed: list[str], cleared: dict[str, None]) -> None:
+        """Forget every step (their work was undone) and record what the rollback removed, at once."""
+        await asyncio.to_thread(self._record_rollback, removed, cleared)
+
+    def _record(self, step: str, result: StepResult, duration_ms: float) -> bool:
+        job = self._job
+        with self._store.unit_of_work() as tx:
+            cancel = tx.jobs.record_step(job.id, self._worker, step, result.document(), duration_ms)
+            fields = _channel_fields(result)
+            if fields:
+                tx.channels.record_ids(job.org_id, job.channel_key, **fields)
+        return cancel
+
+    def _record_rollback(self, removed: list[str], cleared: dict[str, None]) -> None:
+        job = self._job
+        with self._store.unit_of_work() as tx:
+            discarded = tx.jobs.discard_steps(job.id, self._worker)
+            result = RolledBack(removed=removed, discarded=[s for s in discarded if s != steps.ROLLED_BACK])
+            tx.jobs.record_step(job.id, self._worker, steps.ROLLED_BACK, result.document(), 0.0)
+            tx.channels.record_ids(job.org_id, job.channel_key, status="failed", **cleared)
+        self._done = {steps.ROLLED_BACK: (result.document(), 0.0)}
+
+
+def _channel_fields(result: StepResult) -> dict[str, Any]:
+    """Which fields of the channel record a finished step sets (the org's ids, for people and plans)."""
+    if isinstance(result, ChannelChange):
+        cfg, dep = result.configuration, result.deployment
+        fields: dict[str, Any] = {}
+        if cfg.id and cfg.action is not Action.CREATE:
+            fields["configuration_id"] = cfg.id
+        if dep.id and dep.action in (Action.UPDATE, Action.NOOP):
+            fields["deployment_id"] = dep.id
+        return fields
+    if isinstance(result, ConfigurationReady):
+        return {"configuration_id": result.configuration_id}
+    if isinstance(result, Published):
+        return {"configuration_version": result.version}
+    if isinstance(result, DeploymentReady):
+        return {"deployment_id": result.deployment_id}
+    if isinstance(result, DeploymentActive):
+        return {"deployment_status": result.status, "snippet": result.snippet, "status": "active"}
+    return {}

@@ -1,0 +1,172 @@
+"""Observe the org once per batch: gcwm's objects, the queues and flows the specs name, local records.
+
+Three listings (configuration drafts, latest published versions, deployments; cursor pages of up to
+300) show every web messaging object with its status. Queues and flows are resolved in bulk: one
+listing of Inbound Message flows, and queue pages or per-name look-ups, whichever costs fewer calls.
+The snapshot carries the database time taken before the first read, so a worker can tell whether a
+job of the same channel ended after it (and the snapshot may miss what that job made).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from gcwm.errors import GenesysNotFound
+from gcwm.genesys import GenesysClient
+from gcwm.genesys.models import Flow, Queue, WebDeployment, WebDeploymentConfigurationVersion
+from gcwm.provisioning.mapping import read_marker
+from gcwm.spec import ChannelSpec, EntityReference, channel_key
+from gcwm.store import Channel
+
+Configuration = WebDeploymentConfigurationVersion
+
+
+@dataclass(frozen=True)
+class OrgSnapshot:
+    """The org's web messaging objects and the referenced queues and flows, as read at one time."""
+
+    org_id: str
+    observed_at: datetime  # database time, taken before the first listing
+    drafts: dict[str, Configuration] = field(default_factory=dict)  # configuration id -> draft
+    published: dict[str, Configuration] = field(default_factory=dict)  # id -> latest published
+    deployments: dict[str, WebDeployment] = field(default_factory=dict)  # not Deleting
+    # reference key (`ref_key`) -> what it matched: none, one, or (for a name) several
+    queues: dict[str, tuple[Queue, ...]] = field(default_factory=dict)
+    flows: dict[str, tuple[Flow, ...]] = field(default_factory=dict)
+    records: dict[str, Channel] = field(default_factory=dict)  # channel key -> gcwm's own record
+
+    def configurations_of(self, name: str) -> list[Configuration]:
+        """Drafts of configurations gcwm made for this channel, oldest first."""
+        return [c for c in self.drafts.values() if _is_for(c.description, name)]
+
+    def deployments_of(self, name: str) -> list[WebDeployment]:
+        return [d for d in self.deployments.values() if _is_for(d.description, name)]
+
+    def covers(self, spec: ChannelSpec) -> bool:
+        """Whether the queue and flow this spec names were resolved in this snapshot."""
+        return ref_key(spec.routing_queue) in self.queues and ref_key(spec.inbound_message_flow) in self.flows
+
+
+def ref_key(ref: EntityReference) -> str:
+    """How a reference is looked up: its id, or its name compared as Genesys compares names."""
+    return f"id:{ref.id}" if ref.id else f"name:{channel_key(ref.name or '')}"
+
+
+def _is_for(description: str | None, name: str) -> bool:
+    marker = read_marker(description)
+    return marker is not None and marker.is_for(name)
+
+
+class Observer:
+    """Reads snapshots of one org through one client; `now` is the database's clock."""
+
+    def __init__(
+        self,
+        client: GenesysClient,
+        org_id: str,
+        *,
+        now: Callable[[], datetime],
+        records: Callable[[], list[Channel]],
+    ) -> None:
+        self._client = client
+        self._org_id = org_id
+        self._now = now
+        self._records = records
+
+    async def observe(self, specs: Iterable[ChannelSpec]) -> OrgSnapshot:
+        """Everything a plan for these specs needs, read now."""
+        wanted = list(specs)
+        observed_at = await asyncio.to_thread(self._now)
+        drafts, published, deployments = await asyncio.gather(
+            self._client.list_configurations(),
+            self._client.list_configurations(published_only=True),
+            self._client.list_deployments(),
+        )
+        queues, flows = await asyncio.gather(self._queues(wanted), self._flows(wanted))
+        records = await asyncio.to_thread(self._records)
+        live = {c.id: c for c in drafts if c.id and not c.is_deleting}
+        return OrgSnapshot(
+            org_id=self._org_id,
+            observed_at=observed_at,
+            drafts=live,
+            published={c.id: c for c in published if c.id in live},
+            deployments={d.id: d for d in deployments if d.id and not d.is_deleting},
+            queues=queues,
+            flows=flows,
+            records={r.name_key: r for r in records},
+        )
+
+    async def extend(self, snapshot: OrgSnapshot, specs: Iterable[ChannelSpec]) -> OrgSnapshot:
+        """The same snapshot, with the queues and flows of more specs resolved."""
+        wanted = [s for s in specs if not snapshot.covers(s)]
+        if not wanted:
+            return snapshot
+        queues, flows = await asyncio.gather(self._queues(wanted), self._flows(wanted))
+        return replace(snapshot, queues={**snapshot.queues, **queues}, flows={**snapshot.flows, **flows})
+
+    async def _queues(self, specs: list[ChannelSpec]) -> dict[str, tuple[Queue, ...]]:
+        refs = {ref_key(s.routing_queue): s.routing_queue for s in specs}
+        out: dict[str, tuple[Queue, ...]] = {}
+        ids = sorted({r.id for r in refs.values() if r.id})
+        if ids:
+            found = await self._all_queue_pages(ids=ids)
+            by_id = {q.id: q for q in found}
+            out.update({f"id:{i}": (by_id[i],) if i in by_id else () for i in ids})
+        names = {k: r.name or "" for k, r in refs.items() if not r.id}
+        if not names:
+            return out
+        # One page of all queues may answer several names at once; single names are cheaper asked.
+        matched: dict[str, list[Queue]] = {k: [] for k in names}
+        pending = dict(names)
+        if len(names) > 1:
+            page = await self._client.queue_page(1)
+            pages = page.page_count or 1
+            queues = list(page.entities)
+            if pages - 1 < len(names):
+                for number in range(2, pages + 1):
+                    queues += (await self._client.queue_page(number)).entities
+                pending = {}
+            for queue in queues:
+                key = f"name:{channel_key(queue.name)}"
+                if key in matched:
+                    matched[key].append(queue)
+                    pending.pop(key, None)
+        lookups = await asyncio.gather(*(self._client.find_queues(n) for n in pending.values()))
+        matched.update(dict(zip(pending, lookups, strict=True)))
+        out.update({k: tuple(v) for k, v in matched.items()})
+        return out
+
+    async def _all_queue_pages(self, *, ids: list[str]) -> list[Queue]:
+        number, queues = 1, []
+        while True:
+            page = await self._client.queue_page(number, ids=ids)
+            queues += page.entities
+            if not page.entities or number >= (page.page_count or 1):
+                return queues
+            number += 1
+
+    async def _flows(self, specs: list[ChannelSpec]) -> dict[str, tuple[Flow, ...]]:
+        refs = {ref_key(s.inbound_message_flow): s.inbound_message_flow for s in specs}
+        if not refs:
+            return {}
+        flows = await self._client.list_message_flows()
+        out: dict[str, tuple[Flow, ...]] = {}
+        for key, ref in refs.items():
+            if ref.id:
+                match = [f for f in flows if f.id == ref.id]
+                if not match:
+                    # Not a message flow (or not there): read it, so the error can say which.
+                    match = [f for f in [await self._flow_or_none(ref.id)] if f is not None]
+                out[key] = tuple(match)
+            else:
+                out[key] = tuple(f for f in flows if channel_key(f.name) == channel_key(ref.name or ""))
+        return out
+
+    async def _flow_or_none(self, flow_id: str) -> Flow | None:
+        try:
+            return await self._client.get_flow(flow_id)
+        except GenesysNotFound:
+            return None

@@ -1,0 +1,312 @@
+"""`build_plan(desired, observed) -> Plan`: what provisioning would change, per channel. Pure: no I/O.
+
+For each channel the plan says what happens to its configuration and its deployment (create, update
+with the fields that differ, replace and why, no-op), which queue and flow it uses, and what it
+cannot do (a missing queue or flow). The worker checkpoints a channel's change before its first
+write, so a resumed job carries on with the plan it made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from gcwm.genesys.models import Flow, Queue, WebDeployment, WebDeploymentConfigurationVersion
+from gcwm.provisioning.mapping import (
+    FieldChange,
+    Marker,
+    configuration_changes,
+    deployment_changes,
+    desired_configuration,
+    desired_deployment,
+    read_marker,
+)
+from gcwm.provisioning.observe import OrgSnapshot, ref_key
+from gcwm.provisioning.steps import StepResult
+from gcwm.spec import ChannelSpec, EntityReference, channel_key
+
+# Markers name the job that wrote an object; the plan compares without them, so any job id will do.
+_ANY_JOB = "0"
+NEW_CONFIGURATION = "(new configuration)"
+UNRESOLVED_FLOW = "(unresolved flow)"
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    NOOP = "no-op"
+    DELETE = "delete"
+
+
+class ObjectChange(StepResult):
+    """What happens to one Genesys object: the action, the existing object's id, the fields."""
+
+    action: Action
+    id: str | None = None
+    fields: list[FieldChange] = []
+
+
+class Problem(StepResult):
+    """Why a channel cannot be provisioned as specified (the spec field and what to do)."""
+
+    field: str
+    message: str
+
+
+class ChannelChange(StepResult):
+    """One channel's planned change, as checkpointed before its first write."""
+
+    channel: str
+    action: Action
+    configuration: ObjectChange
+    deployment: ObjectChange
+    queue_id: str | None = None
+    flow_id: str | None = None
+    published_version: str | None = None  # the configuration's latest published version, if any
+    deployment_status: str | None = None  # as observed, for a deployment left as it is
+    snippet: str | None = None
+    recorded: bool = False  # gcwm's own store knew this channel's objects
+    reason: str | None = None  # why a replace
+    notes: list[str] = []
+    problem: Problem | None = None
+
+    @property
+    def fields(self) -> list[FieldChange]:
+        return [*self.configuration.fields, *self.deployment.fields]
+
+    def summary(self) -> dict[str, Any]:
+        """The change as `gcwm plan --output json` prints it."""
+        out: dict[str, Any] = {
+            "channel": self.channel,
+            "action": self.action.value,
+            "fields": [f.model_dump() for f in self.fields],
+        }
+        if self.reason:
+            out["reason"] = self.reason
+        if self.notes:
+            out["notes"] = list(self.notes)
+        if self.problem is not None:
+            out["error"] = {"field": self.problem.field, "message": self.problem.message}
+        return out
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every channel's change against one org."""
+
+    org_id: str
+    changes: tuple[ChannelChange, ...]
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action is not Action.NOOP for c in self.changes)
+
+    @property
+    def problems(self) -> list[ChannelChange]:
+        return [c for c in self.changes if c.problem is not None]
+
+
+def build_plan(desired: Sequence[ChannelSpec], observed: OrgSnapshot) -> Plan:
+    """What provisioning `desired` into the org as `observed` would do, channel by channel."""
+    return Plan(observed.org_id, tuple(plan_channel(spec, observed) for spec in desired))
+
+
+def plan_channel(spec: ChannelSpec, snap: OrgSnapshot) -> ChannelChange:
+    """One channel's change."""
+    notes: list[str] = []
+    record = snap.records.get(spec.key)
+    queue, queue_problem = _one(spec.routing_queue, snap.queues, "routingQueue", "routing queue", _QUEUE_HINT)
+    flow_hint = _flow_hint(queue)
+    flow, flow_problem = _one(
+        spec.inbound_message_flow, snap.flows, "inboundMessageFlow", "inbound message flow", flow_hint
+    )
+    problem = queue_problem or flow_problem or (_flow_problem(flow, flow_hint) if flow else None)
+    config = _configuration(spec, snap, notes)
+    deployment = _deployment(spec, snap, notes)
+    recorded = record is not None and bool(record.configuration_id or record.deployment_id)
+    if record is not None:
+        gone = [
+            kind
+            for kind, recorded_id, present in (
+                ("configuration", record.configuration_id, config),
+                ("deployment", record.deployment_id, deployment),
+            )
+            if recorded_id and (present is None or present.id != recorded_id)
+        ]
+        if gone:
+            notes.append(f"recorded locally but gone from the org: recreating {' and '.join(gone)}")
+    else:
+        notes += [f"adopted {k} {o.id} that gcwm made earlier" for k, o in _found(config, deployment)]
+
+    marker = Marker(spec.name, _ANY_JOB)
+    published = snap.published.get(config.id or "") if config is not None else None
+    configuration, version = _configuration_change(spec, marker, config, published, notes)
+    flow_id = flow.id if flow is not None else UNRESOLVED_FLOW
+    wanted = desired_deployment(
+        spec,
+        marker,
+        configuration_id=config.id if config is not None and config.id else NEW_CONFIGURATION,
+        configuration_version=version,
+        flow_id=flow_id,
+    )
+    reason = None
+    if deployment is None:
+        dep_change = ObjectChange(action=Action.CREATE)
+    elif deployment.is_broken:
+        reason = (
+            f"deployment {deployment.id} is in status Error; a new deployment replaces it "
+            "(it has a new id, so the website's snippet changes)"
+        )
+        dep_change = ObjectChange(action=Action.REPLACE, id=deployment.id)
+    else:
+        fields = deployment_changes(wanted, deployment)
+        dep_change = ObjectChange(
+            action=Action.UPDATE if fields else Action.NOOP, id=deployment.id, fields=fields
+        )
+    _note_namesakes(spec, snap, deployment, notes)
+    return ChannelChange(
+        channel=spec.name,
+        action=_overall(configuration.action, dep_change.action),
+        configuration=configuration,
+        deployment=dep_change,
+        queue_id=queue.id if queue is not None else None,
+        flow_id=flow.id if flow is not None else None,
+        published_version=published.version if published is not None else None,
+        deployment_status=deployment.status if deployment is not None else None,
+        snippet=deployment.snippet if deployment is not None else None,
+        recorded=recorded,
+        reason=reason,
+        notes=notes,
+        problem=problem,
+    )
+
+
+def _configuration_change(
+    spec: ChannelSpec,
+    marker: Marker,
+    config: WebDeploymentConfigurationVersion | None,
+    published: WebDeploymentConfigurationVersion | None,
+    notes: list[str],
+) -> tuple[ObjectChange, str]:
+    """The configuration's change, and the version the deployment will use after it."""
+    if config is None:
+        return ObjectChange(action=Action.CREATE), "1"
+    wanted = desired_configuration(spec, marker)
+    if published is None:
+        notes.append(f"configuration {config.id} was never published: publishing it")
+        fields = configuration_changes(wanted, config)
+        return ObjectChange(action=Action.UPDATE, id=config.id, fields=fields), "1"
+    fields = configuration_changes(wanted, published)
+    if not fields:
+        return ObjectChange(action=Action.NOOP, id=config.id), published.version or ""
+    # Publishing makes the next numbered version (shared/genesys/README.md, step 5).
+    return ObjectChange(action=Action.UPDATE, id=config.id, fields=fields), str((published.number or 0) + 1)
+
+
+def _overall(configuration: Action, deployment: Action) -> Action:
+    if configuration is Action.CREATE and deployment is Action.CREATE:
+        return Action.CREATE
+    if Action.REPLACE in (configuration, deployment):
+        return Action.REPLACE
+    if configuration is Action.NOOP and deployment is Action.NOOP:
+        return Action.NOOP
+    return Action.UPDATE
+
+
+def _configuration(
+    spec: ChannelSpec, snap: OrgSnapshot, notes: list[str]
+) -> WebDeploymentConfigurationVersion | None:
+    """The configuration this channel uses: the one gcwm recorded, else the oldest it marked."""
+    record = snap.records.get(spec.key)
+    marked = snap.configurations_of(spec.name)
+    recorded = snap.drafts.get(record.configuration_id or "") if record is not None else None
+    chosen = recorded or (marked[0] if marked else None)
+    _note_twins("configuration", chosen, marked, notes)
+    return chosen
+
+
+def _deployment(spec: ChannelSpec, snap: OrgSnapshot, notes: list[str]) -> WebDeployment | None:
+    record = snap.records.get(spec.key)
+    marked = snap.deployments_of(spec.name)
+    recorded = snap.deployments.get(record.deployment_id or "") if record is not None else None
+    chosen = recorded or (marked[0] if marked else None)
+    _note_twins("deployment", chosen, marked, notes)
+    return chosen
+
+
+def _note_twins(
+    kind: str,
+    chosen: WebDeployment | WebDeploymentConfigurationVersion | None,
+    marked: Sequence[WebDeployment | WebDeploymentConfigurationVersion],
+    notes: list[str],
+) -> None:
+    others = [o.id for o in marked if chosen is None or o.id != chosen.id]
+    if chosen is not None and others:
+        left = ", ".join(map(str, others))
+        notes.append(
+            f"{len(marked)} {kind}s are marked for this channel: using {chosen.id}; left alone: {left}"
+        )
+
+
+def _note_namesakes(
+    spec: ChannelSpec, snap: OrgSnapshot, deployment: WebDeployment | None, notes: list[str]
+) -> None:
+    # Genesys allows two deployments with one name; say so rather than touch one gcwm did not make.
+    for other in snap.deployments.values():
+        if other is deployment or channel_key(other.name) != spec.key:
+            continue
+        marker = read_marker(other.description)
+        if marker is None or not marker.is_for(spec.name):
+            notes.append(
+                f"deployment {other.id} is also named {other.name!r} but gcwm did not make it; left alone"
+            )
+
+
+def _found(
+    config: WebDeploymentConfigurationVersion | None, deployment: WebDeployment | None
+) -> list[tuple[str, WebDeployment | WebDeploymentConfigurationVersion]]:
+    return [(k, o) for k, o in (("configuration", config), ("deployment", deployment)) if o is not None]
+
+
+_QUEUE_HINT = "create the queue in Genesys Cloud (Admin > Contact Center > Queues) or fix routingQueue"
+
+
+def _flow_hint(queue: Queue | None) -> str:
+    target = f" that transfers to queue {queue.name!r}" if queue is not None else ""
+    return f"create and publish an Inbound Message flow in Architect{target}, or fix inboundMessageFlow"
+
+
+_Ref = TypeVar("_Ref", Queue, Flow)
+
+
+def _one(
+    ref: EntityReference, found: dict[str, tuple[_Ref, ...]], field: str, what: str, hint: str
+) -> tuple[_Ref | None, Problem | None]:
+    matches = found.get(ref_key(ref), ())
+    if len(matches) == 1:
+        return matches[0], None
+    if not matches:
+        named = f"with id {ref.id}" if ref.id else repr(ref.name)
+        return None, Problem(field=field, message=f"{field}: {what} {named} not found in the org; {hint}")
+    ids = ", ".join(m.id for m in matches)
+    message = f"{field}: {len(matches)} {what}s are named {ref.name!r} ({ids}); give its id instead"
+    return None, Problem(field=field, message=message)
+
+
+def _flow_problem(flow: Flow, hint: str) -> Problem | None:
+    field = "inboundMessageFlow"
+    if not flow.is_message_flow:
+        return Problem(
+            field=field,
+            message=f"{field}: flow {flow.name!r} is of type {flow.type}, not an Inbound Message flow; "
+            + hint,
+        )
+    if not flow.is_published:
+        return Problem(
+            field=field,
+            message=f"{field}: flow {flow.name!r} ({flow.id}) is not published; publish it in Architect",
+        )
+    return None

@@ -1,0 +1,257 @@
+"""Work the org's queue with a bounded pool of leased slots, one job at a time per slot.
+
+A worker holds a lease on its job and renews it; if the worker dies, the lease runs out and any
+other gcwm process takes the job over from its last checkpoint. Each job runs under its own actor
+and correlation id, which go on every Genesys call and log line of it.
+
+What happens when a job fails is decided in one place, `gcwm.errors.is_transient`:
+- a passing failure (429, 502/503/504, no answer, the database) queues the job again with its
+  checkpoints, up to `max_attempts` claims; then it fails, resumable where it stopped;
+- anything else is a refusal: what the job created is rolled back and its steps discarded, so
+  `gcwm jobs resume` plans it afresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import structlog
+
+from gcwm.errors import GcwmError, JobError, StoreError, is_transient
+from gcwm.observability.context import request_context
+from gcwm.provisioning import steps
+from gcwm.provisioning.apply import ChannelApply, ChannelResult
+from gcwm.provisioning.batch import Batch
+from gcwm.provisioning.checkpoints import Checkpoints, JobCancelled
+from gcwm.provisioning.identity import WorkerIdentity
+from gcwm.provisioning.plan import ChannelChange
+from gcwm.provisioning.results import channel_document
+from gcwm.provisioning.rollback import roll_back
+from gcwm.spec import ChannelSpec
+from gcwm.store import Job, Store
+
+log = structlog.get_logger(__name__)
+
+FINISHED = frozenset({"succeeded", "failed", "cancelled"})
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """Progress a worker reports: a job started, finished a step, or ended."""
+
+    job_id: str
+    channel: str
+    kind: Literal["started", "step", "succeeded", "failed", "cancelled"]
+    step: str = ""
+    message: str = ""
+
+
+EventSink = Callable[[JobEvent], None]
+
+
+class Worker:
+    """Claims and runs jobs of one org, `concurrency` at a time, each under a renewed lease."""
+
+    def __init__(
+        self,
+        store: Store,
+        batch: Batch,
+        *,
+        org_id: str,
+        concurrency: int = 8,
+        lease_s: float = 15.0,
+        idle_poll_s: float = 0.5,
+        max_attempts: int = 3,
+    ) -> None:
+        if concurrency < 1:
+            msg = f"a worker runs at least one job at a time, not {concurrency}"
+            raise ValueError(msg)
+        self._store = store
+        self._batch = batch
+        self._org_id = org_id
+        self._concurrency = concurrency
+        self._lease_s = lease_s
+        self.worker_id = WorkerIdentity.current().render()
+        self._idle_poll_s = idle_poll_s
+        self._max_attempts = max_attempts
+
+    async def run_until_done(self, job_ids: list[str], on_event: EventSink | None = None) -> list[Job]:
+        """Work the org's queue until every job in `job_ids` has finished (by us or others)."""
+        wanted = set(job_ids)
+        done = asyncio.Event()
+        await asyncio.to_thread(self._reap_dead_workers)
+
+        async def slot() -> None:
+            while not done.is_set():
+                job = await asyncio.to_thread(self._claim)
+                if job is None:
+                    if await asyncio.to_thread(self._all_finished, wanted):
+                        done.set()
+                        return
+                    await asyncio.sleep(self._idle_poll_s)  # others hold the rest, or leases run out
+                    continue
+                with request_context(actor=job.actor, correlation_id=job.correlation_id):
+                    await self._run_job(job, on_event or (lambda _event: None))
+
+        await asyncio.gather(*(slot() for _ in range(self._concurrency)))
+        return [self._store.get_job(job_id) for job_id in job_ids]
+
+    def _reap_dead_workers(self) -> None:
+        """Free at once the jobs of gcwm processes of this host, boot and pid namespace that died."""
+        dead = set()
+        for job in self._store.unfinished_jobs(self._org_id):
+            owner = WorkerIdentity.parse(job.lease_owner or "")
+            if job.status == "running" and owner is not None and owner.is_dead_here():
+                dead.add(job.lease_owner or "")
+        if dead:
+            with self._store.unit_of_work() as tx:
+                freed = tx.jobs.expire_leases(dead)
+            log.warning("jobs.dead_workers_reaped", workers=sorted(dead), jobs=freed)
+
+    def _claim(self) -> Job | None:
+        with self._store.unit_of_work() as tx:
+            return tx.jobs.claim_next(self.worker_id, self._lease_s, org_id=self._org_id)
+
+    def _all_finished(self, job_ids: set[str]) -> bool:
+        return all(self._store.get_job(j).status in FINISHED for j in job_ids)
+
+    async def _run_job(self, job: Job, emit: EventSink) -> None:
+        bound = log.bind(job_id=job.id, channel=job.channel_name, attempt=job.attempts)
+        bound.info("job.claimed", worker=self.worker_id)
+        emit(JobEvent(job.id, job.channel_name, "started"))
+        checkpoints = await asyncio.to_thread(Checkpoints, self._store, job, self.worker_id)
+        checkpoints.on_step = lambda step: emit(JobEvent(job.id, job.channel_name, "step", step))
+        heartbeat = asyncio.create_task(self._keep_lease(job.id, checkpoints))
+        work = asyncio.create_task(self._provision(job, checkpoints))
+        try:
+            # The heartbeat only returns when the lease is lost (taken over, or ended by a cancel).
+            finished, _ = await asyncio.wait({work, heartbeat}, return_when=asyncio.FIRST_COMPLETED)
+            if work not in finished:
+                work.cancel()
+                bound.warning("job.lease_lost")
+                emit(
+                    JobEvent(
+                        job.id, job.channel_name, "failed", message="lease lost: another worker took over"
+                    )
+                )
+                return
+            result = work.result()
+        except JobCancelled:
+            await asyncio.to_thread(self._finish, job, "cancelled", None, _cancelled())
+            bound.info("job.cancelled")
+            emit(JobEvent(job.id, job.channel_name, "cancelled", message="cancelled"))
+            return
+        except JobError as exc:
+            bound.warning("job.lease_lost", error=exc.message)
+            emit(JobEvent(job.id, job.channel_name, "failed", message=exc.message))
+            return
+        except GcwmError as exc:
+            await self._fail(job, checkpoints, exc, emit)
+            return
+        except Exception as exc:
+            # A bug, not a Genesys answer: fail the job (resumable) instead of retrying it forever.
+            bound.exception("job.crashed")
+            error = {"error": type(exc).__name__, "message": f"internal error: {exc}"}
+            await asyncio.to_thread(self._finish, job, "failed", None, error)
+            emit(JobEvent(job.id, job.channel_name, "failed", message=error["message"]))
+            return
+        finally:
+            heartbeat.cancel()
+        document = {**channel_document(result), "worker": self.worker_id}
+        await asyncio.to_thread(self._finish, job, "succeeded", document, None)
+        bound.info("job.succeeded", outcome=result.outcome)
+        emit(JobEvent(job.id, job.channel_name, "succeeded", message=result.outcome))
+
+    async def _provision(self, job: Job, checkpoints: Checkpoints) -> ChannelResult:
+        spec = ChannelSpec.model_validate(job.spec)
+        change = checkpoints.get(steps.PLANNED, ChannelChange)
+        if change is None:
+            checkpoints.check_cancelled()
+            started = time.perf_counter()
+            change = await self._batch.plan(job, spec)
+            await checkpoints.record(steps.PLANNED, change, round((time.perf_counter() - started) * 1000, 1))
+        apply = ChannelApply(self._batch.tools, checkpoints, job_id=job.id, spec=spec, change=change)
+        started = time.perf_counter()
+        result = await apply.run()
+        planned = checkpoints.duration_ms(steps.PLANNED) or 0.0
+        result.latency_ms = {steps.PLANNED: planned, **result.latency_ms}
+        result.latency_ms["total"] = round(planned + (time.perf_counter() - started) * 1000, 1)
+        return result
+
+    async def _fail(self, job: Job, checkpoints: Checkpoints, exc: GcwmError, emit: EventSink) -> None:
+        bound = log.bind(job_id=job.id, channel=job.channel_name, attempt=job.attempts)
+        if is_transient(exc):
+            if job.attempts < self._max_attempts:
+                # Genesys or the database was briefly unwell beyond the call-level retries: queue the
+                # job again; it resumes from its checkpoints.
+                bound.warning("job.released", error=exc.message)
+                await asyncio.to_thread(self._release, job, exc.to_dict())
+                return
+            exc.message += (
+                f" (gave up after {job.attempts} attempts; what was done is kept: "
+                f"`gcwm jobs resume {job.id}` continues where it stopped)"
+            )
+        else:
+            try:
+                await roll_back(
+                    self._batch.tools.client, checkpoints, exc, budget_s=self._batch.tools.timeouts.rollback_s
+                )
+            except JobError:
+                return  # lost the lease meanwhile: the job's new owner decides
+        bound.warning("job.failed", error=exc.message)
+        await asyncio.to_thread(self._finish, job, "failed", None, exc.to_dict())
+        emit(JobEvent(job.id, job.channel_name, "failed", message=exc.message))
+
+    def _release(self, job: Job, error: dict[str, Any]) -> None:
+        with self._store.unit_of_work() as tx:
+            tx.jobs.release(job.id, self.worker_id, error=error)
+
+    def _finish(
+        self,
+        job: Job,
+        status: Literal["succeeded", "failed", "cancelled"],
+        result: dict[str, Any] | None,
+        error: dict[str, Any] | None,
+    ) -> None:
+        with self._store.unit_of_work() as tx:
+            tx.jobs.finish(job.id, self.worker_id, status=status, result=result, error=error)
+            if status == "failed":
+                tx.channels.record_ids(job.org_id, job.channel_key, status="failed")
+
+    async def _keep_lease(self, job_id: str, checkpoints: Checkpoints) -> None:
+        """Renew the lease until cancelled; return (ending the job) if it was lost.
+
+        A database hiccup is retried while the lease still runs: giving up early would leave the
+        job leased to nobody working on it until the lease ran out. A requested cancel is passed on
+        to the job, which stops before its next step."""
+        renewed = time.monotonic()
+        while True:
+            await asyncio.sleep(self._lease_s / 3)
+            try:
+                state = await asyncio.to_thread(self._renew, job_id)
+            except StoreError as exc:
+                if time.monotonic() - renewed >= self._lease_s:
+                    log.warning("job.lease_expired", job_id=job_id, error=exc.message)
+                    return
+                log.warning("job.lease_renewal_failed", job_id=job_id, error=exc.message)
+                continue
+            if state == "lost":
+                return
+            if state == "cancel_requested":
+                checkpoints.cancel_requested = True
+            renewed = time.monotonic()
+
+    def _renew(self, job_id: str) -> str:
+        with self._store.unit_of_work() as tx:
+            return tx.jobs.renew_lease(job_id, self.worker_id, self._lease_s)
+
+
+def _cancelled() -> dict[str, str]:
+    return {
+        "error": "JobCancelled",
+        "message": "cancelled before it finished; `gcwm jobs resume ID` runs it again",
+    }

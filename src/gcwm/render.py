@@ -1,0 +1,156 @@
+"""How the CLI shows results to people: tables, the plan, the progress bar. Everything here writes
+to a rich Console; results go to stdout, progress and notices to stderr. Imported lazily."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from statistics import median
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gcwm.provisioning import Action, JobEvent, Plan
+
+_SIGNS = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.NOOP: "=", Action.DELETE: "-"}
+
+
+def stdout() -> Console:
+    return Console(highlight=False)
+
+
+def stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def progress(total: int) -> Iterator[Callable[[JobEvent], None]]:
+    """A progress bar on stderr that advances as jobs end, counting failures apart."""
+    bar = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr(),
+        transient=False,
+    )
+    task = bar.add_task("provisioning", total=total)
+    ended: dict[str, int] = {"succeeded": 0, "failed": 0, "cancelled": 0}
+
+    def on_event(event: JobEvent) -> None:
+        if event.kind in ended:
+            ended[event.kind] += 1
+            bar.advance(task)
+        label = f"{event.channel}: {event.step or event.kind}"
+        bar.update(task, description=label[:48])
+
+    with bar:
+        yield on_event
+        summary = [f"{ended['succeeded']} provisioned"]
+        summary += [f"{n} {kind}" for kind, n in ended.items() if n and kind != "succeeded"]
+        bar.update(task, description=", ".join(summary))
+
+
+def provision_result(document: dict[str, Any]) -> None:
+    """The channels of a run: a table, step latencies, the snippet of a single channel, notes, errors."""
+    out = stdout()
+    table = Table(title=f"org {document['org']['id']} via {document['org']['target']}")
+    for column in ("channel", "outcome", "deployment", "status", "config version", "total ms"):
+        table.add_column(column)
+    failed = []
+    for c in document["channels"]:
+        if "error" in c:
+            failed.append(c)
+            table.add_row(c["name"], f"[red]{c['outcome']}[/]", "", "", "", "")
+            continue
+        table.add_row(
+            c["name"],
+            c["outcome"],
+            c["deployment"]["id"],
+            c["deployment"]["status"],
+            c["configuration"]["version"],
+            f"{c['latencyMs'].get('total', 0):.0f}",
+        )
+    out.print(table)
+    ok = [c for c in document["channels"] if "error" not in c]
+    if ok:
+        out.print(_latency_table(ok))
+    if len(ok) == 1:
+        out.print("\nEmbed snippet for the website:", style="bold")
+        out.print(ok[0]["snippet"], markup=False, soft_wrap=True)
+    for c in ok:
+        for note in c.get("notes", []):
+            out.print(f"note: {c['name']}: {note}", markup=False, soft_wrap=True)
+    for c in failed:
+        out.print(f"{c['outcome']}:", style="red", end=" ")
+        out.print(f"{c['name']}: {c['error'].get('message')}", markup=False, soft_wrap=True)
+
+
+def _latency_table(channels: list[dict[str, Any]]) -> Table:
+    steps: dict[str, list[float]] = {}
+    for c in channels:
+        for step, ms in c["latencyMs"].items():
+            steps.setdefault(step, []).append(float(ms))
+    table = Table(title="step latency (ms)")
+    for column in ("step", "p50", "max"):
+        table.add_column(column, justify="right" if column != "step" else "left")
+    for step, values in steps.items():
+        table.add_row(step, f"{median(values):.0f}", f"{max(values):.0f}")
+    return table
+
+
+def plan(plan: Plan, target: str) -> None:
+    """Per channel: its action, each field old -> new, the reason of a replace, notes and problems."""
+    out = stdout()
+    out.print(f"org {plan.org_id} via {target}", style="bold")
+    for change in plan.changes:
+        sign = _SIGNS[change.action]
+        out.print(f"{sign} {change.action.value:<8} {change.channel}", markup=False)
+        for f in change.fields:
+            out.print(f"      {f.path}: {_show(f.old)} -> {_show(f.new)}", markup=False, soft_wrap=True)
+        if change.reason:
+            out.print(f"      because {change.reason}", markup=False, soft_wrap=True)
+        for note in change.notes:
+            out.print(f"      note: {note}", markup=False, soft_wrap=True)
+        if change.problem is not None:
+            out.print(f"      error: {change.problem.message}", style="red", markup=False, soft_wrap=True)
+    counts = {a: sum(1 for c in plan.changes if c.action is a) for a in Action}
+    out.print(
+        f"\nPlan: {counts[Action.CREATE]} to create, {counts[Action.UPDATE]} to update, "
+        f"{counts[Action.REPLACE]} to replace, {counts[Action.NOOP]} unchanged.",
+        markup=False,
+    )
+
+
+def _show(value: object) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def jobs_table(rows: list[dict[str, Any]]) -> None:
+    table = Table()
+    for column in ("id", "channel", "status", "attempts", "created", "error"):
+        table.add_column(column)
+    for r in rows:
+        status = r["status"] + (
+            " (cancel requested)" if r.get("cancelRequested") and r["status"] == "running" else ""
+        )
+        table.add_row(
+            r["id"][:12], r["channel"], status, str(r["attempts"]), r["createdAt"][:19], r["error"] or ""
+        )
+    stdout().print(table)
+
+
+def job(row: dict[str, Any]) -> None:
+    out = stdout()
+    out.print(
+        f"job {row['id']}  channel {row['channel']}  status {row['status']}  attempts {row['attempts']}",
+        markup=False,
+    )
+    for s in row["steps"]:
+        out.print(f"  {s['step']:<28} {s['durationMs']:>8.0f} ms", markup=False)
+    if row["error"]:
+        out.print(f"error: {row['error']}", markup=False, soft_wrap=True)
