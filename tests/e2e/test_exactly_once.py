@@ -95,9 +95,9 @@ def test_a_newer_spec_waits_for_the_job_whose_create_is_in_flight(
     )
     try:
         wait_until(lambda: emulator.delayed_requests() == 1, what="the first run's deployment create")
+        newer_spec = _spec(tmp_path / "v2.yaml", "web", "[shop.example.com]")
         newer = subprocess.Popen(
-            [*gcwm_command(), "provision", str(_spec(tmp_path / "v2.yaml", "web", "[shop.example.com]"))]
-            + ["-o", "json"],
+            [*gcwm_command(), "provision", str(newer_spec), "-o", "json"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

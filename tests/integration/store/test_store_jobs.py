@@ -218,7 +218,7 @@ def test_cancel_of_a_job_whose_worker_is_gone_takes_effect_at_once(store: Store,
 def test_requested_cancel_of_a_worker_that_then_died_is_ended_by_the_next_claim(
     store: Store, enqueue: Enqueue
 ) -> None:
-    """The lease runs out with the cancel still pending: the next claimer ends the job instead of running it."""
+    """The lease runs out with the cancel pending: the next claimer ends the job instead of running it."""
     job = enqueue()
     _claim(store, "worker-a", lease_s=0.5)
     with store.unit_of_work() as tx:
