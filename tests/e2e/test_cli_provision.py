@@ -91,7 +91,7 @@ def test_jobs_list_and_show_read_back_the_run(gcwm_env: dict[str, str]) -> None:
     assert [(j["id"], j["status"]) for j in listed] == [(job_id, "succeeded")]
     shown = run_gcwm(["jobs", "show", job_id[:8], "--output", "json"], gcwm_env).json()
     steps = [s["step"] for s in shown["steps"]]
-    assert steps[0] == "discovered" and steps[-1] == "deployment_active"
+    assert steps[0] == "planned" and steps[-1] == "deployment_active"
     assert "configuration_published" in steps
 
 

@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from gcwm.store import Store, connect
 from tests.conftest import EXAMPLES, gcwm_command
 from tests.e2e.conftest import run_gcwm
 from tests.support.emulator import RunningEmulator
+from tests.support.polling import wait_until
 
 
 def _org_id(emulator: RunningEmulator) -> str:
@@ -32,22 +32,23 @@ def _steps_recorded(store: Store) -> int:
 
 
 def _provision_and_kill(
-    spec: Path, env: dict[str, str], *, when: Callable[[], bool], timeout_s: float, pause_s: float = 0.0
+    spec: Path, env: dict[str, str], *, when: Callable[[], bool], timeout_s: float
 ) -> None:
-    """Run `gcwm provision spec`, and SIGKILL it once `when()` holds (and `pause_s` has passed)."""
+    """Run `gcwm provision spec`, and SIGKILL it once `when()` holds."""
     worker = subprocess.Popen(
         [*gcwm_command(), "provision", str(spec)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + timeout_s
-    while not when() and time.monotonic() < deadline and worker.poll() is None:
-        time.sleep(0.02)
-    time.sleep(pause_s)
-    assert worker.poll() is None, "the run finished before it could be killed"
-    os.kill(worker.pid, signal.SIGKILL)
-    worker.wait()
+    try:
+        wait_until(
+            lambda: when() or worker.poll() is not None, timeout_s=timeout_s, what="the moment to kill"
+        )
+        assert worker.poll() is None, "the run finished before it could be killed"
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
 
 
 def test_kill_9_mid_run_then_resume_completes_every_channel_once(
@@ -153,35 +154,34 @@ def test_cancelled_job_can_be_resumed(
 
 
 CREATES_IN_FLIGHT = {
-    "configuration_create_sent": r"/api/v2/webdeployments/configurations",
-    "configuration_publish_sent": r"/api/v2/webdeployments/configurations/[^/]+/versions/draft/publish",
-    "deployment_create_sent": r"/api/v2/webdeployments/deployments",
+    "configuration": "POST /api/v2/webdeployments/configurations",
+    "publish": "POST /api/v2/webdeployments/configurations/{configurationId}/versions/draft/publish",
+    "deployment": "POST /api/v2/webdeployments/deployments",
 }
 
 
-@pytest.mark.parametrize("intent", sorted(CREATES_IN_FLIGHT))
-def test_worker_killed_while_a_create_is_in_flight_adopts_it_on_resume(
-    gcwm_env: dict[str, str], emulator: RunningEmulator, tmp_path: Path, intent: str
+@pytest.mark.parametrize("create", sorted(CREATES_IN_FLIGHT))
+def test_worker_killed_after_a_create_was_made_but_before_its_answer_adopts_it(
+    gcwm_env: dict[str, str], emulator: RunningEmulator, tmp_path: Path, create: str
 ) -> None:
-    """SIGKILL while Genesys is still carrying out a create: the resumed job finds it, makes no twin."""
+    """SIGKILL while Genesys has made the object and its answer is still on the way: the resumed job
+    finds the object by its marker and carries on. The create was sent once, and the result says so."""
     url = f"sqlite:///{tmp_path}/inflight.db"
     env = {**gcwm_env, "GCWM_DATABASE_URL": url}
-    emulator.add_fault("POST", CREATES_IN_FLIGHT[intent], "latency", latency_ms=1500)
-    store = Store(connect(url))
-    try:
-        _provision_and_kill(
-            EXAMPLES / "channel.yaml",
-            env,
-            when=lambda: any(s.step == intent for j in store.list_jobs() for s in store.job_steps(j.id)),
-            timeout_s=30,
-            pause_s=0.3,  # the request is on its way and Genesys is working on it
-        )
-        time.sleep(1.5)  # Genesys finishes the write although nobody waits for the answer
-        resumed = run_gcwm(["jobs", "resume", "--output", "json"], env)
-        assert resumed.code == 0, resumed.stderr
-        (channel,) = resumed.json()["channels"]
-    finally:
-        store.engine.dispose()
+    operation = CREATES_IN_FLIGHT[create]
+    method, path = operation.split(" ", 1)
+    emulator.add_fault(
+        method, path.replace("{configurationId}", "[^/]+"), "commit_then_delay", latency_ms=120_000
+    )
+    _provision_and_kill(
+        EXAMPLES / "channel.yaml", env, when=lambda: emulator.held_answers() == 1, timeout_s=30
+    )
+    resumed = run_gcwm(["jobs", "resume", "--output", "json"], env)
+
+    assert resumed.code == 0, resumed.stderr
+    (channel,) = resumed.json()["channels"]
+    assert emulator.calls(operation) == 1
+    assert any("the answer to the request was lost" in note for note in channel["notes"]), channel["notes"]
     assert channel["deployment"]["status"] == "Active"
-    assert channel["configuration"]["version"] == "1"  # the lost publish was adopted, not repeated
+    assert channel["configuration"]["version"] == "1"
     assert len(emulator.configurations()) == 1 and len(emulator.deployments()) == 1
