@@ -185,6 +185,78 @@ def test_commit_then_delay_holds_only_successful_writes(emulator: Emulator, api:
     assert emulator.admin("GET", "faults")["rules"] == []
 
 
+MALFORMED_PAGE = "<html><body>502 Bad Gateway (upstream sent a page)</body></html>"
+
+
+def _is_the_page(response: httpx.Response) -> bool:
+    """A 200 whose body is the proxy's HTML page, which is not JSON."""
+    try:
+        response.json()
+    except json.JSONDecodeError:
+        parsed = False
+    else:
+        parsed = True
+    return (
+        response.status_code == 200
+        and response.headers["content-type"] == "text/html"
+        and response.text == MALFORMED_PAGE
+        and not parsed
+    )
+
+
+def test_malformed_answer_commits_the_create_and_answers_a_page(
+    emulator: Emulator, api: httpx.Client, new_deployment: dict[str, Any]
+) -> None:
+    """The create is carried out, yet its answer is a 200 HTML page; the listing shows the object."""
+    _rule(emulator, "POST", DEPLOYMENTS, "malformed_answer")
+    response = api.post(DEPLOYMENTS, json=new_deployment)
+    assert _is_the_page(response)
+    assert response.headers["inin-correlation-id"]
+    assert [d["name"] for d in _deployments(emulator)] == [new_deployment["name"]]
+    assert emulator.admin("GET", "faults")["rules"] == []
+
+
+def test_malformed_answer_hits_count_reads_then_is_used_up(emulator: Emulator, api: httpx.Client) -> None:
+    """A read matching the rule gets the page `count` times; the next one is the JSON listing again."""
+    _rule(emulator, "GET", r"/api/v2/routing/queues.*", "malformed_answer", count=2)
+    first, second, third = (api.get("/api/v2/routing/queues") for _ in range(3))
+    assert _is_the_page(first) and _is_the_page(second)
+    assert third.status_code == 200 and len(third.json()["entities"]) == 6
+    assert emulator.admin("GET", "faults")["rules"] == []
+    assert emulator.admin("GET", "stats")["byStatus"] == {"200": 3}
+
+
+def test_malformed_answer_turns_a_204_into_a_200_page(emulator: Emulator, api: httpx.Client) -> None:
+    """A DELETE's 204 has no body to spoil, so it becomes a 200 page; the object is still being deleted."""
+    config_id = api.post(CONFIGS, json={"name": "doomed"}).json()["id"]
+    _rule(emulator, "DELETE", f"{CONFIGS}/.*", "malformed_answer")
+    assert _is_the_page(api.delete(f"{CONFIGS}/{config_id}"))
+    assert api.get(f"{CONFIGS}/{config_id}/versions/draft").json()["status"] == "Deleting"
+
+
+def test_malformed_answer_leaves_error_answers_alone(emulator: Emulator, api: httpx.Client) -> None:
+    """A refused write keeps its JSON ErrorBody (nothing was made); the rule is still used up."""
+    _rule(emulator, "POST", CONFIGS, "malformed_answer")
+    refused = api.post(CONFIGS, json={"bogus": 1})
+    assert refused.status_code == 400 and refused.json()["code"] == "bad.request"
+    assert emulator.admin("GET", "faults")["rules"] == []
+    assert api.post(CONFIGS, json={"name": "fine"}).json()["name"] == "fine"
+
+
+def test_malformed_answer_hits_the_login(emulator: Emulator) -> None:
+    """/oauth/token answers the page instead of the token; the rule used up, the next login works."""
+    _rule(emulator, "POST", "/oauth/token", "malformed_answer")
+    with httpx.Client(base_url=emulator.url) as http:
+        response = http.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=("gcwm-local", "gcwm-local-secret"),
+        )
+    assert _is_the_page(response)
+    assert "access_token" not in response.text
+    assert emulator.token()
+
+
 def test_rules_can_target_the_login(emulator: Emulator) -> None:
     """/oauth/token can be faulted by a rule (503), to test login retries."""
     _rule(emulator, "POST", "/oauth/token", "http503")

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+import stamina
 
 from gcwm.bootstrap import App, open_app
 from gcwm.provisioning import Timeouts
@@ -17,8 +18,20 @@ from tests.support.databases import make_database_url
 from tests.support.emulator import RunningEmulator
 
 FAST_TIMEOUTS = Timeouts(
-    poll_initial_s=0.03, poll_max_s=0.2, busy_poll_s=0.2, lookup_settle_s=0.1, deployment_active_s=20
+    poll_initial_s=0.03,
+    poll_max_s=0.2,
+    busy_poll_s=0.2,
+    lookup_settle_s=0.1,
+    deployment_active_s=20,
+    rollback_s=2.0,
 )
+
+
+@pytest.fixture
+def no_backoff() -> Iterator[None]:
+    """Retries happen as in production, but without waiting: for tests of what is retried, not how long."""
+    with stamina.set_testing(True, attempts=1_000, cap=True):  # cap: each call keeps its own attempts
+        yield
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

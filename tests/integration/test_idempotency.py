@@ -24,6 +24,7 @@ def _published_versions(emulator: RunningEmulator, configuration_id: str) -> lis
         return sorted(v["version"] for v in answer.json()["entities"] if v["version"] != "DRAFT")
 
 
+@pytest.mark.usefixtures("no_backoff")
 @pytest.mark.parametrize("fault", ["commit_then_fail", "commit_then_reset"])
 @pytest.mark.parametrize("step", sorted(CREATE_STEPS))
 async def test_lost_create_answer_leaves_exactly_one_object(
@@ -41,9 +42,8 @@ async def test_lost_create_answer_leaves_exactly_one_object(
     assert _published_versions(emulator, configurations[0]["id"]) == ["1"]
 
 
-async def test_repeated_unavailability_is_retried_with_backoff(
-    provision: Provision, emulator: RunningEmulator
-) -> None:
+@pytest.mark.usefixtures("no_backoff")
+async def test_repeated_unavailability_is_retried(provision: Provision, emulator: RunningEmulator) -> None:
     """502/503 on reads are retried until they pass; the channel still comes out once."""
     emulator.add_fault("GET", r"/api/v2/routing/queues", "http503", count=2)
     emulator.add_fault("GET", r"/api/v2/webdeployments/deployments/[^/]+", "http502", count=2)
@@ -53,6 +53,7 @@ async def test_repeated_unavailability_is_retried_with_backoff(
     assert len(emulator.deployments()) == 1
 
 
+@pytest.mark.usefixtures("no_backoff")
 async def test_bulk_run_under_random_faults_makes_no_duplicates(
     provision: Provision, emulator: RunningEmulator
 ) -> None:
@@ -67,15 +68,3 @@ async def test_bulk_run_under_random_faults_makes_no_duplicates(
     assert names == [f"web-{i:02d}" for i in range(12)]
     assert len(emulator.configurations()) == 12
     assert faults > 0
-
-
-async def test_job_outlasting_its_retries_is_queued_again_and_finishes(
-    provision: Provision, emulator: RunningEmulator
-) -> None:
-    """Genesys unavailable for longer than one run of retries: the job goes back in the queue,
-    resumes from its checkpoints, and the channel still comes out once."""
-    emulator.add_fault("POST", CREATE_STEPS["deployment"][1], "http503", count=8)
-    (job,) = await provision(channel_yaml())
-    assert job.status == "succeeded", job.error
-    assert job.attempts == 2
-    assert len(emulator.configurations()) == 1 and len(emulator.deployments()) == 1

@@ -43,6 +43,10 @@ class RunningEmulator:
         }
         self._admin("POST", "faults/rules", rule)
 
+    def clear_rules(self) -> None:
+        """Drop every targeted fault rule still pending."""
+        self._admin("DELETE", "faults/rules")
+
     def set_faults(self, **rates: Any) -> None:
         self._admin("PUT", "faults", rates)
 
