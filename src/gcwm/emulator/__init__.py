@@ -61,6 +61,13 @@ Emulator choices (where the README says "unconfirmed" or says nothing):
   by contrast, waits before the handler, so a client killed meanwhile leaves nothing made; those
   requests are `delayedRequests`. `POST /emulator/faults/held/release` ends every hold and delay
   at once, so a test can keep a write in flight exactly as long as it needs.
+- Fault rule `malformed_answer`: the handler runs (so a write is committed and journaled, as with
+  commit-then-fail), then a 2xx answer's body is replaced by an HTML page that is not JSON,
+  `<html><body>502 Bad Gateway (upstream sent a page)</body></html>`, with `Content-Type:
+  text/html` and the status kept (a 204 becomes a 200, to have a body): what a proxy or gateway
+  in front of Genesys can send. It hits reads and writes alike, and the login (`POST /oauth/token`,
+  whose token is issued but cannot be read); an answer that is not 2xx is left as it is (the rule
+  is still used up).
 - State file: a JSON snapshot plus a journal beside it (`<state file>.journal`) that every
   committed write is appended to before its answer; the snapshot is rewritten atomically (temp
   file and rename) when the journal grows as long as the state. No fsync: durable against the

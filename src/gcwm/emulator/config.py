@@ -16,6 +16,7 @@ FaultKind = Literal[
     "commit_then_fail",
     "commit_then_reset",
     "commit_then_delay",
+    "malformed_answer",
     "latency",
     "http400",
     "http404",

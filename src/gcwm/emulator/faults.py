@@ -50,12 +50,14 @@ class FaultSettings:
 @dataclass
 class Plan:
     """What to do to one request: answer an error now, wait first, or break or hold back the answer
-    afterwards (`hold_s`: send a committed write's answer only that much later)."""
+    afterwards (`hold_s`: send a committed write's answer only that much later; `malformed`: send a
+    2xx answer with a body that is not JSON)."""
 
     error: ApiError | None = None
     delay_s: float = 0.0
     after: After | None = None
     hold_s: float | None = None
+    malformed: bool = False
     rule: FaultRule | None = field(default=None, repr=False)
 
 
@@ -171,6 +173,8 @@ def _rule_plan(rule: FaultRule) -> Plan:
         return Plan(after="reset", rule=rule)
     if rule.fault == "commit_then_delay":
         return Plan(hold_s=rule.latency_ms / 1000, rule=rule)
+    if rule.fault == "malformed_answer":
+        return Plan(malformed=True, rule=rule)
     if rule.fault == "http429":
         return Plan(error=too_many_requests(rule.retry_after_s), rule=rule)
     return Plan(error=fault_error(_STATUS_OF[rule.fault]), rule=rule)

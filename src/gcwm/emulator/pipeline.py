@@ -1,6 +1,6 @@
 """The path of every API request: auth -> rate limit -> fault rules -> random faults -> handler
--> commit-then-fail or commit-then-delay -> latency, with correlation and rate-limit headers on
-every answer.
+-> commit-then-fail, commit-then-delay or malformed answer -> latency, with correlation and
+rate-limit headers on every answer.
 
 `/emulator/*` (the admin API) skips all of it: no auth, no rate limit, no faults."""
 
@@ -24,6 +24,10 @@ from gcwm.emulator.stats import Stats
 log = structlog.get_logger(__name__)
 LOGIN_PATH = "/oauth/token"
 _WRITES = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+# What a `malformed_answer` rule sends instead of the handler's 2xx body: a page, as a proxy or
+# gateway in front of the API might send, that no JSON parser reads.
+MALFORMED_BODY = b"<html><body>502 Bad Gateway (upstream sent a page)</body></html>"
+MALFORMED_CONTENT_TYPE = "text/html"
 
 
 class ConnectionDropped(Exception):
@@ -94,6 +98,8 @@ class ApiPipeline:
                 answer = await _capture(fault_error(status).response(context_id), scope, receive)
             if plan.hold_s is not None and method in _WRITES and 200 <= answer.status < 300:
                 await _hold(plan.hold_s, receive, rt.stats, rt.releases)
+            if plan.malformed and 200 <= answer.status < 300:
+                _malform(answer)
         if rt.faults.settings.latency_ms:
             await asyncio.sleep(rt.faults.settings.latency_ms / 1000)
         answer.set_header(CORRELATION_HEADER, context_id)
@@ -154,6 +160,15 @@ async def _disconnected(receive: Receive) -> None:
     """Return once the client has closed the connection (body messages not read yet are skipped)."""
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+def _malform(answer: _Answer) -> None:
+    """Replace a 2xx answer's body (the handler has run: a write is committed) with a non-JSON page.
+    A 204 becomes a 200, since a 204 carries no body to be unreadable."""
+    answer.status = 200 if answer.status == 204 else answer.status
+    answer.body = bytearray(MALFORMED_BODY)
+    answer.set_header("content-type", MALFORMED_CONTENT_TYPE)
+    answer.set_header("content-length", str(len(MALFORMED_BODY)))
 
 
 async def _drop(answer: _Answer, send: Send) -> None:
