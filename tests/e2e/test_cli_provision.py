@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -110,3 +111,73 @@ def test_help_lists_the_commands() -> None:
     assert result.code == 0
     for command in ("provision", "jobs", "emulator"):
         assert command in result.stdout
+
+
+def test_version_prints_the_installed_version() -> None:
+    """`gcwm --version` answers without configuration or network."""
+    from gcwm import __version__
+
+    result = run_gcwm(["--version"], dict(os.environ))
+    assert result.code == 0
+    assert result.stdout.strip() == f"gcwm {__version__}"
+
+
+def test_concurrency_outside_1_to_256_is_refused_before_anything_is_queued(
+    gcwm_env: dict[str, str], emulator: RunningEmulator
+) -> None:
+    """`--concurrency -1` used to leave a job queued forever; it is refused like GCWM_CONCURRENCY."""
+    env = {**gcwm_env, "COLUMNS": "200"}  # the usage error is boxed to the terminal's width
+    for bad in ("-1", "0", "257"):
+        result = run_gcwm(["provision", str(EXAMPLES / "channel.yaml"), "--concurrency", bad], env)
+        assert result.code == 2
+        assert "Invalid value for '--concurrency'" in result.stderr
+    assert emulator.stats()["requests"] == 0
+    assert not (Path(gcwm_env["GCWM_HOME"]) / "gcwm.db").exists()
+
+
+def test_a_failed_channel_has_outcome_failed_and_the_progress_bar_counts_it(
+    gcwm_env: dict[str, str], emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The JSON document gives every channel an outcome; stderr's last progress line says what failed."""
+    spec = tmp_path / "two.yaml"
+    spec.write_text(
+        "channels:\n"
+        "  - {name: ok, routingQueue: Support, inboundMessageFlow: Support Messaging Flow,"
+        " allowedDomains: [example.com]}\n"
+        "  - {name: broken, routingQueue: Nowhere, inboundMessageFlow: Support Messaging Flow,"
+        " allowedDomains: [example.com]}\n"
+    )
+    result = run_gcwm(["provision", str(spec), "--output", "json"], gcwm_env)
+    assert result.code == 3
+    outcomes = {c["name"]: c["outcome"] for c in result.json()["channels"]}
+    assert outcomes == {"ok": "created", "broken": "failed"}
+    assert "1 provisioned, 1 failed" in result.stderr
+
+
+def test_each_job_calls_genesys_under_its_own_actor_and_correlation_id(
+    gcwm_env: dict[str, str], emulator: RunningEmulator
+) -> None:
+    """A job resumed by another person's process still speaks as the one who asked for it."""
+    env = {**gcwm_env, "GCWM_ACTOR": "alice", "GCWM_LOG_LEVEL": "debug"}
+    emulator.add_fault("POST", r"/api/v2/webdeployments/configurations", "http503", count=100)
+    first = run_gcwm(["provision", str(EXAMPLES / "channel.yaml"), "--output", "json"], env)
+    assert first.code == 3
+    emulator.clear_rules()
+
+    resumed = run_gcwm(
+        ["jobs", "resume", first.json()["channels"][0]["jobId"], "-o", "json"], {**env, "GCWM_ACTOR": "bob"}
+    )
+    assert resumed.code == 0, resumed.stderr
+    job_calls = [
+        e
+        for e in _log(resumed.stderr)
+        if e.get("event") == "genesys.answered" and str(e["operation"]).startswith("POST /api")
+    ]
+    first_run_correlation = {e["correlation_id"] for e in _log(first.stderr) if e.get("job_id")}
+    assert job_calls and {(e["actor"], e["correlation_id"]) for e in job_calls} == {
+        ("alice", first_run_correlation.pop())
+    }
+
+
+def _log(stderr: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
