@@ -44,3 +44,14 @@ def connect_at_once(url: str, worker_id: str, start: Any, results: Any) -> None:
         results.put((worker_id, "ok"))
     except BaseException:
         results.put((worker_id, traceback.format_exc()))
+
+
+def claim_once(url: str, worker_id: str, lease_s: float) -> None:
+    """Claim one job and print its id, or "none" (run as a script under a skewed clock)."""
+    engine = connect(url)
+    try:
+        with Store(engine).unit_of_work() as tx:
+            job = tx.jobs.claim_next(worker_id, lease_s)
+        print(job.id if job is not None else "none")
+    finally:
+        engine.dispose()
