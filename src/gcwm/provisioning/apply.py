@@ -255,7 +255,7 @@ class ChannelApply:
 
     async def _active(self, deployment: DeploymentReady) -> DeploymentActive:
         async def wait() -> DeploymentActive:
-            if self._wrote_deployment() or self.change.deployment_status != "Active":
+            if self._wrote_deployment() or not self.change.deployment_active:
                 found = await self.watcher.deployment_active(
                     deployment.deployment_id, self.t.deployment_active_s
                 )
@@ -266,7 +266,9 @@ class ChannelApply:
                 )
             # Unchanged and Active when observed: what was read is the state to report.
             return DeploymentActive(
-                deployment_id=deployment.deployment_id, status="Active", snippet=self.change.snippet or ""
+                deployment_id=deployment.deployment_id,
+                status=self.change.deployment_status or "",
+                snippet=self.change.snippet or "",
             )
 
         return await self._step(steps.DEPLOYMENT_ACTIVE, DeploymentActive, wait)

@@ -67,6 +67,7 @@ class ChannelChange(StepResult):
     flow_id: str | None = None
     published_version: str | None = None  # the configuration's latest published version, if any
     deployment_status: str | None = None  # as observed, for a deployment left as it is
+    deployment_active: bool = False
     snippet: str | None = None
     recorded: bool = False  # gcwm's own store knew this channel's objects
     reason: str | None = None  # why a replace
@@ -176,6 +177,7 @@ def plan_channel(spec: ChannelSpec, snap: OrgSnapshot) -> ChannelChange:
         flow_id=flow.id if flow is not None else None,
         published_version=published.version if published is not None else None,
         deployment_status=deployment.status if deployment is not None else None,
+        deployment_active=deployment is not None and deployment.is_active,
         snippet=deployment.snippet if deployment is not None else None,
         recorded=recorded,
         reason=reason,
