@@ -45,7 +45,7 @@ class Output(StrEnum):
 OutputOption = typer.Option(Output.text, "--output", "-o", help="text for people, json for machines")
 # Validated like GCWM_CONCURRENCY: a worker with no slots would leave its jobs queued forever.
 ConcurrencyOption = typer.Option(
-    None, min=1, max=256, help="jobs run at once, 1-256 (default: GCWM_CONCURRENCY, 8)"
+    None, min=1, max=256, help="jobs run at once, 1-256 (default: GCWM_CONCURRENCY, 32)"
 )
 
 

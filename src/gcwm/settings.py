@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=_default_home, validation_alias="GCWM_HOME")
     database_url: str | None = Field(default=None, validation_alias="GCWM_DATABASE_URL")
     requests_per_minute: float = Field(default=300.0, gt=0, validation_alias="GCWM_REQUESTS_PER_MINUTE")
-    concurrency: int = Field(default=8, ge=1, le=256, validation_alias="GCWM_CONCURRENCY")
+    concurrency: int = Field(default=32, ge=1, le=256, validation_alias="GCWM_CONCURRENCY")
     lease_seconds: float = Field(default=15.0, gt=0, validation_alias="GCWM_LEASE_SECONDS")
     log_level: str = Field(default="warning", validation_alias="GCWM_LOG_LEVEL")
     actor: str = Field(default_factory=_default_actor, validation_alias=AliasChoices("GCWM_ACTOR"))

@@ -32,7 +32,7 @@ class _Org:
 async def test_concurrent_waiters_share_one_read() -> None:
     """Ten jobs asking at once cost one call, and all get its answer."""
     org = _Org()
-    feed = _Feed(org.list, lambda: 0.0)
+    feed = _Feed(org.list, lambda _waiting: 0.0)
     org.gate.clear()
     now = time.monotonic()
     waiters = [asyncio.create_task(feed.read(now)) for _ in range(10)]
@@ -46,7 +46,7 @@ async def test_concurrent_waiters_share_one_read() -> None:
 async def test_a_waiter_needing_newer_news_than_the_last_read_gets_a_new_read() -> None:
     """A read that started before the moment a job needs says nothing about after it."""
     org = _Org()
-    feed = _Feed(org.list, lambda: 0.0)
+    feed = _Feed(org.list, lambda _waiting: 0.0)
     first = await asyncio.wait_for(feed.read(time.monotonic()), 5)
     second = await asyncio.wait_for(feed.read(time.monotonic()), 5)
     assert org.reads == 2
@@ -56,7 +56,7 @@ async def test_a_waiter_needing_newer_news_than_the_last_read_gets_a_new_read() 
 async def test_a_read_in_flight_that_started_too_early_is_waited_out_then_read_again() -> None:
     """Joining a read that began before the need would hand out a stale status."""
     org = _Org()
-    feed = _Feed(org.list, lambda: 0.0)
+    feed = _Feed(org.list, lambda _waiting: 0.0)
     org.gate.clear()
     early = asyncio.create_task(feed.read(time.monotonic()))
     await asyncio.sleep(0)
@@ -70,7 +70,7 @@ async def test_a_read_in_flight_that_started_too_early_is_waited_out_then_read_a
 async def test_a_failed_read_reaches_its_waiters_and_the_next_read_is_fresh() -> None:
     """A failure is not cached: the next need reads again."""
     org = _Org()
-    feed = _Feed(org.list, lambda: 0.0)
+    feed = _Feed(org.list, lambda _waiting: 0.0)
     org.fail_next = True
     with pytest.raises(RuntimeError, match="listing failed"):
         await feed.read(time.monotonic())

@@ -109,3 +109,13 @@ def test_with_the_window_in_view_the_full_budget_is_used() -> None:
     times = _send_times(pacer, vt, 1200)
     rate = (len(times) - 1) / (times[-1] - times[0]) * 60
     assert rate > 0.995 * 600
+
+
+def test_with_the_window_in_view_a_single_channels_calls_do_not_queue() -> None:
+    """Genesys's own count guards the window, so the bucket lets 5 % of the budget out at once."""
+    vt = VirtualTime()
+    pacer = Pacer(600, clock=vt.clock, sleep=vt.sleep)
+    pacer.answered(_headers(600, 1, 59))
+    times = _send_times(pacer, vt, 30)
+    assert times[-1] == 0.0
+    assert _send_times(pacer, vt, 1)[0] > 0.0  # and no more than that

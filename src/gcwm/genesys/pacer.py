@@ -7,9 +7,10 @@ long run is held to a steady rate.
 
 Without those headers the bucket alone must keep every 60 s window within the budget, however
 Genesys aligns its windows: burst (2 %) + a minute of refill (98 %) = the budget. Once the headers
-are seen, the window's own count is the guard: the pacer refills at the full budget and stops
-sending when the requests still unanswered would spend what the window has left, until it resets.
-A 429 stops all sending for its Retry-After.
+are seen, the window's own count is the guard: the pacer refills at the full budget, may send up to
+5 % of it at once (a single channel's twenty calls do not queue at 5 per second), and stops sending
+when the requests still unanswered would spend what the window has left, until it resets. A 429
+stops all sending for its Retry-After.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
-_BURST_SHARE = 0.02
+_BLIND_BURST_SHARE = 0.02
 _BLIND_REFILL_SHARE = 0.98  # burst + refill = budget, with no view of Genesys's window
-_GUARDED_REFILL_SHARE = 1.0  # the window's count stops us before the budget is spent
+# With the window's count in view, that count stops us before the budget is spent; the bucket only
+# spreads requests out.
+_GUARDED_BURST_SHARE = 0.05
+_GUARDED_REFILL_SHARE = 1.0
 
 
 class Pacer:
@@ -45,7 +49,6 @@ class Pacer:
         self._updated = clock()
         self._blocked_until = 0.0
         self._in_flight = 0
-        self._queued = 0
         self._lock = asyncio.Lock()
 
     @property
@@ -53,28 +56,22 @@ class Pacer:
         """The budget being paced for."""
         return self._budget
 
-    @property
-    def is_saturated(self) -> bool:
-        """Callers are waiting for their turn: the budget, not the work, sets the pace now."""
-        return self._queued > 1 or (self._queued == 1 and self._tokens < 1.0)
-
     def set_budget(self, requests_per_minute: float) -> None:
         """Pace for a new per-minute budget (0 or less turns pacing off)."""
         self._budget = max(0.0, requests_per_minute)
-        share = _GUARDED_REFILL_SHARE if self._guarded else _BLIND_REFILL_SHARE
-        self._rate = self._budget * share / 60.0
-        self._capacity = max(1.0, int(self._budget * _BURST_SHARE))
-        self._tokens = min(self._tokens, self._capacity)
+        refill, burst = (
+            (_GUARDED_REFILL_SHARE, _GUARDED_BURST_SHARE)
+            if self._guarded
+            else (_BLIND_REFILL_SHARE, _BLIND_BURST_SHARE)
+        )
+        self._rate = self._budget * refill / 60.0
+        capacity = max(1.0, float(int(self._budget * burst)))
+        # A larger bucket starts as full as the smaller one was, plus what it adds.
+        self._tokens = max(0.0, min(capacity, self._tokens + capacity - self._capacity))
+        self._capacity = capacity
 
     async def wait_turn(self) -> None:
         """Wait until this caller may send its next request; call `answered()` when it returns."""
-        self._queued += 1
-        try:
-            await self._take_turn()
-        finally:
-            self._queued -= 1
-
-    async def _take_turn(self) -> None:
         async with self._lock:
             while True:
                 now = self._clock()

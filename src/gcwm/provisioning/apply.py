@@ -48,9 +48,9 @@ class Timeouts:
 
     configuration_active_s: float = 60.0
     deployment_active_s: float = 180.0
-    poll_initial_s: float = 0.25
+    poll_initial_s: float = 0.1
     poll_max_s: float = 2.0
-    # Reads of one listing are at least this far apart while the rate limit sets the pace.
+    # Reads of one listing are at most this far apart, however many jobs wait on them.
     busy_poll_s: float = 2.0
     create_attempts: int = 8
     lookup_settle_s: float = 1.0

@@ -40,11 +40,10 @@ class Batch:
         self._observer = Observer(
             client, org_id, now=store.database_now, records=lambda: store.list_channels(org_id)
         )
-        pacer = client.transport.pacer
 
-        def spacing() -> float:
-            # While the budget sets the pace, every listing read takes the place of a write.
-            return timeouts.busy_poll_s if pacer.is_saturated else timeouts.poll_initial_s
+        def spacing(waiting: int) -> float:
+            # One read answers every waiter: the more there are, the fewer reads they need.
+            return min(timeouts.busy_poll_s, timeouts.poll_initial_s * max(1, waiting))
 
         listings = OrgListings(client, spacing=spacing)
         watcher = ActivationWatcher(

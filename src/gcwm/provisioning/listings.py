@@ -3,9 +3,9 @@ the org's listings, shared.
 
 Genesys lists up to 300 drafts or deployments with their status per call, so one read answers every
 job waiting on that kind of object. A job asks for a listing "fresher than" the moment it needs; a
-read that started after that moment is reused, and reads of one kind are spaced apart (more widely
-when the rate limit, not the work, sets the pace), so a bulk run polls a few times per second at
-most instead of once per object.
+read that started after that moment is reused, and reads of one kind are spaced apart, the more the
+more jobs wait on them: one channel is looked at often, a bulk run about every two seconds, since
+every read takes the place of a write under the rate limit.
 """
 
 from __future__ import annotations
@@ -27,15 +27,23 @@ Kind = Literal["configuration draft", "deployment"]
 class _Feed(Generic[T]):
     """One listing, read at most once per `spacing()` and shared by everyone who needs it."""
 
-    def __init__(self, fetch: Callable[[], Awaitable[list[T]]], spacing: Callable[[], float]) -> None:
+    def __init__(self, fetch: Callable[[], Awaitable[list[T]]], spacing: Callable[[int], float]) -> None:
         self._fetch: Callable[[], Awaitable[list[T]]] = fetch
-        self._spacing = spacing
+        self._spacing = spacing  # seconds between reads, given how many are waiting for one
+        self._waiting = 0
         self._last: tuple[float, dict[str, T]] | None = None  # (started at, objects by id)
         self._running: tuple[float, asyncio.Future[dict[str, T]]] | None = None
         self._last_start = float("-inf")
 
     async def read(self, fresher_than: float) -> dict[str, T]:
         """The listing as read by a call that started at or after `fresher_than`."""
+        self._waiting += 1
+        try:
+            return await self._read(fresher_than)
+        finally:
+            self._waiting -= 1
+
+    async def _read(self, fresher_than: float) -> dict[str, T]:
         while True:
             if self._last is not None and self._last[0] >= fresher_than:
                 return self._last[1]
@@ -46,7 +54,7 @@ class _Feed(Generic[T]):
                     return result
                 continue
             now = time.monotonic()
-            start_at = max(now, self._last_start + self._spacing())
+            start_at = max(now, self._last_start + self._spacing(self._waiting))
             if start_at > now:
                 await asyncio.sleep(start_at - now)
                 continue
@@ -70,7 +78,7 @@ class _Feed(Generic[T]):
 class OrgListings:
     """The org's configuration drafts, latest published versions and deployments, read on demand."""
 
-    def __init__(self, client: GenesysClient, *, spacing: Callable[[], float]) -> None:
+    def __init__(self, client: GenesysClient, *, spacing: Callable[[int], float]) -> None:
         self.drafts = _Feed(client.list_configurations, spacing)
         self.published = _Feed(lambda: client.list_configurations(published_only=True), spacing)
         self.deployments = _Feed(client.list_deployments, spacing)

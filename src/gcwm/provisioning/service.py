@@ -30,7 +30,7 @@ class ProvisioningService:
         org: OrgRef,
         *,
         timeouts: Timeouts | None = None,
-        concurrency: int = 8,
+        concurrency: int = 32,
         lease_s: float = 15.0,
     ) -> None:
         self.store = store

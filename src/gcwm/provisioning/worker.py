@@ -14,6 +14,7 @@ What happens when a job fails is decided in one place, `gcwm.errors.is_transient
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,8 +36,6 @@ from gcwm.spec import ChannelSpec
 from gcwm.store import Job, Store
 
 log = structlog.get_logger(__name__)
-
-FINISHED = frozenset({"succeeded", "failed", "cancelled"})
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ class Worker:
         batch: Batch,
         *,
         org_id: str,
-        concurrency: int = 8,
+        concurrency: int = 32,
         lease_s: float = 15.0,
         idle_poll_s: float = 0.5,
         max_attempts: int = 3,
@@ -80,24 +79,44 @@ class Worker:
         self._max_attempts = max_attempts
 
     async def run_until_done(self, job_ids: list[str], on_event: EventSink | None = None) -> list[Job]:
-        """Work the org's queue until every job in `job_ids` has finished (by us or others)."""
-        wanted = set(job_ids)
-        done = asyncio.Event()
+        """Work the org's queue until every job in `job_ids` has finished (by us or others).
+
+        One claimer fills free slots: idle slots never poll the database on their own, and when
+        nothing is claimable it looks again once a job of ours ends, or after `idle_poll_s`."""
+        emit = on_event or (lambda _event: None)
         await asyncio.to_thread(self._reap_dead_workers)
+        slots = asyncio.Semaphore(self._concurrency)
+        ended = asyncio.Event()
+        running: set[asyncio.Task[None]] = set()
 
-        async def slot() -> None:
-            while not done.is_set():
-                job = await asyncio.to_thread(self._claim)
-                if job is None:
-                    if await asyncio.to_thread(self._all_finished, wanted):
-                        done.set()
-                        return
-                    await asyncio.sleep(self._idle_poll_s)  # others hold the rest, or leases run out
-                    continue
+        async def run(job: Job) -> None:
+            try:
                 with request_context(actor=job.actor, correlation_id=job.correlation_id):
-                    await self._run_job(job, on_event or (lambda _event: None))
+                    await self._run_job(job, emit)
+            finally:
+                slots.release()
+                ended.set()
 
-        await asyncio.gather(*(slot() for _ in range(self._concurrency)))
+        try:
+            while True:
+                await slots.acquire()
+                job = await asyncio.to_thread(self._claim)
+                if job is not None:
+                    task = asyncio.create_task(run(job))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+                    continue
+                slots.release()
+                if await asyncio.to_thread(self._store.count_unfinished, job_ids) == 0:
+                    break
+                # Others hold the rest, a channel's earlier job is still running, or leases run out.
+                ended.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(ended.wait(), self._idle_poll_s)
+        finally:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
         return [self._store.get_job(job_id) for job_id in job_ids]
 
     def _reap_dead_workers(self) -> None:
@@ -115,9 +134,6 @@ class Worker:
     def _claim(self) -> Job | None:
         with self._store.unit_of_work() as tx:
             return tx.jobs.claim_next(self.worker_id, self._lease_s, org_id=self._org_id)
-
-    def _all_finished(self, job_ids: set[str]) -> bool:
-        return all(self._store.get_job(j).status in FINISHED for j in job_ids)
 
     async def _run_job(self, job: Job, emit: EventSink) -> None:
         bound = log.bind(job_id=job.id, channel=job.channel_name, attempt=job.attempts)

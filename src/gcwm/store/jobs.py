@@ -392,6 +392,15 @@ class JobRepository:
                 counts[status] = n
         return counts
 
+    def count_unfinished(self, job_ids: Iterable[str]) -> int:
+        """How many of these jobs are still queued or running (one query, however many ids)."""
+        ids = list(job_ids)
+        if not ids:
+            return 0
+        query = sa.select(sa.func.count()).where(jobs.c.id.in_(ids), jobs.c.status.in_(_UNFINISHED))
+        with self._errors("counting unfinished jobs"):
+            return int(self._connection.execute(query).scalar_one())
+
     def unfinished(self, org_id: str | None = None) -> builtins.list[Job]:
         """Queued and running jobs, oldest first, optionally for one org."""
         query = sa.select(jobs).where(jobs.c.status.in_(_UNFINISHED))

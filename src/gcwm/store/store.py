@@ -47,6 +47,11 @@ class Store:
         with self._read() as tx:
             return tx.jobs.counts(batch_id)
 
+    def count_unfinished(self, job_ids: list[str]) -> int:
+        """How many of these jobs are still queued or running."""
+        with self._read() as tx:
+            return tx.jobs.count_unfinished(job_ids)
+
     def unfinished_jobs(self, org_id: str | None = None) -> list[Job]:
         """Queued and running jobs, oldest first."""
         with self._read() as tx:
