@@ -7,6 +7,7 @@ import time
 import pytest
 import stamina.instrumentation
 
+from gcwm.genesys import RetryPolicy
 from gcwm.observability.metrics import REGISTRY
 from gcwm.settings import Settings
 from tests.integration.conftest import Provision, channel_yaml, gcwm_app
@@ -171,7 +172,8 @@ async def test_429_is_retried_after_retry_after(provision: Provision, emulator: 
     finally:
         stamina.instrumentation.set_on_retry_hooks(previous)
     assert job.status == "succeeded", job.error
-    assert len(waits) == 1 and 1.0 <= waits[0] <= 1.5
+    # Genesys's Retry-After, never less, plus no more than the policy's jitter.
+    assert len(waits) == 1 and 1.0 <= waits[0] <= 1.0 + RetryPolicy().retry_after_jitter_s
     assert emulator.stats()["http429"] == 1
     assert len(emulator.deployments()) == 1
 
@@ -182,3 +184,20 @@ async def test_organization_limits_are_read_through_the_client(settings: Setting
         limits = {limit.key: limit.value for limit in await app.client.limits("web.deployments")}
     assert {"deployments.max", "configuration.max"} <= set(limits)
     assert all(value > 0 for value in limits.values())
+
+
+async def test_a_deployment_in_error_is_replaced_and_the_broken_one_removed(
+    provision: Provision, emulator: RunningEmulator
+) -> None:
+    """Genesys gave up on the deployment: a new one takes its place (new id and snippet), said so."""
+    (first,) = await provision(channel_yaml())
+    broken = first.result["deployment"]["id"]
+    emulator.break_deployment(broken)
+    (job,) = await provision(channel_yaml())
+    assert job.status == "succeeded", job.error
+    assert job.result["outcome"] == "replaced"
+    fresh = job.result["deployment"]["id"]
+    assert fresh != broken and fresh in job.result["snippet"]
+    assert [d["id"] for d in emulator.deployments()] == [fresh]
+    assert len(emulator.configurations()) == 1
+    assert any(f"removed the broken deployment {broken}" in note for note in job.result["notes"])

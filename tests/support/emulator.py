@@ -43,6 +43,10 @@ class RunningEmulator:
         }
         self._admin("POST", "faults/rules", rule)
 
+    def break_deployment(self, deployment_id: str) -> None:
+        """Put a deployment in status Error, as Genesys can."""
+        self._admin("POST", f"deployments/{deployment_id}/error")
+
     def clear_rules(self) -> None:
         """Drop every targeted fault rule still pending."""
         self._admin("DELETE", "faults/rules")

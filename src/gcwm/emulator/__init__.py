@@ -61,6 +61,8 @@ Emulator choices (where the README says "unconfirmed" or says nothing):
   by contrast, waits before the handler, so a client killed meanwhile leaves nothing made; those
   requests are `delayedRequests`. `POST /emulator/faults/held/release` ends every hold and delay
   at once, so a test can keep a write in flight exactly as long as it needs.
+- `POST /emulator/deployments/{id}/error` puts a deployment in status `Error` until it is deleted
+  (Genesys's reasons for that status are unconfirmed; this only lets a client's handling be tested).
 - Fault rule `malformed_answer`: the handler runs (so a write is committed and journaled, as with
   commit-then-fail), then a 2xx answer's body is replaced by an HTML page that is not JSON,
   `<html><body>502 Bad Gateway (upstream sent a page)</body></html>`, with `Content-Type:

@@ -85,6 +85,7 @@ class Deployment:
     date_modified: float
     settings: dict[str, Any]
     deleted_at: float | None = None
+    broken: bool = False  # set through the admin API: Genesys put it in status Error
 
     @property
     def name(self) -> str:

@@ -12,6 +12,7 @@ from gcwm.emulator.entities import Configuration, ConfigVersion, Deployment
 PENDING = "Pending"
 ACTIVE = "Active"
 DELETING = "Deleting"
+ERROR = "Error"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ def deployment_status(deployment: Deployment, now: float, t: Timings) -> str:
     """Pending for a while after create and after each PUT, then Active (README, lifecycle)."""
     if deployment.deleted_at is not None:
         return DELETING
+    if deployment.broken:
+        return ERROR
     if now < deployment.date_modified + t.deployment_activation_s:
         return PENDING
     return ACTIVE

@@ -200,6 +200,14 @@ class OrgState:
             self._record(deployment=deployment)
             return deployment
 
+    def break_deployment(self, deployment_id: str) -> Deployment:
+        """Put a deployment in status Error, as Genesys might (admin API only)."""
+        with self.lock:
+            deployment = self.deployment(deployment_id)
+            deployment.broken = True
+            self._record(deployment=deployment)
+            return deployment
+
     def delete_deployment(self, deployment_id: str) -> None:
         with self.lock:
             deployment = self.deployment(deployment_id)

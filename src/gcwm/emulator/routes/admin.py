@@ -78,6 +78,13 @@ async def release_held(request: Request) -> dict[str, int]:
     return {"released": runtime_of(request).releases.release_all()}
 
 
+@router.post("/deployments/{deployment_id}/error")
+async def break_deployment(deployment_id: str, request: Request) -> dict[str, str]:
+    """Put a deployment in status `Error` (it stays so until deleted), to test what a client does then."""
+    runtime_of(request).state.break_deployment(deployment_id)
+    return {"id": deployment_id, "status": "Error"}
+
+
 @router.post("/tokens/expire")
 async def expire_tokens(request: Request) -> dict[str, int]:
     return {"expired": runtime_of(request).tokens.expire_all()}
