@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from throughput import CLIENT_ID, CLIENT_SECRET, _free_port, _gcwm
+from throughput import CLIENT_ID, CLIENT_SECRET, _free_port, _gcwm, gcwm_env
 
 ROOT = Path(__file__).parents[1]
 
@@ -74,14 +73,7 @@ def main() -> None:
         workdir = Path(tmp)
         proc, url = _emulator(workdir)
         try:
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("GCWM_", "GENESYSCLOUD_"))}
-            env.update(
-                GENESYSCLOUD_OAUTHCLIENT_ID=CLIENT_ID,
-                GENESYSCLOUD_OAUTHCLIENT_SECRET=CLIENT_SECRET,
-                GENESYSCLOUD_REGION="us-east-1",
-                GCWM_GENESYS_BASE_URL=url,
-                GCWM_HOME=str(workdir / "home"),
-            )
+            env = gcwm_env(url, workdir / "home")
             command = [*_gcwm(), "provision", str(spec), "--output", "json"]
             first = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
             if first.returncode != 0:

@@ -47,6 +47,20 @@ def _gcwm() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "gcwm.cli"]
 
 
+def gcwm_env(url: str, home: Path, **extra: str) -> dict[str, str]:
+    """This environment without gcwm's settings, pointed at the emulator at `url` with its own home."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GCWM_", "GENESYSCLOUD_"))}
+    env.update(
+        GENESYSCLOUD_OAUTHCLIENT_ID=CLIENT_ID,
+        GENESYSCLOUD_OAUTHCLIENT_SECRET=CLIENT_SECRET,
+        GENESYSCLOUD_REGION="us-east-1",
+        GCWM_GENESYS_BASE_URL=url,
+        GCWM_HOME=str(home),
+        **extra,
+    )
+    return env
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -177,15 +191,8 @@ def run_gcwm(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     spec.write_text(yaml.safe_dump({"channels": channels}, sort_keys=False))
     emulator = Emulator(args, workdir)
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GCWM_", "GENESYSCLOUD_"))}
-        env.update(
-            GENESYSCLOUD_OAUTHCLIENT_ID=CLIENT_ID,
-            GENESYSCLOUD_OAUTHCLIENT_SECRET=CLIENT_SECRET,
-            GENESYSCLOUD_REGION="us-east-1",
-            GCWM_GENESYS_BASE_URL=emulator.url,
-            GCWM_HOME=str(workdir / "home"),
-            GCWM_CONCURRENCY=str(args.concurrency or min(256, args.channels)),
-        )
+        concurrency = str(args.concurrency or min(256, args.channels))
+        env = gcwm_env(emulator.url, workdir / "home", GCWM_CONCURRENCY=concurrency)
         started = time.perf_counter()
         done = subprocess.run(
             [*_gcwm(), "provision", str(spec), "--output", "json"],

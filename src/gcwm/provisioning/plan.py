@@ -30,6 +30,8 @@ from gcwm.spec import ChannelSpec, EntityReference, channel_key
 # Markers name the job that wrote an object; the plan compares without them, so any job id will do.
 _ANY_JOB = "0"
 NEW_CONFIGURATION = "(new configuration)"
+_Ref = TypeVar("_Ref", Queue, Flow)
+_Obj = TypeVar("_Obj", WebDeployment, WebDeploymentConfigurationVersion)
 UNRESOLVED_FLOW = "(unresolved flow)"
 
 
@@ -223,34 +225,26 @@ def _configuration(
 ) -> WebDeploymentConfigurationVersion | None:
     """The configuration this channel uses: the one gcwm recorded, else the oldest it marked."""
     record = snap.records.get(spec.key)
-    marked = snap.configurations_of(spec.name)
     recorded = snap.drafts.get(record.configuration_id or "") if record is not None else None
-    chosen = recorded or (marked[0] if marked else None)
-    _note_twins("configuration", chosen, marked, notes)
-    return chosen
+    return _chosen("configuration", recorded, snap.configurations_of(spec.name), notes)
 
 
 def _deployment(spec: ChannelSpec, snap: OrgSnapshot, notes: list[str]) -> WebDeployment | None:
     record = snap.records.get(spec.key)
-    marked = snap.deployments_of(spec.name)
     recorded = snap.deployments.get(record.deployment_id or "") if record is not None else None
+    return _chosen("deployment", recorded, snap.deployments_of(spec.name), notes)
+
+
+def _chosen(kind: str, recorded: _Obj | None, marked: Sequence[_Obj], notes: list[str]) -> _Obj | None:
+    """The recorded object if the org still has it, else the oldest marked; twins are noted."""
     chosen = recorded or (marked[0] if marked else None)
-    _note_twins("deployment", chosen, marked, notes)
-    return chosen
-
-
-def _note_twins(
-    kind: str,
-    chosen: WebDeployment | WebDeploymentConfigurationVersion | None,
-    marked: Sequence[WebDeployment | WebDeploymentConfigurationVersion],
-    notes: list[str],
-) -> None:
     others = [o.id for o in marked if chosen is None or o.id != chosen.id]
     if chosen is not None and others:
         left = ", ".join(map(str, others))
         notes.append(
             f"{len(marked)} {kind}s are marked for this channel: using {chosen.id}; left alone: {left}"
         )
+    return chosen
 
 
 def _note_namesakes(
@@ -279,9 +273,6 @@ _QUEUE_HINT = "create the queue in Genesys Cloud (Admin > Contact Center > Queue
 def _flow_hint(queue: Queue | None) -> str:
     target = f" that transfers to queue {queue.name!r}" if queue is not None else ""
     return f"create and publish an Inbound Message flow in Architect{target}, or fix inboundMessageFlow"
-
-
-_Ref = TypeVar("_Ref", Queue, Flow)
 
 
 def _one(
