@@ -6,6 +6,11 @@ message and an exit code in one place each. No error ever carries a secret.
     GcwmError                         exit_code, message that says what and where
       SpecError                       source file, field path, problem
       ConfigError                     a setting or environment variable is wrong
+        PolicyFileError               the local policy file (GCWM_POLICY_FILE) cannot be used
+      DomainError                     an allowed domain is not one gcwm accepts (says why)
+      CspError                        a Content-Security-Policy cannot be read at all
+      PolicyViolation                 findings that block provisioning (file, channel, field each)
+        LimitExceeded                 a licence, capacity or policy limit: key, value, in use, asked
       ProvisioningError               a step could not complete (names channel and step)
       JobError                        a job cannot be found, resumed or cancelled
       StoreError                      the database could not be read or written
@@ -82,6 +87,74 @@ class ConfigError(GcwmError):
     """A setting (environment variable or flag) is missing or wrong."""
 
     exit_code = 2
+
+
+class PolicyFileError(ConfigError):
+    """The local policy file (GCWM_POLICY_FILE) is missing, unreadable or not valid."""
+
+
+class DomainError(GcwmError):
+    """An entry of allowedDomains that gcwm refuses; the message says what is wrong with it."""
+
+    exit_code = 2
+
+
+class CspError(GcwmError):
+    """Text that cannot be read as a Content-Security-Policy at all (not a finding about one)."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a policy check found: which check, where, how bad, and what it means.
+
+    `source` and `channel` say which spec file and channel it is about (empty for a policy or
+    domain checked on its own); `location` is the field or CSP directive."""
+
+    check: str
+    severity: str  # high | syntax | medium | low | info
+    location: str
+    description: str
+    source: str = ""
+    channel: str = ""
+
+    def __str__(self) -> str:
+        where = ": ".join(
+            p for p in (self.source, f"channel {self.channel!r}" if self.channel else "", self.location) if p
+        )
+        return (
+            f"{where}: [{self.severity}] {self.description}"
+            if where
+            else f"[{self.severity}] {self.description}"
+        )
+
+    def to_dict(self) -> dict[str, str]:
+        out = {"check": self.check, "severity": self.severity, "location": self.location}
+        out["description"] = self.description
+        if self.source:
+            out["source"] = self.source
+        if self.channel:
+            out["channel"] = self.channel
+        return out
+
+
+class PolicyViolation(GcwmError):
+    """What blocks provisioning, every finding listed; nothing was written."""
+
+    exit_code = 3
+
+    def __init__(self, findings: Sequence[Finding], message: str | None = None) -> None:
+        self.findings = list(findings)
+        text = message or "refused before any write:\n" + "\n".join(f"  {f}" for f in self.findings)
+        super().__init__(text)
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "findings": [f.to_dict() for f in self.findings]}
+
+
+class LimitExceeded(PolicyViolation):
+    """A plan would go past a limit: the org's (namespace.key) or the local policy's (policy key)."""
 
 
 class ProvisioningError(GcwmError):

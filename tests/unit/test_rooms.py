@@ -16,6 +16,7 @@ ALLOWED = {
     "emulator": set(),  # stands in for the cloud: nothing of gcwm
     "errors": set(),  # the root of the error tree everyone imports
     "store": {"gcwm.errors"},
+    "policy": {"gcwm.errors"},  # pure: the caller fetches the data and passes it in
     "observability": {"gcwm.errors"},
     "spec": {"gcwm.errors"},
     "settings": {"gcwm.errors"},
