@@ -190,10 +190,15 @@ def emulator(
     latency_ms: float = typer.Option(0.0, help="latency added to every answer"),
     seed: int | None = typer.Option(None, help="seed for the fault draws (repeatable runs)"),
     state_file: Path | None = typer.Option(None, help="keep the org's state in this JSON file"),
+    limit: list[str] = typer.Option(
+        [], help="an org limit, repeatable: web.deployments.deployments.max=3 (or configuration.max)"
+    ),
 ) -> None:
     """Serve the emulated Genesys Cloud API (OAuth at POST /oauth/token on the same origin)."""
     from gcwm import render
     from gcwm.emulator import EmulatorConfig, serve
+
+    limits = _parse_limits(limit)
 
     config = EmulatorConfig(
         client_id=client_id,
@@ -207,9 +212,27 @@ def emulator(
         latency_ms=latency_ms,
         seed=seed,
         state_file=state_file,
+        **limits,
     )
     render.stderr().print(f"gcwm emulator: http://{host}:{port} (client id {client_id})")
     serve(config, host=host, port=port)
+
+
+_EMULATOR_LIMITS = {"deployments.max": "deployments_max", "configuration.max": "configurations_max"}
+
+
+def _parse_limits(values: list[str]) -> dict[str, int]:
+    """`--limit web.deployments.deployments.max=3` -> the emulator setting it names."""
+    out: dict[str, int] = {}
+    for text in values:
+        name, _, number = text.partition("=")
+        key = name.strip().removeprefix("web.deployments.")
+        if key not in _EMULATOR_LIMITS or not number.strip().isdigit():
+            msg = f"--limit {text!r}: give web.deployments.deployments.max=N or "
+            msg += "web.deployments.configuration.max=N"
+            raise typer.BadParameter(msg)
+        out[_EMULATOR_LIMITS[key]] = int(number)
+    return out
 
 
 def _store_only(output: Output, work: Callable[[Store], T]) -> T:

@@ -89,6 +89,31 @@ class FileUpload(_Strict):
     max_file_size_kb: int = Field(default=10240, ge=1, le=102400, alias="maxFileSizeKB")
 
 
+LabelKey = Literal[
+    "MessengerHomeHeaderTitle",
+    "MessengerHomeHeaderSubTitle",
+    "PushNotificationTitle",
+    "PushNotificationBody",
+    "MessengerLauncherButtonText",
+]
+VisitorText = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+Url = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+
+
+class HomeScreen(_Strict):
+    """Messenger's home screen; the logo is shown to every visitor."""
+
+    enabled: bool = False
+    logo_url: Url | None = None
+
+
+class Bot(_Strict):
+    """How a bot presents itself to visitors (Genesys's `apps.conversations.humanize`)."""
+
+    name: VisitorText
+    avatar_url: Url | None = None
+
+
 class Messenger(_Strict):
     enabled: bool = True
     primary_color: Annotated[str, StringConstraints(pattern=_HEX_COLOUR)] = "#FF4F1F"
@@ -97,6 +122,11 @@ class Messenger(_Strict):
     languages: list[Language] = Field(default_factory=lambda: ["en-us"], min_length=1)
     default_language: Language = "en-us"
     headless_mode: bool = False
+    # Visitor-visible text per language: {en-us: {MessengerHomeHeaderTitle: "Hi"}}; URLs and text are
+    # checked (https only, markup removed and reported) by the policy checks before any write.
+    labels: dict[Language, dict[LabelKey, VisitorText]] = Field(default_factory=dict)
+    home_screen: HomeScreen | None = None
+    bot: Bot | None = None
 
     @field_validator("launcher_visibility", mode="before")
     @classmethod
@@ -113,6 +143,10 @@ class Messenger(_Strict):
             raise ValueError(msg)
         if len(set(self.languages)) != len(self.languages):
             msg = "languages lists a language twice"
+            raise ValueError(msg)
+        unknown = sorted(set(self.labels) - set(self.languages))
+        if unknown:
+            msg = f"labels are given for {', '.join(unknown)}, which languages does not list"
             raise ValueError(msg)
         return self
 
@@ -132,7 +166,8 @@ class Itsm(_Strict):
 
 
 class Security(_Strict):
-    """Security policy for the embedding site (filled in by the CSP/XSS work)."""
+    """Security policy for the embedding site: the CSP gcwm proposes, and XSS protection (always on:
+    `sanitizeHtml: false` is accepted here only so the policy checks can refuse it, naming the field)."""
 
     allow_all_domains: bool = False
     csp_mode: Literal["narrow", "template"] = "narrow"

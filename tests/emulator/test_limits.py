@@ -70,3 +70,13 @@ def test_configurations_max_is_enforced_on_create(start_emulator: Callable[..., 
     emu = start_emulator(configurations_max=2)
     with emu.client() as api:
         assert [api.post(CONFIGS, json={"name": f"c{i}"}).status_code for i in range(3)] == [200, 200, 400]
+
+
+def test_limits_are_changed_at_run_time_through_the_admin_api(emulator: Emulator, api: httpx.Client) -> None:
+    """`PUT /emulator/limits` changes what the limits API says and what creates meet, at once."""
+    changed = emulator.admin("PUT", "limits", {"web.deployments.deployments.max": 0})
+    assert changed["web.deployments.deployments.max"] == 0
+    listing = api.get("/api/v2/organizations/limits/namespaces/web.deployments").json()
+    assert {"key": "deployments.max", "namespace": "web.deployments", "value": 0} in listing["entities"]
+    refused = httpx.put(f"{emulator.url}/emulator/limits", json={"web.deployments.nope": 1}, timeout=10)
+    assert refused.status_code == 400 and "unknown limit" in refused.text

@@ -193,7 +193,7 @@ def test_a_recorded_deployment_gone_from_the_org_is_created_again() -> None:
     record = Channel(
         id="x", org_id="org-1", name="web", name_key="web", spec={}, spec_hash="h", status="active",
         configuration_id="c-1", configuration_version="1", deployment_id="d-gone", deployment_status="Active",
-        snippet="", created_at=NOW, updated_at=NOW,
+        snippet="", created_at=NOW, updated_at=NOW, proposed_csp=None,
     )  # fmt: skip
     snapshot = _snapshot(
         drafts=[_configuration("web", "DRAFT")], published=[_configuration("web", "1")], records=[record]

@@ -63,6 +63,9 @@ class EmulatorConfig:
             if not 0.0 <= rate <= 1.0:
                 msg = f"{name} must be between 0 and 1, got {rate}"
                 raise ValueError(msg)
+        if self.deployments_max < 0 or self.configurations_max < 0:
+            msg = "limits must be 0 or more"
+            raise ValueError(msg)
         if self.rate_limit_per_min < 1 or self.rate_window_s <= 0:
             msg = "rate_limit_per_min must be at least 1 and rate_window_s above 0"
             raise ValueError(msg)

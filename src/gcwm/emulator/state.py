@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +25,29 @@ LIMITS_NAMESPACE = "web.deployments"
 
 @dataclass(frozen=True)
 class OrgLimits:
-    """The `web.deployments` limits this org enforces on create."""
+    """The `web.deployments` limits this org enforces on create (key names: shared/genesys/README.md)."""
 
     deployments_max: int = 1000
     configurations_max: int = 1000
+
+    def as_keys(self) -> dict[str, int]:
+        return {"deployments.max": self.deployments_max, "configuration.max": self.configurations_max}
+
+    def with_keys(self, values: dict[str, int]) -> OrgLimits:
+        """These limits with some changed, by full name (`web.deployments.deployments.max`) or key."""
+        fields = {"deployments.max": "deployments_max", "configuration.max": "configurations_max"}
+        changes: dict[str, int] = {}
+        for name, value in values.items():
+            key = name.removeprefix(f"{LIMITS_NAMESPACE}.")
+            if key not in fields:
+                known = ", ".join(f"{LIMITS_NAMESPACE}.{k}" for k in fields)
+                msg = f"unknown limit {name!r}: the emulator enforces {known}"
+                raise ValueError(msg)
+            if value < 0:
+                msg = f"limit {name} must be 0 or more, not {value}"
+                raise ValueError(msg)
+            changes[fields[key]] = value
+        return replace(self, **changes)
 
 
 class OrgState:

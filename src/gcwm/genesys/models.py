@@ -133,10 +133,40 @@ class FileUploadSettings(WireModel):
     modes: list[FileUploadMode] | None = None
 
 
+class BotMessengerProfile(WireModel):
+    name: str | None = None
+    avatar_url: str | None = None
+
+
+class Humanize(WireModel):
+    enabled: bool | None = None
+    bot: BotMessengerProfile | None = None
+
+
 class ConversationAppSettings(WireModel):
     enabled: bool | None = None
     show_agent_typing_indicator: bool | None = None
     show_user_typing_indicator: bool | None = None
+    humanize: Humanize | None = None
+
+
+LabelKey = Literal[
+    "MessengerHomeHeaderTitle",
+    "MessengerHomeHeaderSubTitle",
+    "PushNotificationTitle",
+    "PushNotificationBody",
+    "MessengerLauncherButtonText",
+]
+
+
+class LocalizedLabels(WireModel):
+    key: LabelKey | None = None
+    value: str | None = None
+
+
+class CustomI18nLabels(WireModel):
+    language: str | None = None
+    localized_labels: list[LocalizedLabels] | None = None
 
 
 class MessengerApps(WireModel):
@@ -190,6 +220,7 @@ class WebDeploymentConfigurationVersion(_Lifecycle):
     default_language: str | None = None
     messenger: MessengerSettings | None = None
     headless_mode: WebDeploymentHeadlessMode | None = None
+    custom_i18n_labels: list[CustomI18nLabels] | None = Field(default=None, alias="customI18nLabels")
     date_created: datetime | None = None
     date_modified: datetime | None = None
     date_published: datetime | None = None

@@ -9,6 +9,7 @@ from gcwm.store.channels import ChannelRepository
 from gcwm.store.engine import connect, default_sqlite_url, head_revision
 from gcwm.store.jobs import JobRepository
 from gcwm.store.models import Channel, Job, JobStep
+from gcwm.store.slots import SlotRepository
 from gcwm.store.store import Store
 from gcwm.store.unit_of_work import UnitOfWork
 
@@ -18,6 +19,7 @@ __all__ = [
     "Job",
     "JobRepository",
     "JobStep",
+    "SlotRepository",
     "Store",
     "UnitOfWork",
     "connect",

@@ -74,3 +74,4 @@ class Channel:
     snippet: str | None
     created_at: datetime
     updated_at: datetime
+    proposed_csp: str | None

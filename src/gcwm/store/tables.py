@@ -36,6 +36,8 @@ channels = sa.Table(
     sa.Column("snippet", sa.Text(), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # The Content-Security-Policy gcwm proposed for the site that embeds the channel.
+    sa.Column("proposed_csp", sa.Text(), nullable=True),
     sa.UniqueConstraint("org_id", "name"),
     sa.Index("uq_channels_org_id_name_key", "org_id", "name_key", unique=True),
 )
@@ -88,4 +90,18 @@ job_steps = sa.Table(
     sa.Column("duration_ms", sa.Float(), nullable=False),
     sa.Column("attempt", sa.Integer(), nullable=False),
     sa.Column("finished_at", UtcDateTime(), nullable=False),
+)
+
+# A slot (one deployment or configuration under the org's limits) a queued job will use: held from the
+# transaction that queues the job, "made" once the create is checkpointed, deleted on rollback.
+slot_reservations = sa.Table(
+    "slot_reservations",
+    metadata,
+    sa.Column("job_id", sa.String(36), sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("org_id", sa.String(), nullable=False),
+    sa.Column("state", sa.String(8), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("made_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "org_id", "kind"),
 )

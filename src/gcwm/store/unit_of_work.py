@@ -12,6 +12,7 @@ from gcwm.errors import StoreError
 from gcwm.store.channels import ChannelRepository
 from gcwm.store.engine import READ_ONLY_OPTION
 from gcwm.store.jobs import JobRepository
+from gcwm.store.slots import SlotRepository
 from gcwm.store.sql import database_errors, describe, reason
 
 
@@ -24,6 +25,7 @@ class UnitOfWork:
 
     jobs: JobRepository
     channels: ChannelRepository
+    slots: SlotRepository
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -54,6 +56,7 @@ class UnitOfWork:
         self._connection = connection
         self.jobs = JobRepository(connection)
         self.channels = ChannelRepository(connection)
+        self.slots = SlotRepository(connection)
         return self
 
     def __exit__(

@@ -85,6 +85,23 @@ async def break_deployment(deployment_id: str, request: Request) -> dict[str, st
     return {"id": deployment_id, "status": "Error"}
 
 
+@router.get("/limits")
+async def get_limits(request: Request) -> dict[str, int]:
+    """The org's enforced limits, by full name (`web.deployments.deployments.max`)."""
+    return {f"web.deployments.{k}": v for k, v in runtime_of(request).state.limits.as_keys().items()}
+
+
+@router.put("/limits")
+async def put_limits(changes: dict[str, int], request: Request) -> dict[str, int]:
+    """Change some limits, by full name or key; the limits API and creates follow at once."""
+    state = runtime_of(request).state
+    try:
+        state.limits = state.limits.with_keys(changes)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    return {f"web.deployments.{k}": v for k, v in state.limits.as_keys().items()}
+
+
 @router.post("/tokens/expire")
 async def expire_tokens(request: Request) -> dict[str, int]:
     return {"expired": runtime_of(request).tokens.expire_all()}

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from gcwm.emulator.config import EmulatorConfig
 from gcwm.emulator.errors import not_found
 from gcwm.emulator.runtime import runtime_of
+from gcwm.emulator.state import OrgLimits
 
 router = APIRouter()
 _LIMITS = "/api/v2/organizations/limits/namespaces"
@@ -39,31 +39,25 @@ async def token_info(request: Request) -> JSONResponse:
 @router.get(_LIMITS)
 async def namespaces(request: Request) -> JSONResponse:
     # The SDK types this answer as a plain object; Genesys's exact shape is not in the subset.
-    names = sorted(_namespaces(runtime_of(request).config))
+    names = sorted(_namespaces(runtime_of(request).state.limits))
     entities = [{"name": name} for name in names]
     return JSONResponse({"entities": entities, "pageSize": len(names), "pageNumber": 1, "total": len(names)})
 
 
 @router.get(_LIMITS + "/{namespace}")
 async def namespace_limits(namespace: str, request: Request) -> JSONResponse:
-    return JSONResponse(_listing(_namespaces(runtime_of(request).config), namespace))
+    return JSONResponse(_listing(_namespaces(runtime_of(request).state.limits), namespace))
 
 
 @router.get(_LIMITS + "/{namespace}/defaults")
 async def namespace_defaults(namespace: str) -> JSONResponse:
     # Emulator choice: the defaults are the emulator's default settings (Genesys's are unconfirmed).
-    return JSONResponse(_listing(_namespaces(EmulatorConfig()), namespace))
+    return JSONResponse(_listing(_namespaces(OrgLimits()), namespace))
 
 
-def _namespaces(config: EmulatorConfig) -> dict[str, dict[str, int]]:
+def _namespaces(limits: OrgLimits) -> dict[str, dict[str, int]]:
     """The namespaces served; the README names web.deployments' keys but not their values."""
-    return {
-        "web.deployments": {
-            "deployments.max": config.deployments_max,
-            "configuration.max": config.configurations_max,
-        },
-        "web.messaging": dict(WEB_MESSAGING),
-    }
+    return {"web.deployments": limits.as_keys(), "web.messaging": dict(WEB_MESSAGING)}
 
 
 def _listing(namespaces: dict[str, dict[str, int]], name: str) -> dict[str, Any]:

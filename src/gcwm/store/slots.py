@@ -1,0 +1,84 @@
+"""Slot reservations: how many deployments and configurations queued jobs will create in an org.
+
+A limit check reads the org (what exists) and this table (what queued jobs will add) in the
+transaction that queues the new jobs; on PostgreSQL an advisory lock per org makes those
+transactions take turns (SQLite's BEGIN IMMEDIATE already does), so two runs cannot both take the
+last free slot.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from gcwm.store.sql import database_errors
+from gcwm.store.tables import slot_reservations
+from gcwm.store.types import database_now
+
+_LOCK_SPACE = 0x736C6F74  # "slot": keeps these advisory locks apart from the migration lock
+
+
+class SlotRepository:
+    """Reservations, on one connection inside the caller's transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def lock_org(self, org_id: str) -> None:
+        """Take the org's limit lock until the transaction ends (PostgreSQL; SQLite needs none)."""
+        if self._connection.dialect.name != "postgresql":
+            return
+        key = zlib.crc32(org_id.encode())
+        with self._errors(f"locking the limits of org {org_id}"):
+            self._connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_SPACE, key)))
+
+    def reserve(self, org_id: str, job_id: str, kinds: Iterable[str]) -> None:
+        """Hold one slot of each kind for the job."""
+        now = database_now(self._connection)
+        rows = [
+            {"job_id": job_id, "kind": kind, "org_id": org_id, "state": "held", "created_at": now}
+            for kind in kinds
+        ]
+        if rows:
+            with self._errors(f"reserving slots for job {job_id}"):
+                self._connection.execute(slot_reservations.insert(), rows)
+
+    def counted(self, org_id: str, since: datetime) -> dict[str, int]:
+        """Slots per kind that an observation of the org taken at `since` does not show yet: held
+        ones, and ones whose object was made at or after `since`."""
+        r = slot_reservations.c
+        query = (
+            sa.select(r.kind, sa.func.count())
+            .where(r.org_id == org_id, sa.or_(r.state == "held", r.made_at >= since))
+            .group_by(r.kind)
+        )
+        with self._errors(f"counting the slots reserved in org {org_id}"):
+            return {kind: int(n) for kind, n in self._connection.execute(query)}
+
+    def made(self, job_id: str, kind: str) -> None:
+        """The job's object of this kind exists now: the org's listings will show it."""
+        r = slot_reservations.c
+        update = (
+            slot_reservations.update()
+            .where(r.job_id == job_id, r.kind == kind, r.state == "held")
+            .values(state="made", made_at=database_now(self._connection))
+        )
+        with self._errors(f"marking job {job_id}'s {kind} made"):
+            self._connection.execute(update)
+
+    def release(self, job_id: str, kinds: Iterable[str] | None = None) -> None:
+        """Give back the job's slots (of these kinds): what it would have made is not, or was removed."""
+        r = slot_reservations.c
+        delete = slot_reservations.delete().where(r.job_id == job_id)
+        if kinds is not None:
+            delete = delete.where(r.kind.in_(list(kinds)))
+        with self._errors(f"releasing the slots of job {job_id}"):
+            self._connection.execute(delete)
+
+    def _errors(self, action: str) -> AbstractContextManager[None]:
+        return database_errors(action, self._connection)

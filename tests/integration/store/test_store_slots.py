@@ -1,0 +1,43 @@
+"""Slot reservations: what queued jobs will create, counted with what an observation of the org missed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gcwm.store import Job, Store
+
+
+def test_held_slots_count_until_made_then_only_for_observations_older_than_the_make(
+    store: Store, enqueue: Callable[..., Job]
+) -> None:
+    """A made object shows in listings read after it was made, so only older reads need the count."""
+    job = enqueue()
+    with store.unit_of_work() as tx:
+        before = tx.jobs.now()
+        tx.slots.lock_org("org-1")
+        tx.slots.reserve("org-1", job.id, ["deployment", "configuration"])
+    with store.unit_of_work() as tx:
+        assert tx.slots.counted("org-1", before) == {"deployment": 1, "configuration": 1}
+        assert tx.slots.counted("org-2", before) == {}
+        tx.slots.made(job.id, "deployment")
+    with store.unit_of_work() as tx:
+        after = tx.jobs.now()
+        assert tx.slots.counted("org-1", before) == {"deployment": 1, "configuration": 1}
+    with store.unit_of_work() as tx:
+        later = tx.jobs.now()
+        assert tx.slots.counted("org-1", later) == {"configuration": 1}
+    assert after <= later
+
+
+def test_released_slots_no_longer_count(store: Store, enqueue: Callable[..., Job]) -> None:
+    """A job that rolled back made nothing: its slots are free again."""
+    job = enqueue()
+    with store.unit_of_work() as tx:
+        now = tx.jobs.now()
+        tx.slots.reserve("org-1", job.id, ["deployment", "configuration"])
+        tx.slots.release(job.id, ["deployment"])
+    with store.unit_of_work() as tx:
+        assert tx.slots.counted("org-1", now) == {"configuration": 1}
+        tx.slots.release(job.id)
+    with store.unit_of_work() as tx:
+        assert tx.slots.counted("org-1", now) == {}
