@@ -212,7 +212,8 @@ def emulator(
         latency_ms=latency_ms,
         seed=seed,
         state_file=state_file,
-        **limits,
+        deployments_max=limits.get("deployments_max", 1000),
+        configurations_max=limits.get("configurations_max", 1000),
     )
     render.stderr().print(f"gcwm emulator: http://{host}:{port} (client id {client_id})")
     serve(config, host=host, port=port)
