@@ -8,6 +8,7 @@ turned into a message and an exit code here, once.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Callable, Coroutine
 from enum import StrEnum
@@ -198,7 +199,6 @@ def emulator(
     from gcwm import render
     from gcwm.emulator import EmulatorConfig, serve
 
-    limits = _parse_limits(limit)
 
     config = EmulatorConfig(
         client_id=client_id,
@@ -212,9 +212,8 @@ def emulator(
         latency_ms=latency_ms,
         seed=seed,
         state_file=state_file,
-        deployments_max=limits.get("deployments_max", 1000),
-        configurations_max=limits.get("configurations_max", 1000),
     )
+    config = dataclasses.replace(config, **_parse_limits(limit))
     render.stderr().print(f"gcwm emulator: http://{host}:{port} (client id {client_id})")
     serve(config, host=host, port=port)
 
