@@ -8,7 +8,6 @@ turned into a message and an exit code here, once.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from collections.abc import Callable, Coroutine
 from enum import StrEnum
@@ -199,7 +198,6 @@ def emulator(
     from gcwm import render
     from gcwm.emulator import EmulatorConfig, serve
 
-
     config = EmulatorConfig(
         client_id=client_id,
         client_secret=client_secret,
@@ -213,25 +211,23 @@ def emulator(
         seed=seed,
         state_file=state_file,
     )
-    config = dataclasses.replace(config, **_parse_limits(limit))
+    try:
+        config = config.with_limits(_parse_limits(limit))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--limit") from exc
     render.stderr().print(f"gcwm emulator: http://{host}:{port} (client id {client_id})")
     serve(config, host=host, port=port)
 
 
-_EMULATOR_LIMITS = {"deployments.max": "deployments_max", "configuration.max": "configurations_max"}
-
-
 def _parse_limits(values: list[str]) -> dict[str, int]:
-    """`--limit web.deployments.deployments.max=3` -> the emulator setting it names."""
+    """`--limit web.deployments.deployments.max=3`, repeatable -> {name: value}."""
     out: dict[str, int] = {}
     for text in values:
         name, _, number = text.partition("=")
-        key = name.strip().removeprefix("web.deployments.")
-        if key not in _EMULATOR_LIMITS or not number.strip().isdigit():
-            msg = f"--limit {text!r}: give web.deployments.deployments.max=N or "
-            msg += "web.deployments.configuration.max=N"
+        if not number.strip().isdigit():
+            msg = f"--limit {text!r}: give NAME=N, e.g. web.deployments.deployments.max=3"
             raise typer.BadParameter(msg)
-        out[_EMULATOR_LIMITS[key]] = int(number)
+        out[name.strip()] = int(number)
     return out
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, get_args
+
+from gcwm.emulator.state import OrgLimits
 
 FaultKind = Literal[
     "http500",
@@ -69,6 +71,13 @@ class EmulatorConfig:
         if self.rate_limit_per_min < 1 or self.rate_window_s <= 0:
             msg = "rate_limit_per_min must be at least 1 and rate_window_s above 0"
             raise ValueError(msg)
+
+    def with_limits(self, values: dict[str, int]) -> EmulatorConfig:
+        """This config with some org limits set, by full name (`web.deployments.deployments.max`)."""
+        limits = OrgLimits(self.deployments_max, self.configurations_max).with_keys(values)
+        return replace(
+            self, deployments_max=limits.deployments_max, configurations_max=limits.configurations_max
+        )
 
 
 @dataclass
