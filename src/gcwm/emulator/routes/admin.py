@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gcwm.emulator.config import FaultKind, FaultRule
 from gcwm.emulator.runtime import runtime_of
+from gcwm.emulator.state import OrgLimits
 
 router = APIRouter(prefix="/emulator")
 
@@ -116,12 +117,14 @@ async def stats(request: Request) -> dict[str, Any]:
 
 @router.post("/reset")
 async def reset(request: Request) -> dict[str, Any]:
-    """Back to the seed: no configurations or deployments, no faults, zeroed stats and rate windows.
+    """Back to the seed: no configurations or deployments, the configured limits, no faults, zeroed
+    stats and rate windows.
 
     The org id, queues, flows and issued tokens stay, and so does `heldAnswers` (answers still in
     flight, not a count)."""
     rt = runtime_of(request)
     rt.state.reset()
+    rt.state.limits = OrgLimits(rt.config.deployments_max, rt.config.configurations_max)
     rt.faults.reset()
     rt.stats.clear()
     rt.limiter.clear()
