@@ -21,7 +21,14 @@ ALLOWED = {
     "spec": {"gcwm.errors"},
     "settings": {"gcwm.errors"},
     "genesys": {"gcwm.errors", "gcwm.observability"},
-    "provisioning": {"gcwm.errors", "gcwm.spec", "gcwm.genesys", "gcwm.store", "gcwm.observability"},
+    "provisioning": {
+        "gcwm.errors",
+        "gcwm.spec",
+        "gcwm.policy",
+        "gcwm.genesys",
+        "gcwm.store",
+        "gcwm.observability",
+    },
     # Entry points: they wire and render; only bootstrap picks concrete classes.
     "bootstrap": {
         "gcwm.errors",

@@ -5,4 +5,25 @@ findings or normalised values, and raise only gcwm's own error types.
 May import gcwm.errors only.
 """
 
-__all__: list[str] = []
+from gcwm.policy.domains import DomainCheck, check_domains, normalize_domain, normalize_domains
+from gcwm.policy.html import check_text, check_url, plain_text, url_origin
+from gcwm.policy.limits import Counts, LimitUse, fits, limit_uses, refuse_if_exceeded
+from gcwm.policy.rules import LocalPolicy, parse_policy_file
+
+__all__ = [
+    "Counts",
+    "DomainCheck",
+    "LimitUse",
+    "LocalPolicy",
+    "check_domains",
+    "check_text",
+    "check_url",
+    "fits",
+    "limit_uses",
+    "normalize_domain",
+    "normalize_domains",
+    "parse_policy_file",
+    "plain_text",
+    "refuse_if_exceeded",
+    "url_origin",
+]

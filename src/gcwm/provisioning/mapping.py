@@ -13,12 +13,18 @@ from urllib.parse import quote, unquote
 
 from pydantic import BaseModel, ConfigDict
 
+from gcwm.errors import DomainError
 from gcwm.genesys.models import (
+    BotMessengerProfile,
     ConversationAppSettings,
+    CustomI18nLabels,
     FileUploadMode,
     FileUploadSettings,
+    Humanize,
     LauncherButtonSettings,
+    LocalizedLabels,
     MessengerApps,
+    MessengerHomeScreen,
     MessengerSettings,
     MessengerStyles,
     WebDeployment,
@@ -27,6 +33,7 @@ from gcwm.genesys.models import (
     WebDeploymentFlowEntityRef,
     WebDeploymentHeadlessMode,
 )
+from gcwm.policy import normalize_domains, plain_text
 from gcwm.spec import ChannelSpec, channel_key
 
 _MARKER = re.compile(r"\s*\[gcwm channel=(?P<channel>[^\]\s]+) job=(?P<job>[0-9a-f-]+)\]")
@@ -89,20 +96,52 @@ def desired_configuration(spec: ChannelSpec, marker: Marker) -> WebDeploymentCon
                 max_file_size_kb=m.file_upload.max_file_size_kb,
             )
         ]
-    return WebDeploymentConfigurationVersion(
+    conversations = ConversationAppSettings(enabled=True)
+    if m.bot is not None:
+        # Every text a visitor sees goes out plain (policy.html); the checks report what changed.
+        bot = BotMessengerProfile(name=plain_text(m.bot.name), avatar_url=m.bot.avatar_url)
+        conversations.humanize = Humanize(enabled=True, bot=bot)
+    messenger = MessengerSettings(
+        enabled=m.enabled,
+        styles=MessengerStyles(primary_color=m.primary_color),
+        launcher_button=LauncherButtonSettings(visibility=m.launcher_visibility),
+        file_upload=file_upload,
+        apps=MessengerApps(conversations=conversations),
+    )
+    if m.home_screen is not None:
+        messenger.home_screen = MessengerHomeScreen(
+            enabled=m.home_screen.enabled, logo_url=m.home_screen.logo_url
+        )
+    config = WebDeploymentConfigurationVersion(
         name=spec.name,
         description=_description(spec, marker),
         languages=list(m.languages),
         default_language=m.default_language,
         headless_mode=WebDeploymentHeadlessMode(enabled=m.headless_mode),
-        messenger=MessengerSettings(
-            enabled=m.enabled,
-            styles=MessengerStyles(primary_color=m.primary_color),
-            launcher_button=LauncherButtonSettings(visibility=m.launcher_visibility),
-            file_upload=file_upload,
-            apps=MessengerApps(conversations=ConversationAppSettings(enabled=True)),
-        ),
+        messenger=messenger,
     )
+    if m.labels:
+        config.custom_i18n_labels = [
+            CustomI18nLabels(
+                language=language,
+                localized_labels=[
+                    LocalizedLabels(key=key, value=plain_text(text)) for key, text in labels.items()
+                ],
+            )
+            for language, labels in m.labels.items()
+        ]
+    return config
+
+
+def allowed_domains(spec: ChannelSpec) -> list[str]:
+    """The spec's allowed domains as the deployment gets them: normalised, without duplicates.
+
+    The policy checks refuse any entry that cannot be normalised before a plan is applied; a plan
+    shown with such findings compares the entries as written."""
+    try:
+        return normalize_domains(spec.allowed_domains, allow_ip=True)
+    except DomainError:
+        return list(spec.allowed_domains)
 
 
 def desired_deployment(
@@ -119,7 +158,7 @@ def desired_deployment(
         name=spec.name,
         description=_description(spec, marker),
         allow_all_domains=allow_all,
-        allowed_domains=[] if allow_all else list(spec.allowed_domains),
+        allowed_domains=[] if allow_all else allowed_domains(spec),
         configuration=WebDeploymentConfigurationVersionEntityRef(
             id=configuration_id, version=configuration_version
         ),
@@ -134,7 +173,7 @@ def configuration_changes(
     wanted = desired.dump()
     seen = observed.dump()
     out: list[FieldChange] = []
-    for key in ("name", "languages", "defaultLanguage", "headlessMode", "messenger"):
+    for key in ("name", "languages", "defaultLanguage", "headlessMode", "messenger", "customI18nLabels"):
         out += _leaf_changes(f"configuration.{key}", wanted.get(key), seen.get(key))
     out += _description_change("configuration", desired, observed)
     return out
