@@ -10,7 +10,9 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from gcwm.errors import PolicyFileError
 from gcwm.genesys import ClientCredentials, GenesysClient, GenesysTransport, endpoints_for
+from gcwm.policy import LocalPolicy, parse_policy_file
 from gcwm.provisioning import OrgRef, ProvisioningService, Timeouts
 from gcwm.settings import Settings
 from gcwm.store import Store, connect, default_sqlite_url
@@ -43,9 +45,26 @@ def open_store(settings: Settings) -> Store:
     return Store(connect(database_url(settings)))
 
 
+def load_policy(settings: Settings) -> LocalPolicy:
+    """The local policy file named by GCWM_POLICY_FILE, or the defaults when none is set."""
+    path = settings.policy_file
+    if path is None:
+        return LocalPolicy()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        msg = f"GCWM_POLICY_FILE {path}: cannot read it ({exc.strerror})"
+        raise PolicyFileError(msg) from exc
+    return parse_policy_file(text, source=str(path))
+
+
 @asynccontextmanager
 async def open_app(
-    settings: Settings, *, timeouts: Timeouts | None = None, announce: bool = True
+    settings: Settings,
+    *,
+    timeouts: Timeouts | None = None,
+    announce: bool = True,
+    self_hosted_messenger: bool = False,
 ) -> AsyncIterator[App]:
     """Start what the settings call for (the embedded emulator when no credentials are set)."""
     async with AsyncExitStack() as stack:
@@ -53,7 +72,11 @@ async def open_app(
         if settings.uses_embedded_emulator:
             from gcwm.emulator import EmbeddedEmulator, EmulatorConfig  # only when needed
 
-            config = EmulatorConfig(state_file=Path(settings.home) / EMULATOR_STATE_FILE)
+            config = EmulatorConfig(
+                state_file=Path(settings.home) / EMULATOR_STATE_FILE,
+                # The preview loads Messenger's stand-in scripts from the emulator's own origin.
+                self_hosted_messenger=self_hosted_messenger,
+            )
             settings.home.mkdir(parents=True, exist_ok=True)
             emulator = stack.enter_context(EmbeddedEmulator(config))
             emulator_url = emulator.url
@@ -87,6 +110,7 @@ async def open_app(
             timeouts=timeouts,
             concurrency=settings.concurrency,
             lease_s=settings.lease_seconds,
+            policy=load_policy(settings),
         )
         yield App(
             settings=settings, store=store, client=client, service=service, org=org, emulator_url=emulator_url

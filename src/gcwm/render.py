@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gcwm.provisioning import Action, JobEvent, Plan
+from gcwm.provisioning import Action, JobEvent, PlanReport
 
 _SIGNS = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.NOOP: "=", Action.DELETE: "-"}
 
@@ -86,6 +86,31 @@ def provision_result(document: dict[str, Any]) -> None:
     for c in failed:
         out.print(f"{c['outcome']}:", style="red", end=" ")
         out.print(f"{c['name']}: {c['error'].get('message')}", markup=False, soft_wrap=True)
+    _refusals([c for c in failed if c["outcome"] == "refused"])
+
+
+def _refusals(channels: list[dict[str, Any]]) -> None:
+    """Every finding of a refused batch on stderr, one per line: file, channel, field, severity, what."""
+    if not channels:
+        return
+    err = stderr()
+    err.print("error: refused before any write; nothing was written", style="bold red")
+    seen = set()
+    for c in channels:
+        for f in c["findings"]:
+            where = ": ".join(
+                p
+                for p in (
+                    f.get("source", ""),
+                    f"channel {f['channel']!r}" if f.get("channel") else "",
+                    f["location"],
+                )
+                if p
+            )
+            line = f"  {where}: [{f['severity']}] {f['description']}"
+            if line not in seen:
+                seen.add(line)
+                err.print(line, markup=False, soft_wrap=True)
 
 
 def _latency_table(channels: list[dict[str, Any]]) -> Table:
@@ -101,21 +126,34 @@ def _latency_table(channels: list[dict[str, Any]]) -> Table:
     return table
 
 
-def plan(plan: Plan, target: str) -> None:
-    """Per channel: its action, each field old -> new, the reason of a replace, notes and problems."""
+def plan(report: PlanReport, target: str) -> None:
+    """Per channel: its action, each field old -> new, the reason of a replace, notes and problems;
+    then the policy's findings and every limit with its use after the plan."""
+    plan = report.plan
     out = stdout()
     out.print(f"org {plan.org_id} via {target}", style="bold")
     for change in plan.changes:
         sign = _SIGNS[change.action]
         out.print(f"{sign} {change.action.value:<8} {change.channel}", markup=False)
-        for f in change.fields:
-            out.print(f"      {f.path}: {_show(f.old)} -> {_show(f.new)}", markup=False, soft_wrap=True)
+        for fc in change.fields:
+            out.print(f"      {fc.path}: {_show(fc.old)} -> {_show(fc.new)}", markup=False, soft_wrap=True)
         if change.reason:
             out.print(f"      because {change.reason}", markup=False, soft_wrap=True)
         for note in change.notes:
             out.print(f"      note: {note}", markup=False, soft_wrap=True)
         if change.problem is not None:
             out.print(f"      error: {change.problem.message}", style="red", markup=False, soft_wrap=True)
+    if report.findings:
+        out.print("\nFindings:", style="bold")
+        for f in report.findings:
+            where = f"{f.channel}: {f.location}" if f.channel else f.location
+            out.print(f"  [{f.severity}] {where}: {f.description}", markup=False, soft_wrap=True)
+    if report.limits:
+        out.print("\nLimits (value, in use, after the plan):", style="bold")
+        for u in report.limits:
+            flag = "  OVER" if u.exceeded else ""
+            scope = f" ({u.channel})" if u.channel else ""
+            out.print(f"  {u.key}{scope}: {u.value}, {u.in_use}, {u.after}{flag}", markup=False)
     counts = {a: sum(1 for c in plan.changes if c.action is a) for a in Action}
     out.print(
         f"\nPlan: {counts[Action.CREATE]} to create, {counts[Action.UPDATE]} to update, "

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(default=15.0, gt=0, validation_alias="GCWM_LEASE_SECONDS")
     log_level: str = Field(default="warning", validation_alias="GCWM_LOG_LEVEL")
     actor: str = Field(default_factory=_default_actor, validation_alias=AliasChoices("GCWM_ACTOR"))
+    policy_file: Path | None = Field(default=None, validation_alias="GCWM_POLICY_FILE")
 
     @property
     def uses_embedded_emulator(self) -> bool:

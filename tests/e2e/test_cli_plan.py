@@ -24,7 +24,12 @@ def test_plan_on_an_empty_org_creates_every_channel_and_exits_2(
     result = run_gcwm(["plan", str(EXAMPLES / "bulk.yaml"), "--output", "json"], gcwm_env)
     assert result.code == 2, result.stderr
     document = result.json()
-    assert set(document) == {"org", "changes"} and {"id", "region"} <= set(document["org"])
+    assert set(document) == {"org", "changes", "findings", "limits"} and {"id", "region"} <= set(
+        document["org"]
+    )
+    limits = {u["key"]: u for u in document["limits"]}
+    assert limits["web.deployments.deployments.max"]["inUse"] == 0
+    assert limits["web.deployments.deployments.max"]["after"] == 20
     assert len(document["changes"]) == 20
     assert {c["action"] for c in document["changes"]} == {"create"}
     assert all(c["fields"] == [] for c in document["changes"])

@@ -34,11 +34,13 @@ ALLOWED = {
         "gcwm.errors",
         "gcwm.settings",
         "gcwm.genesys",
+        "gcwm.policy",
         "gcwm.provisioning",
         "gcwm.store",
         "gcwm.emulator",
     },
     "render": {"gcwm.provisioning"},
+    "preview": {"gcwm.errors", "gcwm.policy"},
     "cli": {
         "gcwm",
         "gcwm.errors",
@@ -50,6 +52,9 @@ ALLOWED = {
         "gcwm.bootstrap",
         "gcwm.render",
         "gcwm.emulator",
+        "gcwm.policy",
+        "gcwm.genesys",
+        "gcwm.preview",
     },
 }
 ROOMS = sorted(p.name for p in SRC.iterdir() if p.is_dir() and (p / "__init__.py").exists())

@@ -74,6 +74,29 @@ Emulator choices (where the README says "unconfirmed" or says nothing):
   committed write is appended to before its answer; the snapshot is rewritten atomically (temp
   file and rename) when the journal grows as long as the state. No fsync: durable against the
   emulator stopping, not against a power cut.
+- Messenger in the browser (a stand-in, not Genesys's code; routes/messenger.py, scripts in
+  standin/): so that a page can embed a snippet against the emulator, it serves, outside /api/v2 and
+  so without auth, rate limit or faults, `GET /genesys-bootstrap/genesys.min.js` (reads the
+  snippet's queued `Genesys` command and its `environment` and `deploymentId`, then inserts one
+  script, `/genesys-bootstrap/messenger-ui.js`, from the origin it was itself loaded from, by
+  script, so a nonce + 'strict-dynamic' policy allows it), that `messenger-ui.js` (fetches
+  config.json, opens the WebSocket, shows `#gcwm-messenger-standin` with `data-state` `loading`,
+  `connected` after the socket's hello, `blocked` when the fetch or the socket fails, `failed` when
+  config.json answers an error; no eval, no inline handlers, styles through the CSSOM only), both
+  `application/javascript` and `Cache-Control: no-store`;
+  `GET /webdeployments/v1/deployments/{id}/config.json` (`id` and `version` of the configuration
+  version the deployment uses, its `languages` and `defaultLanguage`, `apiEndpoint` = the emulator's
+  origin as the request saw it, `messenger.apps.conversations.messagingEndpoint` = the same origin
+  as ws:// or wss://, `status` Active when the deployment is Active and Inactive otherwise; 404
+  ErrorBody for an unknown deployment; `Access-Control-Allow-Origin: *` on both, since the page
+  fetches it cross-origin); and a WebSocket at `/v1?deploymentId=...` that sends one
+  `{"type": "hello", "deploymentId", "connected": true}` and stays open, reading and not answering
+  what the client sends (an unknown deployment's handshake is refused: HTTP 403). Genesys's real
+  messaging protocol is not emulated.
+- `EmulatorConfig.self_hosted_messenger` (default off): snippets load the bootstrap from the
+  emulator's own origin as each request saw it (scheme://host:port from its Host header) instead of
+  `https://apps.{region_host}`, so the "region's hosts" of a site's CSP are the emulator's origin.
+  The snippet's `environment` still follows `region_host`.
 """
 
 from __future__ import annotations

@@ -55,6 +55,9 @@ class EmulatorConfig:
     state_file: Path | None = None
     org_name: str = "gcwm-emulated-org"
     region_host: str = "mypurecloud.com"
+    # Snippets load the emulator's stand-in Messenger from its own origin (as each request saw it)
+    # instead of https://apps.{region_host}, so a browser can run them against the emulator.
+    self_hosted_messenger: bool = False
     rules: list[FaultRule] = field(default_factory=list)  # targeted faults active from the start
 
     def __post_init__(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import Request
+from starlette.requests import HTTPConnection
 
 from gcwm.emulator.auth import TokenStore
 from gcwm.emulator.config import EmulatorConfig
@@ -59,8 +59,8 @@ def build_runtime(config: EmulatorConfig) -> Runtime:
     )
 
 
-def runtime_of(request: Request) -> Runtime:
-    """The runtime of the app serving `request`."""
+def runtime_of(request: HTTPConnection) -> Runtime:
+    """The runtime of the app serving `request` (an HTTP request or a WebSocket)."""
     runtime = request.app.state.emulator
     assert isinstance(runtime, Runtime)
     return runtime

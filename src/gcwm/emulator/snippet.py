@@ -35,7 +35,7 @@ _TEMPLATE = "\n".join(
         "    g[e].c = es;",
         "    ys = document.createElement('script'); ys.async = 1; ys.src = n; ys.charset = 'utf-8'; "
         "document.head.appendChild(ys);",
-        "  })(window, 'Genesys', 'https://apps.{host}/genesys-bootstrap/genesys.min.js', {",
+        "  })(window, 'Genesys', '{origin}/genesys-bootstrap/genesys.min.js', {",
         "    environment: '{environment}',",
         "    deploymentId: '{deployment_id}'",
         "  });",
@@ -52,9 +52,11 @@ def environment_for(region_host: str) -> str:
     return ENVIRONMENTS.get(region_host) or f"prod-{region_host.split('.')[0]}"
 
 
-def render_snippet(region_host: str, deployment_id: str) -> str:
+def render_snippet(region_host: str, deployment_id: str, *, origin: str | None = None) -> str:
+    """The snippet of a deployment; its bootstrap script comes from `https://apps.{region_host}`, or
+    from `origin` (scheme://host:port) when the emulator serves Messenger itself."""
     return (
-        _TEMPLATE.replace("{host}", region_host)
+        _TEMPLATE.replace("{origin}", origin or f"https://apps.{region_host}")
         .replace("{environment}", environment_for(region_host))
         .replace("{deployment_id}", deployment_id)
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gcwm.emulator.entities import Configuration, ConfigVersion, Deployment, Flow, Queue
-from gcwm.emulator.lifecycle import Timings, deployment_status, version_status
+from gcwm.emulator.lifecycle import ACTIVE, Timings, deployment_status, version_status
 from gcwm.emulator.snippet import render_snippet
 
 CONFIGS_PATH = "/api/v2/webdeployments/configurations"
@@ -106,9 +106,13 @@ def deployment_view(
     now: float,
     timings: Timings,
     region_host: str,
+    messenger_origin: str | None = None,
     expand_configuration: bool = False,
 ) -> dict[str, Any]:
-    """A `WebDeployment` (or `ExpandableWebDeployment` with the configuration version expanded)."""
+    """A `WebDeployment` (or `ExpandableWebDeployment` with the configuration version expanded).
+
+    `messenger_origin` (scheme://host:port) is where the snippet loads Messenger from when the
+    emulator serves it itself; None means Genesys's CDN for `region_host`."""
     settings = deployment.settings
     config_id, version_id = deployment.configuration_ref
     version = config.version(version_id) if config is not None else None
@@ -126,7 +130,7 @@ def deployment_view(
     for key in ("description", "allowAllDomains", "allowedDomains", "supportedContent"):
         if key in settings:
             view[key] = settings[key]
-    view["snippet"] = render_snippet(region_host, deployment.id)
+    view["snippet"] = render_snippet(region_host, deployment.id, origin=messenger_origin)
     view["dateCreated"] = iso(deployment.date_created)
     view["dateModified"] = iso(deployment.date_modified)
     view["flow"] = {
@@ -139,4 +143,28 @@ def deployment_view(
         view["pushIntegrations"] = settings["pushIntegrations"]
     view["configuration"] = config_ref
     view["selfUri"] = f"{DEPLOYMENTS_PATH}/{deployment.id}"
+    return view
+
+
+def messenger_config_view(
+    deployment: Deployment,
+    config: Configuration | None,
+    *,
+    now: float,
+    timings: Timings,
+    api_endpoint: str,
+    messaging_endpoint: str,
+) -> dict[str, Any]:
+    """The stand-in of Messenger's `config.json` for a deployment (README "Provisioning", step 7):
+    its configuration version, the API endpoint and the WebSocket messaging endpoint."""
+    config_id, version_id = deployment.configuration_ref
+    version = config.version(version_id) if config is not None else None
+    settings = version.settings if version is not None else {}
+    view: dict[str, Any] = {"id": config_id, "version": version_id}
+    for key in ("languages", "defaultLanguage"):
+        if key in settings:
+            view[key] = settings[key]
+    view["apiEndpoint"] = api_endpoint
+    view["messenger"] = {"apps": {"conversations": {"messagingEndpoint": messaging_endpoint}}}
+    view["status"] = "Active" if deployment_status(deployment, now, timings) == ACTIVE else "Inactive"
     return view

@@ -17,6 +17,8 @@ Status = Literal["Pending", "Active", "Inactive", "Error", "Deleting"]
 
 #: The flow type a web deployment routes through (an Architect Inbound Message flow).
 MESSAGE_FLOW_TYPE = "INBOUNDSHORTMESSAGE"
+#: The limits namespace of web deployments (keys `deployments.max`, `configuration.max`).
+LIMITS_NAMESPACE = "web.deployments"
 #: A configuration's editable version: "DRAFT" in bodies, "draft" in paths (shared/genesys/README.md).
 DRAFT_VERSION = "DRAFT"
 

@@ -32,6 +32,7 @@ __all__ = [
     "FETCH_FALLBACKS",
     "HOST_SOURCE",
     "KNOWN_DIRECTIVES",
+    "NONCE_PLACEHOLDER",
     "SCHEME_SOURCE",
     "Policy",
     "is_hash",
@@ -40,6 +41,10 @@ __all__ = [
     "parse",
     "strict_base",
 ]
+
+# In a policy gcwm proposes, the site puts a fresh nonce here in every response (CSP3: unique per
+# response, at least 128 bits), on the header and on the snippet's <script>.
+NONCE_PLACEHOLDER = "REPLACE_WITH_A_FRESH_NONCE_PER_RESPONSE"
 
 # CSP3 "directive fallback list" (w3c/webappsec-csp index.bs, "Get the effective directive ...").
 FETCH_FALLBACKS: Mapping[str, tuple[str, ...]] = MappingProxyType(

@@ -5,11 +5,12 @@ May import gcwm.errors, gcwm.spec, gcwm.genesys, gcwm.store and gcwm.observabili
 entry points (cli, api, bootstrap) nor the emulator.
 """
 
+from gcwm.provisioning.admission import Review, review
 from gcwm.provisioning.apply import ChannelResult, Timeouts
 from gcwm.provisioning.plan import Action, ChannelChange, Plan, build_plan
 from gcwm.provisioning.queue import enqueue_channels
 from gcwm.provisioning.results import OrgRef, has_failures, run_document
-from gcwm.provisioning.service import ProvisioningService, cancel_job, job_details, job_summary
+from gcwm.provisioning.service import PlanReport, ProvisioningService, cancel_job, job_details, job_summary
 from gcwm.provisioning.worker import JobEvent, Worker
 
 __all__ = [
@@ -19,7 +20,9 @@ __all__ = [
     "JobEvent",
     "OrgRef",
     "Plan",
+    "PlanReport",
     "ProvisioningService",
+    "Review",
     "Timeouts",
     "Worker",
     "build_plan",
@@ -28,5 +31,6 @@ __all__ = [
     "has_failures",
     "job_details",
     "job_summary",
+    "review",
     "run_document",
 ]

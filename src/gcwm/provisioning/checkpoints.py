@@ -74,6 +74,9 @@ class Checkpoints:
         job = self._job
         with self._store.unit_of_work() as tx:
             cancel = tx.jobs.record_step(job.id, self._worker, step, result.document(), duration_ms)
+            made = _made(result)
+            if made:
+                tx.slots.made(job.id, made)
             fields = _channel_fields(result)
             if fields:
                 tx.channels.record_ids(job.org_id, job.channel_key, **fields)
@@ -86,7 +89,20 @@ class Checkpoints:
             result = RolledBack(removed=removed, discarded=[s for s in discarded if s != steps.ROLLED_BACK])
             tx.jobs.record_step(job.id, self._worker, steps.ROLLED_BACK, result.document(), 0.0)
             tx.channels.record_ids(job.org_id, job.channel_key, status="failed", **cleared)
+            # What was removed frees its slot; what could not be removed still takes one.
+            tx.slots.release(
+                job.id, [kind for kind in ("deployment", "configuration") if f"{kind}_id" in cleared]
+            )
         self._done = {steps.ROLLED_BACK: (result.document(), 0.0)}
+
+
+def _made(result: StepResult) -> str | None:
+    """The kind of object a step created (its slot is then taken for real)."""
+    if isinstance(result, ConfigurationReady) and result.created:
+        return "configuration"
+    if isinstance(result, DeploymentReady) and result.created:
+        return "deployment"
+    return None
 
 
 def _channel_fields(result: StepResult) -> dict[str, Any]:

@@ -14,9 +14,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from gcwm.errors import GenesysNotFound
+from gcwm.errors import GenesysAuthError, GenesysNotFound
 from gcwm.genesys import GenesysClient
-from gcwm.genesys.models import Flow, Queue, WebDeployment, WebDeploymentConfigurationVersion
+from gcwm.genesys.models import (
+    LIMITS_NAMESPACE,
+    Flow,
+    Queue,
+    WebDeployment,
+    WebDeploymentConfigurationVersion,
+)
 from gcwm.provisioning.mapping import read_marker
 from gcwm.spec import ChannelSpec, EntityReference, channel_key
 from gcwm.store import Channel
@@ -37,6 +43,9 @@ class OrgSnapshot:
     queues: dict[str, tuple[Queue, ...]] = field(default_factory=dict)
     flows: dict[str, tuple[Flow, ...]] = field(default_factory=dict)
     records: dict[str, Channel] = field(default_factory=dict)  # channel key -> gcwm's own record
+    # The org's web.deployments limits by full name (`web.deployments.deployments.max`); empty when
+    # the limits API is not open to this OAuth client.
+    org_limits: dict[str, int] = field(default_factory=dict)
 
     def configurations_of(self, name: str) -> list[Configuration]:
         """Drafts of configurations gcwm made for this channel, oldest first."""
@@ -80,10 +89,11 @@ class Observer:
         """Everything a plan for these specs needs, read now."""
         wanted = list(specs)
         observed_at = await asyncio.to_thread(self._now)
-        drafts, published, deployments = await asyncio.gather(
+        drafts, published, deployments, org_limits = await asyncio.gather(
             self._client.list_configurations(),
             self._client.list_configurations(published_only=True),
             self._client.list_deployments(),
+            self._org_limits(),
         )
         queues, flows = await asyncio.gather(self._queues(wanted), self._flows(wanted))
         records = await asyncio.to_thread(self._records)
@@ -97,6 +107,7 @@ class Observer:
             queues=queues,
             flows=flows,
             records={r.name_key: r for r in records},
+            org_limits=org_limits,
         )
 
     async def extend(self, snapshot: OrgSnapshot, specs: Iterable[ChannelSpec]) -> OrgSnapshot:
@@ -164,6 +175,13 @@ class Observer:
             else:
                 out[key] = tuple(f for f in flows if channel_key(f.name) == channel_key(ref.name or ""))
         return out
+
+    async def _org_limits(self) -> dict[str, int]:
+        try:
+            limits = await self._client.limits(LIMITS_NAMESPACE)
+        except (GenesysNotFound, GenesysAuthError):
+            return {}  # not readable by this client: Genesys's own checks on create still apply
+        return {f"{LIMITS_NAMESPACE}.{limit.key}": limit.value for limit in limits}
 
     async def _flow_or_none(self, flow_id: str) -> Flow | None:
         try:

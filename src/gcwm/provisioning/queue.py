@@ -1,8 +1,12 @@
-"""Queue a job per desired channel: record the spec, reuse a crashed run's job, supersede an old one."""
+"""Queue a job per desired channel: record the spec, reuse a crashed run's job, supersede an old one,
+and take the slots its creates need in the same transaction."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from gcwm.observability.context import actor, correlation_id
 from gcwm.spec import ChannelSpec
@@ -11,22 +15,45 @@ from gcwm.store import Store
 KIND_PROVISION = "provision"
 
 
-def enqueue_channels(store: Store, org_id: str, specs: list[ChannelSpec]) -> list[str]:
+@dataclass(frozen=True)
+class Admission:
+    """What a batch takes: the slots each channel's creates need, the check that there is room for
+    them (given what queued jobs already hold, per kind), and the CSP proposed per channel."""
+
+    slots: Mapping[str, Sequence[str]] = field(default_factory=dict)  # channel key -> kinds
+    check: Callable[[dict[str, int], set[str]], None] | None = None  # (held per kind, reused keys)
+    since: datetime | None = None  # the observation the held slots are counted against
+    csp: Mapping[str, str] = field(default_factory=dict)
+
+
+def enqueue_channels(
+    store: Store, org_id: str, specs: Sequence[ChannelSpec], admission: Admission | None = None
+) -> list[str]:
     """Record the desired channels and queue a job for each; the job ids, in spec order.
 
     A channel whose unfinished job has the same spec keeps that job (a crashed run left it: finish
     it, do not add a twin). One with another spec is superseded: the old job is cancelled (asked to
     stop after its step in hand, if it is running) and the new one waits until it has stopped.
+    With an `admission`, the org's limits are checked and the slots taken in this transaction, so two
+    runs cannot both take the last free one; a check that fails leaves nothing queued.
     """
+    admit = admission or Admission()
     batch_id = uuid.uuid4().hex
     job_ids: list[str] = []
     with store.unit_of_work() as tx:
         pending = {j.channel_key: j for j in tx.jobs.unfinished(org_id=org_id) if not j.cancel_requested}
+        reused = {s.key for s in specs if (j := pending.get(s.key)) is not None and j.spec == s.to_document()}
+        if admit.check is not None:
+            tx.slots.lock_org(org_id)
+            since = admit.since if admit.since is not None else tx.jobs.now()
+            admit.check(tx.slots.counted(org_id, since), reused)
         for spec in specs:
             document = spec.to_document()
             tx.channels.upsert_desired(org_id, spec.name, spec.key, document, spec.spec_hash())
+            if spec.key in admit.csp:
+                tx.channels.record_ids(org_id, spec.key, proposed_csp=admit.csp[spec.key])
             existing = pending.get(spec.key)
-            if existing is not None and existing.spec == document:
+            if spec.key in reused and existing is not None:
                 job_ids.append(existing.id)
                 continue
             if existing is not None:
@@ -41,5 +68,6 @@ def enqueue_channels(store: Store, org_id: str, specs: list[ChannelSpec]) -> lis
                 actor=actor() or "unknown",
                 correlation_id=correlation_id() or batch_id,
             )
+            tx.slots.reserve(org_id, job.id, admit.slots.get(spec.key, ()))
             job_ids.append(job.id)
     return job_ids

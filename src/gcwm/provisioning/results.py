@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gcwm.errors import PolicyViolation
 from gcwm.provisioning.apply import ChannelResult
+from gcwm.provisioning.checks import ChannelChecks
+from gcwm.spec import ChannelSpec, channel_key
 from gcwm.store import Job
 
 
@@ -54,3 +58,35 @@ def run_document(org: OrgRef, jobs: list[Job]) -> dict[str, Any]:
 
 def has_failures(document: dict[str, Any]) -> bool:
     return any("error" in c for c in document["channels"])
+
+
+def with_checks(document: dict[str, Any], checks: Mapping[str, ChannelChecks]) -> dict[str, Any]:
+    """The run's document with each channel's findings and the CSP gcwm proposes for its site."""
+    for channel in document["channels"]:
+        found = checks.get(channel_key(channel["name"]))
+        if found is not None:
+            channel["findings"] = [f.to_dict() for f in found.findings]
+            channel["csp"] = found.csp
+    return document
+
+
+def refused_document(
+    org: OrgRef, specs: Sequence[ChannelSpec], checks: Mapping[str, ChannelChecks], refusal: PolicyViolation
+) -> dict[str, Any]:
+    """A batch refused before any write: every channel, its findings, and the refusal."""
+    channels = []
+    for spec in specs:
+        found = checks.get(spec.key)
+        own = [f for f in refusal.findings if f.channel in ("", spec.name)]
+        findings = {
+            (f.check, f.location, f.description): f for f in [*(found.findings if found else []), *own]
+        }
+        channels.append(
+            {
+                "name": spec.name,
+                "outcome": "refused",
+                "findings": [f.to_dict() for f in findings.values()],
+                "error": refusal.to_dict(),
+            }
+        )
+    return {"org": {"id": org.id, "target": org.target}, "channels": channels}

@@ -235,6 +235,8 @@ class Worker:
     ) -> None:
         with self._store.unit_of_work() as tx:
             tx.jobs.finish(job.id, self.worker_id, status=status, result=result, error=error)
+            # Slots the job reserved but never used are free again; made ones stay counted.
+            tx.slots.release(job.id, held_only=True)
             if status == "failed":
                 tx.channels.record_ids(job.org_id, job.channel_key, status="failed")
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from gcwm.store.sql import database_errors
-from gcwm.store.tables import slot_reservations
+from gcwm.store.tables import jobs, slot_reservations
 from gcwm.store.types import database_now
 
 _LOCK_SPACE = 0x736C6F74  # "slot": keeps these advisory locks apart from the migration lock
@@ -33,9 +33,10 @@ class SlotRepository:
         """Take the org's limit lock until the transaction ends (PostgreSQL; SQLite needs none)."""
         if self._connection.dialect.name != "postgresql":
             return
-        key = zlib.crc32(org_id.encode())
+        key = zlib.crc32(org_id.encode()) - 2**31  # the two-key lock takes two 32-bit integers
+        lock = sa.func.pg_advisory_xact_lock(sa.cast(_LOCK_SPACE, sa.Integer), sa.cast(key, sa.Integer))
         with self._errors(f"locking the limits of org {org_id}"):
-            self._connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_SPACE, key)))
+            self._connection.execute(sa.select(lock))
 
     def reserve(self, org_id: str, job_id: str, kinds: Iterable[str]) -> None:
         """Hold one slot of each kind for the job."""
@@ -49,12 +50,14 @@ class SlotRepository:
                 self._connection.execute(slot_reservations.insert(), rows)
 
     def counted(self, org_id: str, since: datetime) -> dict[str, int]:
-        """Slots per kind that an observation of the org taken at `since` does not show yet: held
-        ones, and ones whose object was made at or after `since`."""
+        """Slots per kind that an observation of the org taken at `since` does not show yet: those
+        held by unfinished jobs, and those whose object was made at or after `since`."""
         r = slot_reservations.c
+        held = sa.and_(r.state == "held", jobs.c.status.in_(("queued", "running")))
         query = (
             sa.select(r.kind, sa.func.count())
-            .where(r.org_id == org_id, sa.or_(r.state == "held", r.made_at >= since))
+            .select_from(slot_reservations.join(jobs, jobs.c.id == r.job_id))
+            .where(r.org_id == org_id, sa.or_(held, r.made_at >= since))
             .group_by(r.kind)
         )
         with self._errors(f"counting the slots reserved in org {org_id}"):
@@ -71,12 +74,17 @@ class SlotRepository:
         with self._errors(f"marking job {job_id}'s {kind} made"):
             self._connection.execute(update)
 
-    def release(self, job_id: str, kinds: Iterable[str] | None = None) -> None:
-        """Give back the job's slots (of these kinds): what it would have made is not, or was removed."""
+    def release(self, job_id: str, kinds: Iterable[str] | None = None, *, held_only: bool = False) -> None:
+        """Give back the job's slots (of these kinds): what it would have made is not, or was removed.
+
+        `held_only` keeps those whose object was made (a finished job's objects still count for
+        observations older than them)."""
         r = slot_reservations.c
         delete = slot_reservations.delete().where(r.job_id == job_id)
         if kinds is not None:
             delete = delete.where(r.kind.in_(list(kinds)))
+        if held_only:
+            delete = delete.where(r.state == "held")
         with self._errors(f"releasing the slots of job {job_id}"):
             self._connection.execute(delete)
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gcwm.emulator.routes import admin, configurations, deployments, flows, oauth, organization, queues
+from gcwm.emulator.routes import (
+    admin,
+    configurations,
+    deployments,
+    flows,
+    messenger,
+    oauth,
+    organization,
+    queues,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     oauth.router,
@@ -14,6 +23,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     configurations.router,
     deployments.router,
     admin.router,
+    messenger.router,
 )
 
 __all__ = ["ROUTERS"]

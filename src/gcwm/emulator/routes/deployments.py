@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from gcwm.emulator.bodies import deployment_settings, parse_json
 from gcwm.emulator.entities import Deployment
 from gcwm.emulator.routes.filters import list_param
+from gcwm.emulator.routes.messenger import request_origin
 from gcwm.emulator.routes.paging import cursor_page
 from gcwm.emulator.runtime import Runtime, runtime_of
 from gcwm.emulator.views import DEPLOYMENTS_PATH, deployment_view, version_view
@@ -23,7 +24,7 @@ async def create_deployment(request: Request) -> JSONResponse:
     rt = runtime_of(request)
     settings = deployment_settings(rt.subset, parse_json(await request.body()))
     with rt.state.lock:
-        return JSONResponse(_view(rt, rt.state.create_deployment(settings)))
+        return JSONResponse(_view(rt, request, rt.state.create_deployment(settings)))
 
 
 @router.get(DEPLOYMENTS_PATH)
@@ -40,7 +41,13 @@ async def list_deployments(
     with rt.state.lock:
         entries = [(d.seq, d) for d in rt.state.deployments()]
         listing = cursor_page(
-            entries, lambda d: _view(rt, d, expand=expand), DEPLOYMENTS_PATH, page_size, before, after, query
+            entries,
+            lambda d: _view(rt, request, d, expand=expand),
+            DEPLOYMENTS_PATH,
+            page_size,
+            before,
+            after,
+            query,
         )
     return JSONResponse(listing)
 
@@ -49,7 +56,7 @@ async def list_deployments(
 async def get_deployment(deployment_id: str, request: Request) -> JSONResponse:
     rt = runtime_of(request)
     with rt.state.lock:
-        return JSONResponse(_view(rt, rt.state.deployment(deployment_id, reading=True)))
+        return JSONResponse(_view(rt, request, rt.state.deployment(deployment_id, reading=True)))
 
 
 @router.get(_ONE + "/configurations")
@@ -58,7 +65,7 @@ async def get_active_configuration(deployment_id: str, request: Request) -> JSON
     rt = runtime_of(request)
     with rt.state.lock:
         deployment = rt.state.deployment(deployment_id, reading=True)
-        body: dict[str, Any] = {"deployment": _view(rt, deployment)}
+        body: dict[str, Any] = {"deployment": _view(rt, request, deployment)}
         config_id, version_id = deployment.configuration_ref
         config = rt.state.find_configuration(config_id)
         version = config.version(version_id) if config is not None else None
@@ -73,7 +80,7 @@ async def replace_deployment(deployment_id: str, request: Request) -> JSONRespon
     rt = runtime_of(request)
     settings = deployment_settings(rt.subset, parse_json(await request.body()))
     with rt.state.lock:
-        return JSONResponse(_view(rt, rt.state.replace_deployment(deployment_id, settings)))
+        return JSONResponse(_view(rt, request, rt.state.replace_deployment(deployment_id, settings)))
 
 
 @router.delete(_ONE, status_code=204)
@@ -82,7 +89,7 @@ async def delete_deployment(deployment_id: str, request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _view(rt: Runtime, deployment: Deployment, *, expand: bool = False) -> dict[str, Any]:
+def _view(rt: Runtime, request: Request, deployment: Deployment, *, expand: bool = False) -> dict[str, Any]:
     config_id, _ = deployment.configuration_ref
     config = rt.state.find_configuration(config_id)
     flow = rt.state.find_flow(str(deployment.settings["flow"]["id"]))
@@ -93,5 +100,6 @@ def _view(rt: Runtime, deployment: Deployment, *, expand: bool = False) -> dict[
         now=rt.state.clock(),
         timings=rt.timings,
         region_host=rt.config.region_host,
+        messenger_origin=request_origin(request) if rt.config.self_hosted_messenger else None,
         expand_configuration=expand,
     )

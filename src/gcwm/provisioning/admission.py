@@ -1,0 +1,131 @@
+"""Before any write: review a batch against the policy, and admit it under the org's limits.
+
+`review` runs every check that needs no Genesys read (per channel: XSS, domains, visitor text, the
+proposed CSP; for the run: the allowed regions). `admission` turns a plan into the slots its creates
+take and the limit check the queue runs in its transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from gcwm.errors import Finding
+from gcwm.genesys import messenger, resolve_region
+from gcwm.policy import Counts, LimitUse, LocalPolicy, limit_uses, refuse_if_exceeded
+from gcwm.provisioning.checks import ChannelChecks, SiteNeeds, check_channel
+from gcwm.provisioning.observe import OrgSnapshot
+from gcwm.provisioning.plan import Action, Plan
+from gcwm.provisioning.queue import Admission
+from gcwm.provisioning.results import OrgRef
+from gcwm.spec import ChannelSpec, channel_key
+
+
+@dataclass(frozen=True)
+class Review:
+    """What the checks say about a batch: per channel, and for the run."""
+
+    channels: dict[str, ChannelChecks]  # by channel key
+    run: list[Finding]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [*self.run, *(f for c in self.channels.values() for f in c.findings)]
+
+    def blocking(self, policy: LocalPolicy) -> list[Finding]:
+        return [f for f in self.findings if f.severity in policy.blocking_severities]
+
+
+def site_needs(org: OrgRef) -> SiteNeeds:
+    """What Messenger needs from the embedding site: the region's hosts, or the emulator's origin."""
+    if org.region is not None:
+        return SiteNeeds(messenger.narrow_needs(org.region), messenger.template_needs(org.region))
+    origin = messenger.origin_needs(org.target)
+    return SiteNeeds(origin, origin)
+
+
+def review(specs: Sequence[ChannelSpec], *, source: str, policy: LocalPolicy, org: OrgRef) -> Review:
+    """Every finding about the batch, without reading or writing anything."""
+    needs = site_needs(org)
+    channels = {s.key: check_channel(s, source=source, policy=policy, needs=needs) for s in specs}
+    run: list[Finding] = []
+    if policy.allowed_regions is not None and org.region is not None:
+        allowed = {resolve_region(r) for r in policy.allowed_regions}
+        if org.region not in allowed:
+            said = f"the local policy allows {', '.join(sorted(allowed))}; "
+            said += f"these credentials are for {org.region}"
+            run.append(Finding("region_not_allowed", "high", "allowedRegions", said, source=source))
+    return Review(channels, run)
+
+
+def creates(plan: Plan) -> dict[str, list[str]]:
+    """The kinds of object each channel's plan creates (a replaced deployment is a new one)."""
+    out: dict[str, list[str]] = {}
+    for change in plan.changes:
+        kinds = []
+        if change.configuration.action is Action.CREATE:
+            kinds.append("configuration")
+        if change.deployment.action in (Action.CREATE, Action.REPLACE):
+            kinds.append("deployment")
+        out[channel_key(change.channel)] = kinds
+    return out
+
+
+def uses(
+    specs: Sequence[ChannelSpec],
+    plan: Plan,
+    snapshot: OrgSnapshot,
+    policy: LocalPolicy,
+    held: dict[str, int],
+    *,
+    reused: set[str] | None = None,
+) -> list[LimitUse]:
+    """Every limit with its use before and after the plan; `held` is what queued jobs still take."""
+    skip = reused or set()
+    made = creates(plan)
+    adding = Counts(
+        deployments=sum("deployment" in k for key, k in made.items() if key not in skip),
+        configurations=sum("configuration" in k for key, k in made.items() if key not in skip),
+    )
+    in_use = Counts(
+        deployments=len(snapshot.deployments) + held.get("deployment", 0),
+        configurations=len(snapshot.drafts) + held.get("configuration", 0),
+    )
+    keys = {s.key for s in specs}
+    elsewhere = sum(
+        int(record.spec.get("maxConcurrentSessions", 0))
+        for key, record in snapshot.records.items()
+        if key not in keys and record.status != "removed"
+    )
+    return limit_uses(
+        org_limits=snapshot.org_limits,
+        in_use=in_use,
+        adding=adding,
+        policy=policy,
+        sessions={s.name: s.max_concurrent_sessions for s in specs},
+        sessions_elsewhere=elsewhere,
+    )
+
+
+def admission(
+    specs: Sequence[ChannelSpec],
+    plan: Plan,
+    snapshot: OrgSnapshot,
+    policy: LocalPolicy,
+    review: Review,
+    *,
+    source: str,
+) -> Admission:
+    """The slots the batch takes and the check the queue runs, under its lock, before taking them."""
+
+    def check(held: dict[str, int], reused: set[str]) -> None:
+        refuse_if_exceeded(
+            uses(specs, plan, snapshot, policy, held, reused=reused), source=source, channels=len(specs)
+        )
+
+    return Admission(
+        slots=creates(plan),
+        check=check,
+        since=snapshot.observed_at,
+        csp={key: checks.csp for key, checks in review.channels.items()},
+    )

@@ -1,0 +1,109 @@
+"""Every policy check of one channel before any write: XSS protection, allowed domains, what visitors
+see, and the Content-Security-Policy gcwm proposes for the site that embeds it.
+
+The checks themselves are pure (gcwm.policy); this module gathers a channel's findings with the
+spec file and channel they are about, and builds the policy it proposes: for `cspMode: narrow` a
+nonce policy with `'strict-dynamic'` and exactly the hosts Messenger needs (plus the hosts of the
+channel's logo and bot avatar); for `template`, Genesys's published template.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from gcwm.errors import DomainError, Finding
+from gcwm.policy import LocalPolicy, check_text, check_url, normalize_domain, url_origin
+from gcwm.policy.csp import NONCE_PLACEHOLDER, Policy, merge, parse, strict_base
+from gcwm.policy.csp_checks import evaluate
+from gcwm.spec import ChannelSpec
+
+Needs = dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class ChannelChecks:
+    """What the checks found for one channel, and the policy gcwm proposes for its site."""
+
+    channel: str
+    csp: str
+    findings: list[Finding] = field(default_factory=list)
+
+    def blocking(self, policy: LocalPolicy) -> list[Finding]:
+        return [f for f in self.findings if f.severity in policy.blocking_severities]
+
+
+@dataclass(frozen=True)
+class SiteNeeds:
+    """What Messenger needs in the embedding site's CSP, for each mode gcwm can propose."""
+
+    narrow: Needs
+    template: Needs
+
+
+def check_channel(spec: ChannelSpec, *, source: str, policy: LocalPolicy, needs: SiteNeeds) -> ChannelChecks:
+    """Every finding about one channel, each naming the spec file, the channel and the field."""
+    found: list[Finding] = []
+    if not spec.security.sanitize_html:
+        found.append(
+            Finding(
+                "xss_protection_off",
+                "high",
+                "security.sanitizeHtml",
+                "gcwm always sanitises what visitors see; it cannot be turned off (remove the field)",
+            )
+        )
+    required = policy.required_csp_mode
+    if required and spec.security.csp_mode != required:
+        said = f"the local policy requires cspMode {required!r}, not {spec.security.csp_mode!r}"
+        found.append(Finding("csp_mode_not_allowed", "high", "security.cspMode", said))
+    if spec.security.allow_all_domains:
+        found.append(
+            Finding(
+                "all_domains_allowed",
+                "medium",
+                "security.allowAllDomains",
+                "any website can embed this channel; list the sites in allowedDomains instead",
+            )
+        )
+    for index, entry in enumerate(spec.allowed_domains):
+        try:
+            normalize_domain(entry, allow_ip=policy.allow_ip_domains)
+        except DomainError as exc:
+            found.append(Finding("domain_invalid", "high", f"allowedDomains[{index}]", exc.message))
+    found += _visitor_text(spec)
+    proposed = proposed_policy(spec, needs)
+    found += [replace(f, location=f"csp {f.location}".strip()) for f in evaluate(proposed)]
+    return ChannelChecks(
+        spec.name, proposed.serialize(), [replace(f, source=source, channel=spec.name) for f in found]
+    )
+
+
+def proposed_policy(spec: ChannelSpec, needs: SiteNeeds) -> Policy:
+    """The CSP gcwm proposes for the site that embeds this channel."""
+    images = [origin for url in _image_urls(spec) if (origin := url_origin(url))]
+    if spec.security.csp_mode == "template":
+        return merge(parse(""), {**needs.template, "img-src": [*needs.template.get("img-src", []), *images]})
+    wanted = {k: list(v) for k, v in needs.narrow.items()}
+    wanted["img-src"] = [*wanted.get("img-src", []), *images]
+    return merge(strict_base(NONCE_PLACEHOLDER), wanted)
+
+
+def _image_urls(spec: ChannelSpec) -> list[str]:
+    m = spec.messenger
+    urls = [m.home_screen.logo_url if m.home_screen else None, m.bot.avatar_url if m.bot else None]
+    return [u for u in urls if u]
+
+
+def _visitor_text(spec: ChannelSpec) -> list[Finding]:
+    m = spec.messenger
+    found: list[Finding] = []
+    for language, labels in m.labels.items():
+        for key, text in labels.items():
+            found += check_text(f"messenger.labels.{language}.{key}", text)[1]
+    if m.bot is not None:
+        found += check_text("messenger.bot.name", m.bot.name)[1]
+        if m.bot.avatar_url:
+            found += check_url("messenger.bot.avatarUrl", m.bot.avatar_url)
+    if m.home_screen is not None and m.home_screen.logo_url:
+        found += check_url("messenger.homeScreen.logoUrl", m.home_screen.logo_url)
+    return found
