@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import EXAMPLES
 from tests.e2e.conftest import run_gcwm
 from tests.support.emulator import RunningEmulator
 
@@ -173,3 +175,28 @@ def test_csp_for_a_spec_prints_the_header_to_paste_per_channel(
     )
     assert "object-src 'none'" in channel["csp"]
     assert not channel["blocks"]
+
+
+def test_a_bulk_file_over_the_limit_is_refused_whole_saying_how_many_fit(
+    gcwm_env: dict[str, str], emulator: RunningEmulator
+) -> None:
+    """Twenty channels for five free slots: none is made, and the error says five would fit."""
+    emulator._admin("PUT", "limits", {"web.deployments.deployments.max": 5})
+    result = run_gcwm(["provision", str(EXAMPLES / "bulk.yaml"), "--output", "json"], gcwm_env)
+    assert result.code == 3
+    channels = result.json()["channels"]
+    assert len(channels) == 20 and {c["outcome"] for c in channels} == {"refused"}
+    assert "Of the 20 channels, 5 would fit; nothing was written" in channels[0]["error"]["message"]
+    _untouched(emulator)
+
+
+def test_the_proposed_csp_is_recorded_with_the_channel(
+    gcwm_env: dict[str, str], emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """What gcwm proposed for the site stays with the channel, for the audit trail and later runs."""
+    result = run_gcwm(["provision", str(_spec(tmp_path)), "--output", "json"], gcwm_env)
+    assert result.code == 0, result.stderr
+    (channel,) = result.json()["channels"]
+    db = Path(gcwm_env["GCWM_HOME"]) / "gcwm.db"
+    (stored,) = sqlite3.connect(db).execute("select proposed_csp from channels where name = 'web'").fetchone()
+    assert stored == channel["csp"] and "'strict-dynamic'" in stored
