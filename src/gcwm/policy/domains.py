@@ -33,6 +33,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import idna
 from publicsuffixlist import PublicSuffixList
@@ -41,8 +42,13 @@ from gcwm.errors import DomainError
 
 __all__ = ["DomainCheck", "check_domains", "normalize_domain", "normalize_domains"]
 
-# Reads the snapshot bundled with the package, never the network.
-_PSL = PublicSuffixList()
+
+@cache
+def _psl() -> PublicSuffixList:
+    """The Public Suffix List snapshot bundled with the package (never the network), parsed on first
+    use rather than at import. It is data that ships with gcwm, not state of an org."""
+    return PublicSuffixList()
+
 
 _MAX_ENTRY = 1024
 _MAX_HOST = 253
@@ -376,18 +382,18 @@ def _check_lengths(labels: list[str], wildcard: bool, shown: str) -> None:
 
 
 def _check_public_suffix(name: str, wildcard: bool, shown: str) -> None:
-    known_suffix = _PSL.is_public(name, accept_unknown=False)
+    known_suffix = _psl().is_public(name, accept_unknown=False)
     if "." not in name and not known_suffix:
         msg = (
             f"{shown} names {name!r}, a single label, not a registrable host name; "
             "use a full name like 'example.com'"
         )
-    elif _PSL.is_public(name) and wildcard:
+    elif _psl().is_public(name) and wildcard:
         msg = (
             f"{shown} puts a wildcard directly over the public suffix {name!r} (Public Suffix List), "
             f"which would allow every site under it; use one under a registered name, like '*.example.{name}'"
         )
-    elif _PSL.is_public(name):
+    elif _psl().is_public(name):
         msg = (
             f"{shown} is a public suffix (Public Suffix List), not a site; "
             f"use a name registered under it, like 'example.{name}'"
