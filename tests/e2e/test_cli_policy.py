@@ -200,3 +200,28 @@ def test_the_proposed_csp_is_recorded_with_the_channel(
     db = Path(gcwm_env["GCWM_HOME"]) / "gcwm.db"
     (stored,) = sqlite3.connect(db).execute("select proposed_csp from channels where name = 'web'").fetchone()
     assert stored == channel["csp"] and "'strict-dynamic'" in stored
+
+
+def test_plan_shows_what_provision_would_refuse_and_exits_1(gcwm_env: dict[str, str], tmp_path: Path) -> None:
+    """The plan carries the findings and the limits, and a blocking finding makes it an error."""
+    spec = _spec(tmp_path, domains="['*.co.uk']")
+    result = run_gcwm(["plan", str(spec), "--output", "json"], gcwm_env)
+    assert result.code == 1
+    document = result.json()
+    (finding,) = [f for f in document["findings"] if f["check"] == "domain_invalid"]
+    assert (finding["location"], finding["severity"]) == ("allowedDomains[0]", "high")
+    assert {u["key"] for u in document["limits"]} >= {"web.deployments.deployments.max"}
+
+
+def test_a_job_that_rolls_back_gives_its_slot_back(
+    gcwm_env: dict[str, str], emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """One free slot; a refused deployment rolls the channel back, and the next run gets the slot."""
+    emulator._admin("PUT", "limits", {"web.deployments.deployments.max": 1})
+    emulator.add_fault("POST", "/api/v2/webdeployments/deployments", "http400")
+    spec = _spec(tmp_path)
+    first = run_gcwm(["provision", str(spec), "--output", "json"], gcwm_env)
+    assert first.code == 3 and first.json()["channels"][0]["outcome"] == "failed"
+    again = run_gcwm(["provision", str(spec), "--output", "json"], gcwm_env)
+    assert again.code == 0, again.stdout
+    assert len(emulator.deployments()) == 1
