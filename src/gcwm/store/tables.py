@@ -105,3 +105,58 @@ slot_reservations = sa.Table(
     sa.Column("made_at", UtcDateTime(), nullable=True),
     sa.Index(None, "org_id", "kind"),
 )
+
+# The audit log: one row per entry, `body` the canonical JSON (RFC 8785) that was hashed; `hash` chains
+# it to the entry before (gcwm.audit). The other columns repeat parts of the body for searching.
+audit_entries = sa.Table(
+    "audit_entries",
+    metadata,
+    sa.Column("seq", sa.BigInteger(), primary_key=True, autoincrement=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("action", sa.String(), nullable=False),
+    sa.Column("org_id", sa.String(), nullable=False),
+    sa.Column("channel", sa.String(), nullable=True),
+    sa.Column("job_id", sa.String(36), nullable=True),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index(None, "at"),
+    sa.Index(None, "channel"),
+)
+
+# Signed heads of the chain, kept apart from the entries: deleting the newest entries leaves a
+# checkpoint whose head no longer matches.
+audit_checkpoints = sa.Table(
+    "audit_checkpoints",
+    metadata,
+    sa.Column("seq", sa.BigInteger(), primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("key_id", sa.String(), nullable=False),
+    sa.Column("signature", sa.String(), nullable=False),
+)
+
+# Notifications to ITSM targets, written in the transaction of the change they report (gcwm.notify);
+# `id` is the webhook-id, the same on every retry. `target` holds type, URL and the NAME of the
+# variable with the secret, never the secret.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("org_id", sa.String(), nullable=False),
+    sa.Column("channel", sa.String(), nullable=False),
+    sa.Column("event_type", sa.String(), nullable=False),
+    sa.Column("target", json_type(), nullable=False),
+    sa.Column("payload", sa.Text(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=True),
+    sa.Column("lease_owner", sa.String(), nullable=True),
+    sa.Column("lease_expires_at", UtcDateTime(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("external_ref", sa.String(), nullable=True),
+    sa.Column("audit_seq", sa.BigInteger(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("delivered_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "status", "next_attempt_at"),
+)
