@@ -1,0 +1,123 @@
+"""Reads of jobs and their steps: lookups by id or prefix, listings, counts.
+
+Kept apart from the writes (`jobs.py`: the queue, leases, steps, cancel, resume) so each module holds
+one job. `JobRepository` is both.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from gcwm.errors import JobError
+from gcwm.store.models import JOB_STATUSES, Job, JobStep
+from gcwm.store.sql import database_errors
+from gcwm.store.tables import job_steps, jobs
+
+#: A job id prefix shorter than this is never matched, as with git's short hashes.
+MIN_ID_PREFIX = 6
+
+UNFINISHED = ("queued", "running")
+
+
+class JobReads:
+    """Reads on one connection inside the caller's transaction."""
+
+    _connection: Connection
+
+    def get(self, job_id: str) -> Job:
+        """The job with this id, or with this unique id prefix of at least 6 characters.
+
+        Raises JobError if no job, or more than one, matches.
+        """
+        with self._errors(f"reading job {job_id}"):
+            row = self._connection.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
+            if row is not None:
+                return _job(row)
+            if len(job_id) < MIN_ID_PREFIX:
+                msg = f"no job with id {job_id!r} (give the full id or at least {MIN_ID_PREFIX} characters)"
+                raise JobError(msg)
+            matches = self._connection.execute(
+                sa.select(jobs).where(jobs.c.id.startswith(job_id, autoescape=True)).limit(2)
+            ).all()
+        if not matches:
+            msg = f"no job with id or id prefix {job_id!r}"
+            raise JobError(msg)
+        if len(matches) > 1:
+            msg = f"job id prefix {job_id!r} matches more than one job; give more characters"
+            raise JobError(msg)
+        return _job(matches[0])
+
+    def list(
+        self, *, status: str | None = None, batch_id: str | None = None, limit: int = 50
+    ) -> builtins.list[Job]:
+        """Jobs, newest first, optionally only those with this status or in this batch."""
+        query = sa.select(jobs)
+        if status is not None:
+            query = query.where(jobs.c.status == status)
+        if batch_id is not None:
+            query = query.where(jobs.c.batch_id == batch_id)
+        query = query.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit)
+        with self._errors("listing jobs"):
+            return [_job(row) for row in self._connection.execute(query)]
+
+    def counts(self, batch_id: str) -> dict[str, int]:
+        """How many of the batch's jobs are in each status; every status is present, zero or not."""
+        query = (
+            sa.select(jobs.c.status, sa.func.count())
+            .where(jobs.c.batch_id == batch_id)
+            .group_by(jobs.c.status)
+        )
+        counts: dict[str, int] = dict.fromkeys(JOB_STATUSES, 0)
+        with self._errors(f"counting the jobs of batch {batch_id}"):
+            for status, n in self._connection.execute(query):
+                counts[status] = n
+        return counts
+
+    def count_unfinished(self, job_ids: Iterable[str]) -> int:
+        """How many of these jobs are still queued or running (one query, however many ids)."""
+        ids = list(job_ids)
+        if not ids:
+            return 0
+        query = sa.select(sa.func.count()).where(jobs.c.id.in_(ids), jobs.c.status.in_(UNFINISHED))
+        with self._errors("counting unfinished jobs"):
+            return int(self._connection.execute(query).scalar_one())
+
+    def unfinished(self, org_id: str | None = None) -> builtins.list[Job]:
+        """Queued and running jobs, oldest first, optionally for one org."""
+        query = sa.select(jobs).where(jobs.c.status.in_(UNFINISHED))
+        if org_id is not None:
+            query = query.where(jobs.c.org_id == org_id)
+        query = query.order_by(jobs.c.created_at, jobs.c.id)
+        with self._errors("listing unfinished jobs"):
+            return [_job(row) for row in self._connection.execute(query)]
+
+    def steps(self, job_id: str) -> builtins.list[JobStep]:
+        """The steps a job recorded, in the order it recorded them."""
+        query = sa.select(job_steps).where(job_steps.c.job_id == job_id).order_by(job_steps.c.seq)
+        with self._errors(f"reading the steps of job {job_id}"):
+            return [JobStep(**row._mapping) for row in self._connection.execute(query)]
+
+    def finished_since(self, org_id: str, channel_key: str, since: datetime, *, other_than: str) -> bool:
+        """Whether another job of this channel ended at or after `since` (what it did may be unseen)."""
+        query = sa.select(sa.literal(1)).where(
+            jobs.c.org_id == org_id,
+            jobs.c.channel_key == channel_key,
+            jobs.c.id != other_than,
+            jobs.c.finished_at >= since,
+        )
+        with self._errors(f"checking recent jobs of channel {channel_key!r}"):
+            return self._connection.execute(query.limit(1)).first() is not None
+
+    def _errors(self, action: str) -> AbstractContextManager[None]:
+        return database_errors(action, self._connection)
+
+
+def _job(row: sa.Row[Any]) -> Job:
+    return Job(**row._mapping)
