@@ -9,6 +9,7 @@ from gcwm.store.channels import ChannelRepository
 from gcwm.store.engine import connect, default_sqlite_url, head_revision
 from gcwm.store.jobs import JobRepository
 from gcwm.store.models import Channel, Job, JobStep
+from gcwm.store.outbox import OutboxError, OutboxMessage, OutboxRepository
 from gcwm.store.slots import SlotRepository
 from gcwm.store.store import Store
 from gcwm.store.unit_of_work import UnitOfWork
@@ -19,6 +20,9 @@ __all__ = [
     "Job",
     "JobRepository",
     "JobStep",
+    "OutboxError",
+    "OutboxMessage",
+    "OutboxRepository",
     "SlotRepository",
     "Store",
     "UnitOfWork",

@@ -12,6 +12,7 @@ from gcwm.errors import StoreError
 from gcwm.store.channels import ChannelRepository
 from gcwm.store.engine import READ_ONLY_OPTION
 from gcwm.store.jobs import JobRepository
+from gcwm.store.outbox import OutboxRepository
 from gcwm.store.slots import SlotRepository
 from gcwm.store.sql import database_errors, describe, reason
 
@@ -26,6 +27,7 @@ class UnitOfWork:
     jobs: JobRepository
     channels: ChannelRepository
     slots: SlotRepository
+    outbox: OutboxRepository
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -57,6 +59,7 @@ class UnitOfWork:
         self.jobs = JobRepository(connection)
         self.channels = ChannelRepository(connection)
         self.slots = SlotRepository(connection)
+        self.outbox = OutboxRepository(connection)
         return self
 
     def __exit__(
