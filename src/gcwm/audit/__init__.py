@@ -1,0 +1,62 @@
+"""The audit room: a tamper-evident log of every state change, and the tools that prove it intact.
+
+Each change appends one entry in its own unit of work (`record`): canonical JSON (RFC 8785) chained
+with SHA-256 (`chain`). Every N entries and at the end of each run the head is signed with Ed25519
+(`checkpoints`, key from `keys`) and kept apart from the entries, and each run's final signed head is
+also written outside the database (GCWM_HOME/audit-head.json). `verify` walks the chain and names the
+first bad entry; `export` writes JSON lines an outside verifier can check offline, and CEF for SIEMs.
+
+Imports only gcwm.errors, gcwm.store and gcwm.observability from gcwm.
+"""
+
+from gcwm.audit.chain import canonical, format_time
+from gcwm.audit.checkpoints import (
+    SignedHead,
+    checkpoint,
+    end_run,
+    head_path,
+    is_due,
+    read_head,
+)
+from gcwm.audit.export import cef_line, entry_documents, verify_export, write_cef, write_jsonl
+from gcwm.audit.keys import (
+    SigningKey,
+    configured_public_key,
+    key_id,
+    load_public_key,
+    load_signing_key,
+    public_key_pem,
+)
+from gcwm.audit.log import AuditEvent, AuditTargets, record, redact
+from gcwm.audit.verify import VerifyResult, verify_chain, verify_store
+from gcwm.store.audit import AuditHead
+
+__all__ = [
+    "AuditEvent",
+    "AuditHead",
+    "AuditTargets",
+    "SignedHead",
+    "SigningKey",
+    "VerifyResult",
+    "canonical",
+    "cef_line",
+    "checkpoint",
+    "configured_public_key",
+    "end_run",
+    "entry_documents",
+    "format_time",
+    "head_path",
+    "is_due",
+    "key_id",
+    "load_public_key",
+    "load_signing_key",
+    "public_key_pem",
+    "read_head",
+    "record",
+    "redact",
+    "verify_chain",
+    "verify_export",
+    "verify_store",
+    "write_cef",
+    "write_jsonl",
+]

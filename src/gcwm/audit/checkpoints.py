@@ -1,0 +1,218 @@
+"""Checkpoints: the chain's head (seq, hash) signed with Ed25519, kept apart from the entries.
+
+What is signed is the canonical JSON (RFC 8785) of `{"at", "hash", "seq"}`; the signature is base64.
+A checkpoint is made every N entries (inside the transaction of the entry that reaches a multiple of
+N, see `record`) and at the end of each run (`end_run`). Deleting the newest entries then leaves a
+checkpoint whose head no longer matches.
+
+Each run's final signed head is also written outside the database, to GCWM_HOME/audit-head.json (one
+head per database, named by its URL without the password), so deleting the newest checkpoint together
+with the newest entries is caught too. The file is written after the run's transaction commits, never
+for a head that might roll back, and atomically (a temporary file renamed over it). A head only ever
+moves forward: the file keeps the hash of the chain's first entry, and a head that is older, or of
+another chain (the database emptied and begun again), does not replace the recorded one, which stays
+as evidence until a person removes it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from gcwm.audit.chain import canonical, format_time
+from gcwm.audit.keys import SigningKey
+from gcwm.errors import ConfigError
+from gcwm.store import Store, UnitOfWork
+from gcwm.store.audit import AuditCheckpoint, AuditHead, AuditRepository, database_name
+
+log = structlog.get_logger(__name__)
+
+HEAD_FILE = "audit-head.json"
+DEFAULT_EVERY = 1000
+
+
+@dataclass(frozen=True)
+class SignedHead:
+    """A signed (seq, hash) of the chain: a checkpoint row, or the head kept in GCWM_HOME."""
+
+    seq: int
+    hash: str
+    at: str
+    key_id: str
+    signature: str
+
+    def message(self) -> bytes:
+        """The bytes the signature covers."""
+        return canonical({"at": self.at, "hash": self.hash, "seq": self.seq})
+
+    def is_signed_by(self, public_key: Ed25519PublicKey) -> bool:
+        """Whether the signature is this key's over this head."""
+        try:
+            public_key.verify(base64.b64decode(self.signature, validate=True), self.message())
+        except (InvalidSignature, binascii.Error, ValueError):
+            return False
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        """The head as JSON (head file and export)."""
+        return {
+            "seq": self.seq,
+            "hash": self.hash,
+            "at": self.at,
+            "keyId": self.key_id,
+            "signature": self.signature,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SignedHead:
+        """Read `to_dict`'s shape; ValueError if it is not that."""
+        try:
+            head = cls(
+                seq=data["seq"],
+                hash=data["hash"],
+                at=data["at"],
+                key_id=data["keyId"],
+                signature=data["signature"],
+            )
+        except (KeyError, TypeError) as exc:
+            msg = f"not a signed head: missing {exc}"
+            raise ValueError(msg) from exc
+        if not isinstance(head.seq, int) or not all(
+            isinstance(v, str) for v in (head.hash, head.at, head.key_id, head.signature)
+        ):
+            msg = "not a signed head: seq must be an integer and the other fields strings"
+            raise ValueError(msg)
+        return head
+
+    @classmethod
+    def from_checkpoint(cls, row: AuditCheckpoint) -> SignedHead:
+        """The signed head a checkpoint row holds."""
+        return cls(row.seq, row.hash, format_time(row.at), row.key_id, row.signature)
+
+
+def head_path(home: Path) -> Path:
+    """Where the signed head of each run is kept outside the database: GCWM_HOME/audit-head.json."""
+    return home / HEAD_FILE
+
+
+def sign_head(key: SigningKey, head: AuditHead, at: datetime) -> SignedHead:
+    """Sign the chain's head as of `at`."""
+    unsigned = SignedHead(head.seq, head.hash, format_time(at), key.key_id, "")
+    signature = base64.b64encode(key.sign(unsigned.message())).decode()
+    return SignedHead(head.seq, head.hash, unsigned.at, key.key_id, signature)
+
+
+def is_due(seq: int, every: int) -> bool:
+    """Whether entry `seq` closes a run of `every` entries and so gets a checkpoint."""
+    return every > 0 and seq % every == 0
+
+
+def checkpoint(tx: UnitOfWork, key: SigningKey) -> SignedHead | None:
+    """Sign the chain's head in the caller's transaction, unless it is signed already; None if empty."""
+    repo = AuditRepository(tx.connection)
+    repo.lock()
+    head = repo.head()
+    if head is None:
+        return None
+    last = repo.last_checkpoint()
+    if last is not None and last.seq == head.seq:
+        return SignedHead.from_checkpoint(last)
+    return store_checkpoint(repo, key, head)
+
+
+def store_checkpoint(repo: AuditRepository, key: SigningKey, head: AuditHead) -> SignedHead:
+    """Sign `head` and store it (the caller knows it is not signed yet)."""
+    at = repo.now()
+    signed = sign_head(key, head, at)
+    repo.insert_checkpoint(AuditCheckpoint(head.seq, head.hash, at, signed.key_id, signed.signature))
+    log.info("audit.checkpointed", seq=head.seq, key_id=signed.key_id)
+    return signed
+
+
+def end_run(store: Store, key: SigningKey, head_file: Path) -> SignedHead | None:
+    """At the end of a run: checkpoint the head, commit, then record it in the head file."""
+    with store.unit_of_work() as tx:
+        signed = checkpoint(tx, key)
+        first = _first_hash(tx)
+        database = database_name(tx.connection)
+    if signed is not None and first is not None:
+        write_head(head_file, database, signed, first=first)
+    return signed
+
+
+def read_head(head_file: Path, database: str) -> tuple[SignedHead, str] | None:
+    """The signed head recorded for this database and the hash of its chain's first entry, if any."""
+    heads = _read_heads(head_file)
+    record = heads.get(database)
+    if record is None:
+        return None
+    try:
+        return SignedHead.from_dict(record), str(record["first"])
+    except (ValueError, KeyError) as exc:
+        msg = f"{head_file}: the head of {database} is not valid ({exc})"
+        raise ConfigError(msg) from exc
+
+
+def write_head(head_file: Path, database: str, head: SignedHead, *, first: str) -> None:
+    """Record `head` for this database, unless the file holds a newer head or another chain's."""
+    try:
+        heads = _read_heads(head_file)
+    except ConfigError as exc:
+        log.warning("audit.head_file_unreadable", path=str(head_file), problem=exc.message)
+        heads = {}
+    old = heads.get(database)
+    if old is not None and (old.get("first") != first or old.get("seq", 0) > head.seq):
+        log.warning("audit.head_file_kept", path=str(head_file), recorded=old.get("seq"), head=head.seq)
+        return
+    heads[database] = {**head.to_dict(), "first": first}
+    _write_atomically(head_file, json.dumps({"heads": heads}, indent=2, sort_keys=True) + "\n")
+
+
+def _first_hash(tx: UnitOfWork) -> str | None:
+    first = AuditRepository(tx.connection).first()
+    return None if first is None else first.hash
+
+
+def _read_heads(head_file: Path) -> dict[str, Any]:
+    try:
+        text = head_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        msg = f"{head_file}: cannot read it ({exc.strerror})"
+        raise ConfigError(msg) from exc
+    try:
+        heads = json.loads(text)["heads"]
+    except (ValueError, KeyError, TypeError) as exc:
+        msg = f"{head_file}: not a gcwm audit head file ({exc})"
+        raise ConfigError(msg) from exc
+    if not isinstance(heads, dict):
+        msg = f"{head_file}: not a gcwm audit head file (heads is not an object)"
+        raise ConfigError(msg)
+    return heads
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with temporary.open("w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        msg = f"could not write the audit head to {path}: {exc.strerror}"
+        raise ConfigError(msg) from exc

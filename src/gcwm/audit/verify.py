@@ -1,0 +1,264 @@
+"""Verifying the audit log: walk the chain, check every signed head, name the first bad entry.
+
+The walk recomputes each hash from the previous one and the stored body (no JSON parsing on the way:
+that is what keeps it above 100 000 entries a second) and compares seq with the next expected one.
+Only at the first row that does not fit does it parse bodies, to say what happened there:
+
+- deleted: a seq is missing, or a row holds a later entry and the one that belongs there is nowhere;
+- reordered: a row holds a later entry, and the entry that belongs there comes further on;
+- inserted: a row that does not belong (the row after it follows the row before it), or a row holding
+  an earlier entry (everything between was inserted, or it repeats that entry);
+- edited: the row's body or hash changed, or (when the row is intact but follows a different hash)
+  the row before it was replaced with a new hash;
+- truncated: the log ends before a head someone signed: a checkpoint, or the head recorded outside
+  the database at the end of a run (GCWM_HOME/audit-head.json);
+- bad signature: a checkpoint or the recorded head is not signed by the trusted public key.
+
+A signed head whose hash differs from the entry at its seq means the entries since the last head that
+matched were rewritten with a consistent chain: the first of those is named. Entries after the newest
+signed head can be checked for consistency only; the result says how many there are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from gcwm.audit.chain import link
+from gcwm.audit.checkpoints import SignedHead, read_head
+from gcwm.audit.keys import key_id
+from gcwm.errors import ConfigError
+from gcwm.store import Store, UnitOfWork
+from gcwm.store.audit import AuditRepository, ChainRow, database_name
+
+EDITED = "edited"
+DELETED = "deleted"
+REORDERED = "reordered"
+INSERTED = "inserted"
+TRUNCATED = "truncated"
+BAD_SIGNATURE = "bad signature"
+
+# How far back the walk remembers hashes, to tell a repeated entry from entries inserted before it.
+_WINDOW = 4096
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What verify found: `first_bad` and `reason` are None when the log is intact."""
+
+    ok: bool
+    entries: int
+    first_bad: int | None
+    reason: str | None
+    message: str
+    signed_heads: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as `gcwm audit verify --output json` prints it."""
+        return {"ok": self.ok, "entries": self.entries, "firstBad": self.first_bad, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class RecordedHead:
+    """The head written outside the database at the end of a run, and its chain's first hash."""
+
+    head: SignedHead
+    first: str
+    source: str
+
+
+@dataclass(frozen=True, order=True)
+class _Problem:
+    first_bad: int
+    rank: int  # at one position, a broken chain says more than a truncation, and that than a signature
+    reason: str
+    message: str
+
+
+def verify_store(
+    store: Store, public_key: Ed25519PublicKey | None, *, head_file: Path | None = None
+) -> VerifyResult:
+    """Verify the store's audit log against `public_key` and the head recorded in `head_file`."""
+    with UnitOfWork(store.engine, read_only=True) as tx:
+        repo = AuditRepository(tx.connection)
+        # Heads first, then entries: the log only grows, so every head read refers to an entry
+        # the walk will find, even on PostgreSQL where each statement sees the newest commits.
+        recorded = None
+        if head_file is not None:
+            found = read_head(head_file, database_name(tx.connection))
+            if found is not None:
+                recorded = RecordedHead(found[0], found[1], str(head_file))
+        heads = [SignedHead.from_checkpoint(row) for row in repo.checkpoints()]
+        return verify_chain(repo.chain(), heads, public_key, recorded=recorded)
+
+
+def verify_chain(
+    rows: Iterable[ChainRow],
+    checkpoints: Sequence[SignedHead],
+    public_key: Ed25519PublicKey | None,
+    *,
+    recorded: RecordedHead | None = None,
+) -> VerifyResult:
+    """Walk `rows` (seq, body, hash) in seq order and check the signed heads against them."""
+    signed = [(c, f"the checkpoint at seq {c.seq}") for c in checkpoints]
+    if recorded is not None:
+        signed.append((recorded.head, f"the head at seq {recorded.head.seq} recorded in {recorded.source}"))
+    if signed and public_key is None:
+        msg = (
+            f"no public key to check the audit log's {len(signed)} signed heads with: pass --public-key "
+            "FILE or set GCWM_AUDIT_KEY_FILE"
+        )
+        raise ConfigError(msg)
+    problems: list[_Problem] = []
+    anchors: dict[int, list[tuple[str, str]]] = {}
+    for head, source in signed:
+        assert public_key is not None
+        if head.is_signed_by(public_key):
+            anchors.setdefault(head.seq, []).append((head.hash, source))
+        else:
+            problems.append(_bad_signature(head, source, public_key))
+    if recorded is not None:
+        anchors.setdefault(1, []).append((recorded.first, f"the first entry recorded in {recorded.source}"))
+
+    count, last, problem = _walk(iter(rows), anchors)
+    if problem is not None:
+        problems.append(problem)
+    else:
+        beyond = [(seq, source) for seq, found in anchors.items() if seq > last for _, source in found]
+        if beyond:
+            _, source = max(beyond, key=lambda found: found[0])  # on a tie, the checkpoint
+            ends = f"the log ends at seq {last}" if last else "the log is empty"
+            message = f"{ends}, before {source}: entries were removed"
+            problems.append(_Problem(last + 1, 1, TRUNCATED, message))
+    if problems:
+        worst = min(problems)
+        return VerifyResult(False, count, worst.first_bad, worst.reason, worst.message, len(signed))
+    newest = max((seq for seq in anchors), default=0)
+    message = f"{count} entries chain from the first; {len(signed)} signed heads match"
+    if public_key is not None and signed:
+        message += f" (key {key_id(public_key)})"
+    if count > newest:
+        message += f"; the newest {count - newest} entries are not covered by a signed head yet"
+    return VerifyResult(True, count, None, None, message, len(signed))
+
+
+def _walk(
+    rows: Iterator[ChainRow], anchors: dict[int, list[tuple[str, str]]]
+) -> tuple[int, int, _Problem | None]:
+    """(rows read, last seq that fits, the first problem or None)."""
+    sha256 = hashlib.sha256
+    prev = bytes(32)
+    expected = 1
+    count = 0
+    last_anchored = 0
+    recent: deque[str] = deque(maxlen=_WINDOW)
+    for row in rows:
+        count += 1
+        seq, body, stored = row
+        digest = sha256(prev + body.encode()).digest()
+        if seq != expected or digest.hex() != stored:
+            problem, read = _diagnose(row, prev.hex(), expected, rows, recent)
+            return count + read + sum(1 for _ in rows), expected - 1, problem
+        found = anchors.get(seq)
+        if found is not None:
+            for hash_, source in found:
+                if hash_ != stored:
+                    first = last_anchored + 1
+                    message = (
+                        f"{_span(first, seq, 'was', 'were')} rewritten: entry {seq} does not match {source}"
+                    )
+                    return count + sum(1 for _ in rows), seq, _Problem(first, 0, EDITED, message)
+            last_anchored = seq
+        recent.append(stored)
+        prev = digest
+        expected += 1
+    return count, expected - 1, None
+
+
+def _diagnose(
+    row: ChainRow, prev: str, expected: int, rows: Iterator[ChainRow], recent: deque[str]
+) -> tuple[_Problem, int]:
+    """Say what happened at the first row that does not fit, and how many more rows it read."""
+    seq, body, stored = row
+    if seq > expected:
+        return _Problem(expected, 0, DELETED, f"{_span(expected, seq - 1, 'is', 'are')} missing"), 0
+    if seq < expected:  # only before the first entry: seqs are unique and read in order
+        return _Problem(seq, 0, INSERTED, f"a row with seq {seq} comes before the first entry"), 0
+    claimed, carried = _claims(body)
+    following = next(rows, None)
+    read = 0 if following is None else 1
+    if claimed is not None and claimed > seq:
+        found, scanned = _find(seq, following, rows)
+        read += scanned
+        if found is not None:
+            message = f"the row at seq {seq} holds entry {claimed}, and entry {seq} is at seq {found}"
+            return _Problem(seq, 0, REORDERED, message), read
+    if claimed is not None and 1 <= claimed < seq:
+        back = seq - claimed
+        if back <= len(recent) and recent[-back] == stored:
+            return _Problem(seq, 0, INSERTED, f"the row at seq {seq} repeats entry {claimed}"), read
+    if following is not None and link(prev, following[1].encode()) == following[2]:
+        message = f"the row at seq {seq} does not belong: the entry after it follows seq {seq - 1}"
+        return _Problem(seq, 0, INSERTED, message), read
+    if claimed is None:
+        return _Problem(seq, 0, EDITED, f"the row at seq {seq} does not hold an audit entry"), read
+    if claimed > seq:
+        message = f"{_span(seq, claimed - 1, 'is', 'are')} missing (the later ones were renumbered)"
+        return _Problem(seq, 0, DELETED, message), read
+    if claimed < seq:
+        first = max(claimed, 1)
+        inserted = f"row {first} was" if first == seq - 1 else f"rows {first}..{seq - 1} were"
+        message = f"{inserted} inserted: the row at seq {seq} holds entry {claimed}"
+        return _Problem(first, 0, INSERTED, message), read
+    if seq > 1 and carried not in (None, prev) and link(str(carried), body.encode()) == stored:
+        message = f"the entry at seq {seq - 1} was replaced: the entry after it follows another hash"
+        return _Problem(seq - 1, 0, EDITED, message), read
+    return _Problem(seq, 0, EDITED, f"the entry at seq {seq} does not match its hash"), read
+
+
+def _span(first: int, last: int, one: str, many: str) -> str:
+    """Entries by seq with the verb in their number: 'entry 7 is', 'entries 7..9 are'."""
+    return f"entry {first} {one}" if first == last else f"entries {first}..{last} {many}"
+
+
+def _find(seq: int, following: ChainRow | None, rows: Iterator[ChainRow]) -> tuple[int | None, int]:
+    """Where the row holding entry `seq` is further on, and how many rows past `following` were read."""
+    if following is not None and _claims(following[1])[0] == seq:
+        return following[0], 0
+    read = 0
+    for row in rows:
+        read += 1
+        if _claims(row[1])[0] == seq:
+            return row[0], read
+    return None, read
+
+
+def _claims(body: str) -> tuple[int | None, str | None]:
+    """The seq an entry's body says it has, and the previous hash it carries (None where unreadable)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None, None
+    if not isinstance(document, dict):
+        return None, None
+    seq, prev = document.get("seq"), document.get("prev")
+    return (
+        seq if isinstance(seq, int) and not isinstance(seq, bool) else None,
+        prev if isinstance(prev, str) and _HEX64.fullmatch(prev) else None,
+    )
+
+
+def _bad_signature(head: SignedHead, source: str, public_key: Ed25519PublicKey) -> _Problem:
+    trusted = key_id(public_key)
+    named = "" if head.key_id == trusted else f" (it names key {head.key_id})"
+    message = f"{source} is not signed by the trusted key {trusted}{named}"
+    return _Problem(head.seq, 2, BAD_SIGNATURE, message)

@@ -1,0 +1,1 @@
+"""Integration tests of the audit room against real SQLite and PostgreSQL databases."""
