@@ -1,0 +1,46 @@
+"""The notify room: provisioning events to ITSM targets (generic webhooks, ServiceNow, Jira Service
+Management), queued in the outbox in the transaction of the change they report and delivered at
+least once by the dispatcher, through an egress guard, on Svix's retry schedule, then dead-lettered.
+
+`enqueue` writes a message; `Dispatcher` sends them; `Sink`/`EmbeddedSink` receive them locally.
+May import gcwm.errors, gcwm.spec, gcwm.store, gcwm.policy and gcwm.observability.
+"""
+
+from gcwm.notify.delivery import Delivered, DeliveryError, TargetRefused
+from gcwm.notify.dispatcher import Dispatcher, DrainResult
+from gcwm.notify.outbox import EventType, build_payload, enqueue, new_message_id, subscribes
+from gcwm.notify.schedule import RetrySchedule, is_final, retry_after_seconds
+from gcwm.notify.sink import Fault, Received, Sink, new_secret
+from gcwm.notify.sink_server import EmbeddedSink
+from gcwm.notify.ssrf import EgressGuard, GuardedClient, Resolver, classify, system_resolver
+from gcwm.notify.targets import SecretSource, Target
+from gcwm.notify.webhook import signed_headers
+
+__all__ = [
+    "Delivered",
+    "DeliveryError",
+    "Dispatcher",
+    "DrainResult",
+    "EgressGuard",
+    "EmbeddedSink",
+    "EventType",
+    "Fault",
+    "GuardedClient",
+    "Received",
+    "Resolver",
+    "RetrySchedule",
+    "SecretSource",
+    "Sink",
+    "Target",
+    "TargetRefused",
+    "build_payload",
+    "classify",
+    "enqueue",
+    "is_final",
+    "new_message_id",
+    "new_secret",
+    "retry_after_seconds",
+    "signed_headers",
+    "subscribes",
+    "system_resolver",
+]

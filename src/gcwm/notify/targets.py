@@ -1,0 +1,161 @@
+"""Where a message goes and with which credentials: the target stored with it, read back and checked,
+the secret looked up by name, and the words a ticket is written with.
+
+Secrets come only from the environment variable the channel names (`secretEnv`), or from a file of
+that name in the secrets directory (GCWM_SECRETS_DIR: how Docker and Kubernetes mount secrets, one
+file per secret). What the variable holds depends on the target:
+
+- webhook: the signing key, `whsec_` and the base64 of 24 to 64 random bytes (Standard Webhooks);
+- servicenow, `auth: basic` (default): `user:password`; `auth: oauth`: `client_id:client_secret`,
+  exchanged at the instance's /oauth_token.do (client-credentials grant) for a bearer token;
+  `auth: bearer`: a token sent as is;
+- jira, `auth: basic` (default): `email:api_token` (Jira Cloud); `auth: bearer`: a personal access
+  token (Jira Data Center). Jira Cloud's OAuth 2.0 needs a user's consent, so it is not offered.
+
+A secret missing from this process is not final (the `gcwm notify run` service may have it): the
+message is retried on its schedule. A secret that cannot be right (wrong shape) dead-letters at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from gcwm.notify.delivery import DeliveryError
+from gcwm.store.outbox import OutboxMessage
+
+TargetType = Literal["webhook", "servicenow", "jira"]
+AuthKind = Literal["basic", "oauth", "bearer"]
+_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_TABLE = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
+DEFAULT_TABLE = "change_request"
+
+
+def _final(message: str) -> DeliveryError:
+    return DeliveryError(message, final=True)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A message's target, as the channel's `itsm:` said when the event was queued."""
+
+    type: TargetType
+    url: str
+    secret_env: str | None
+    auth: AuthKind = "basic"
+    table: str = DEFAULT_TABLE
+    service_desk_id: str | None = None
+    request_type_id: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Target:
+        """Read a stored target; a DeliveryError (final) says what is missing or wrong."""
+        kind = data.get("type")
+        if kind not in ("webhook", "servicenow", "jira"):
+            raise _final(f"unknown ITSM target type {kind!r}; expected webhook, servicenow or jira")
+        url = str(data.get("url") or "")
+        if not url:
+            raise _final(f"the {kind} target has no url")
+        auth = data.get("auth", "basic")
+        if auth not in ("basic", "oauth", "bearer"):
+            raise _final(f"itsm.auth {auth!r} is not basic, oauth or bearer")
+        if kind == "jira" and auth == "oauth":
+            raise _final("itsm.auth oauth is not offered for jira: use basic (email:api_token) or bearer")
+        table = str(data.get("table") or DEFAULT_TABLE)
+        if not _TABLE.match(table):
+            raise _final(f"itsm.table {table!r} is not a ServiceNow table name (like change_request)")
+        desk, request_type = data.get("serviceDeskId"), data.get("requestTypeId")
+        if kind == "jira" and not (desk and request_type):
+            raise _final("a jira target needs itsm.serviceDeskId and itsm.requestTypeId")
+        return cls(
+            type=kind,
+            url=url,
+            secret_env=data.get("secretEnv"),
+            auth=auth,
+            table=table,
+            service_desk_id=str(desk) if desk else None,
+            request_type_id=str(request_type) if request_type else None,
+        )
+
+
+class SecretSource:
+    """Secrets by variable name: the environment first, then a file of that name in `directory`."""
+
+    def __init__(self, *, directory: Path | None = None, environ: Mapping[str, str] | None = None) -> None:
+        self._directory = directory
+        self._environ = os.environ if environ is None else environ
+
+    def get(self, name: str | None, *, target: str) -> str:
+        """The secret named `name` for `target` (its description, for messages); never logged."""
+        if not name:
+            raise _final(f"{target}: the channel's itsm has no secretEnv naming the variable with its secret")
+        if not _NAME.match(name):
+            raise _final(f"{target}: secretEnv {name!r} is not a variable name (A-Z, 0-9, _)")
+        value = self._environ.get(name)
+        if not value and self._directory is not None:
+            try:
+                value = (self._directory / name).read_text(encoding="utf-8").strip()
+            except FileNotFoundError:
+                value = None
+            except OSError as exc:
+                msg = f"{target}: cannot read the secret file {self._directory / name} ({exc.strerror})"
+                raise DeliveryError(msg) from exc
+        if not value:
+            where = f" nor a file {self._directory / name}" if self._directory else ""
+            msg = f"{target}: the variable {name} named by secretEnv is not set in this process{where}"
+            raise DeliveryError(msg)
+        return value
+
+
+def signing_key(secret: str, name: str) -> str:
+    """Check a Standard Webhooks key (`whsec_` + base64 of 24-64 bytes) without showing it."""
+    if not secret.startswith("whsec_"):
+        raise _final(f"the secret in {name} is not a Standard Webhooks key: it must start with whsec_")
+    try:
+        raw = base64.b64decode(secret.removeprefix("whsec_") + "==", validate=False)
+    except (binascii.Error, ValueError) as exc:
+        raise _final(f"the secret in {name} is not whsec_ followed by base64") from exc
+    if not 24 <= len(raw) <= 64:
+        raise _final(f"the key in {name} is {len(raw)} bytes; Standard Webhooks keys are 24 to 64 bytes")
+    return secret
+
+
+def user_and_password(secret: str, name: str, what: str) -> tuple[str, str]:
+    """`a:b` split at the first colon; a final error naming the variable (never the value) if not."""
+    user, colon, password = secret.partition(":")
+    if not (user and colon and password):
+        raise _final(f"the secret in {name} must be {what} (two parts joined by ':')")
+    return user, password
+
+
+def basic_header(user: str, password: str) -> str:
+    """An HTTP Basic `authorization` value (RFC 7617, UTF-8)."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+
+def describe_event(message: OutboxMessage) -> tuple[str, str]:
+    """A ticket's summary line and its description (what happened, then the payload as sent)."""
+    try:
+        document = json.loads(message.payload)
+        data = document.get("data", {})
+    except (ValueError, AttributeError):
+        data = {}
+    verb = message.event_type.removeprefix("channel.")
+    outcome = data.get("outcome")
+    summary = f"gcwm: web messaging channel {message.channel} {verb}"
+    if outcome and outcome != verb:
+        summary += f" ({outcome})"
+    lines = [
+        f"Genesys Cloud web messaging channel {message.channel!r} in org {message.org_id}: {verb}.",
+        f"Event {message.event_type}, id {message.id}, audit entry {message.audit_seq}.",
+        "",
+        json.dumps(json.loads(message.payload), indent=2, ensure_ascii=False) if data else message.payload,
+    ]
+    return summary[:200], "\n".join(lines)
