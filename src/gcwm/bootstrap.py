@@ -10,10 +10,12 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from gcwm.audit import head_path, load_signing_key
 from gcwm.errors import PolicyFileError
 from gcwm.genesys import ClientCredentials, GenesysClient, GenesysTransport, endpoints_for
+from gcwm.notify import Dispatcher, SecretSource
 from gcwm.policy import LocalPolicy, parse_policy_file
-from gcwm.provisioning import OrgRef, ProvisioningService, Timeouts
+from gcwm.provisioning import Evidence, OrgRef, ProvisioningService, Timeouts
 from gcwm.settings import Settings
 from gcwm.store import Store, connect, default_sqlite_url
 
@@ -56,6 +58,17 @@ def load_policy(settings: Settings) -> LocalPolicy:
         msg = f"GCWM_POLICY_FILE {path}: cannot read it ({exc.strerror})"
         raise PolicyFileError(msg) from exc
     return parse_policy_file(text, source=str(path))
+
+
+def open_dispatcher(settings: Settings, store: Store) -> Dispatcher:
+    """A dispatcher of notifications as the settings and the local policy file say."""
+    policy = load_policy(settings)
+    return Dispatcher(
+        store,
+        allow_private=policy.allow_private_itsm_targets,
+        secrets=SecretSource(directory=settings.secrets_dir),
+        lease_s=settings.lease_seconds,
+    )
 
 
 @asynccontextmanager
@@ -111,6 +124,13 @@ async def open_app(
             concurrency=settings.concurrency,
             lease_s=settings.lease_seconds,
             policy=load_policy(settings),
+            notifications=lambda: open_dispatcher(settings, store),
+            notify_grace_s=settings.notify_grace_seconds,
+            evidence=Evidence(
+                lambda: load_signing_key(settings.home, settings.audit_key_file),
+                head_file=head_path(settings.home),
+                every=settings.audit_checkpoint_every,
+            ),
         )
         yield App(
             settings=settings, store=store, client=client, service=service, org=org, emulator_url=emulator_url

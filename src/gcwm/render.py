@@ -87,6 +87,26 @@ def provision_result(document: dict[str, Any]) -> None:
         out.print(f"{c['outcome']}:", style="red", end=" ")
         out.print(f"{c['name']}: {c['error'].get('message')}", markup=False, soft_wrap=True)
     _refusals([c for c in failed if c["outcome"] == "refused"])
+    if sent := document.get("notifications"):
+        out.print(
+            f"ITSM notifications: {sent['delivered']} delivered, {sent['retried']} retried,"
+            f" {sent['dead']} dead-lettered, {sent['pending']} pending"
+        )
+
+
+def notifications_left(document: dict[str, Any]) -> None:
+    """On stderr: notifications still pending or dead after the run, and the command that sees to them."""
+    sent = document.get("notifications") or {}
+    if sent.get("pending"):
+        stderr().print(
+            f"gcwm: {sent['pending']} ITSM notification(s) still pending; `gcwm notify run` delivers them",
+            markup=False,
+        )
+    if sent.get("dead"):
+        stderr().print(
+            f"gcwm: {sent['dead']} ITSM notification(s) dead-lettered; see `gcwm notify list --status dead`",
+            markup=False,
+        )
 
 
 def _refusals(channels: list[dict[str, Any]]) -> None:

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     log_level: str = Field(default="warning", validation_alias="GCWM_LOG_LEVEL")
     actor: str = Field(default_factory=_default_actor, validation_alias=AliasChoices("GCWM_ACTOR"))
     policy_file: Path | None = Field(default=None, validation_alias="GCWM_POLICY_FILE")
+    audit_key_file: Path | None = Field(default=None, validation_alias="GCWM_AUDIT_KEY_FILE")
+    audit_checkpoint_every: int = Field(default=1000, ge=1, validation_alias="GCWM_AUDIT_CHECKPOINT_EVERY")
+    notify_grace_seconds: float = Field(default=10.0, ge=0, validation_alias="GCWM_NOTIFY_GRACE_SECONDS")
+    secrets_dir: Path | None = Field(default=None, validation_alias="GCWM_SECRETS_DIR")
 
     @property
     def uses_embedded_emulator(self) -> bool:

@@ -156,13 +156,37 @@ _DEFAULT_EVENTS: tuple[ItsmEvent, ...] = ("provisioned", "failed")
 
 
 class Itsm(_Strict):
-    """Where provisioning events go (filled in by the ITSM callbacks work)."""
+    """Where provisioning events go: a webhook URL, or the base URL of a ServiceNow instance or a Jira
+    site. The secret is never here: `secretEnv` names the environment variable (or the file in
+    GCWM_SECRETS_DIR) that holds it."""
 
     type: Literal["webhook", "servicenow", "jira"]
     url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(/\S*)?$")]
-    # The name of the environment variable that holds the signing key or API token, never the secret.
     secret_env: Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")] | None = None
     events: list[ItsmEvent] = Field(default_factory=lambda: list(_DEFAULT_EVENTS))
+    auth: Literal["basic", "oauth", "bearer"] | None = None  # servicenow, jira; unset: basic
+    table: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,79}$")] | None = None  # servicenow
+    service_desk_id: Annotated[int, Field(ge=1)] | None = None  # jira
+    request_type_id: Annotated[int, Field(ge=1)] | None = None  # jira
+
+    @model_validator(mode="after")
+    def _fits_the_type(self) -> Itsm:
+        problems = []
+        if self.type == "jira" and (self.service_desk_id is None or self.request_type_id is None):
+            problems.append("a jira target needs serviceDeskId and requestTypeId")
+        if self.type != "jira" and (self.service_desk_id is not None or self.request_type_id is not None):
+            problems.append("serviceDeskId and requestTypeId are for jira targets")
+        if self.table is not None and self.type != "servicenow":
+            problems.append("table is for servicenow targets")
+        if self.auth is not None and self.type == "webhook":
+            problems.append("auth is for servicenow and jira targets (webhooks are signed with the secret)")
+        if self.auth == "oauth" and self.type == "jira":
+            problems.append("jira targets take auth basic or bearer")
+        if self.secret_env is None:
+            problems.append("secretEnv must name the variable that holds the secret")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class Security(_Strict):

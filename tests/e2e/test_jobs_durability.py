@@ -112,8 +112,8 @@ def test_two_processes_share_fifty_jobs_on_postgresql_without_running_any_twice(
             outs = [await p.communicate() for p in procs]
             return [(o, e, p.returncode or 0) for (o, e), p in zip(outs, procs, strict=True)]
 
-        for _out, err, code in asyncio.run(both()):
-            assert code == 0, err.decode()
+        for out, err, code in asyncio.run(both()):
+            assert code == 0, err.decode() + out.decode()[-3000:]
         jobs = [store.get_job(j) for j in job_ids]
     finally:
         store.engine.dispose()

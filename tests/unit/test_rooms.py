@@ -17,6 +17,8 @@ ALLOWED = {
     "errors": set(),  # the root of the error tree everyone imports
     "store": {"gcwm.errors"},
     "policy": {"gcwm.errors"},  # pure: the caller fetches the data and passes it in
+    "audit": {"gcwm.errors", "gcwm.store", "gcwm.observability"},
+    "notify": {"gcwm.errors", "gcwm.spec", "gcwm.store", "gcwm.policy", "gcwm.observability", "gcwm.audit"},
     "observability": {"gcwm.errors"},
     "spec": {"gcwm.errors"},
     "settings": {"gcwm.errors"},
@@ -25,12 +27,16 @@ ALLOWED = {
         "gcwm.errors",
         "gcwm.spec",
         "gcwm.policy",
+        "gcwm.audit",
+        "gcwm.notify",
         "gcwm.genesys",
         "gcwm.store",
         "gcwm.observability",
     },
     # Entry points: they wire and render; only bootstrap picks concrete classes.
     "bootstrap": {
+        "gcwm.audit",
+        "gcwm.notify",
         "gcwm.errors",
         "gcwm.settings",
         "gcwm.genesys",
@@ -55,6 +61,8 @@ ALLOWED = {
         "gcwm.policy",
         "gcwm.genesys",
         "gcwm.preview",
+        "gcwm.audit",
+        "gcwm.notify",
     },
 }
 ROOMS = sorted(p.name for p in SRC.iterdir() if p.is_dir() and (p / "__init__.py").exists())

@@ -114,6 +114,7 @@ def _report(document: dict[str, Any], output: Output) -> None:
         render.provision_result(document)
     else:
         render.stderr().print("no jobs to run")
+    render.notifications_left(document)
     if has_failures(document):
         raise typer.Exit(3)
 
@@ -139,9 +140,9 @@ def main() -> None:
 
 
 # The command modules register themselves on `app` (imported last: they import it from here).
-from gcwm.cli import emulator, jobs, policy, provision  # noqa: E402
+from gcwm.cli import audit, emulator, jobs, notify, policy, provision  # noqa: E402
 
-__all__ = ["app", "emulator", "jobs", "main", "policy", "provision"]
+__all__ = ["app", "audit", "emulator", "jobs", "main", "notify", "policy", "provision"]
 
 if __name__ == "__main__":
     main()

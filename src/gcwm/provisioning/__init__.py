@@ -7,6 +7,7 @@ entry points (cli, api, bootstrap) nor the emulator.
 
 from gcwm.provisioning.admission import Review, review
 from gcwm.provisioning.apply import ChannelResult, Timeouts
+from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.plan import Action, ChannelChange, Plan, build_plan
 from gcwm.provisioning.queue import enqueue_channels
 from gcwm.provisioning.results import OrgRef, has_failures, run_document
@@ -17,6 +18,7 @@ __all__ = [
     "Action",
     "ChannelChange",
     "ChannelResult",
+    "Evidence",
     "JobEvent",
     "OrgRef",
     "Plan",

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gcwm.provisioning import steps
+from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.plan import Action, ChannelChange
 from gcwm.provisioning.steps import (
     ConfigurationReady,
@@ -32,10 +33,11 @@ class JobCancelled(Exception):
 class Checkpoints:
     """A job's finished steps, read once at claim time; each new one written in one transaction."""
 
-    def __init__(self, store: Store, job: Job, worker_id: str) -> None:
+    def __init__(self, store: Store, job: Job, worker_id: str, evidence: Evidence | None = None) -> None:
         self._store = store
         self._job = job
         self._worker = worker_id
+        self._evidence = evidence
         self._done = {s.step: (dict(s.data), s.duration_ms) for s in store.job_steps(job.id)}
         self.on_step: Callable[[str], None] | None = None
         self.cancel_requested = False
@@ -66,9 +68,9 @@ class Checkpoints:
         if self.on_step is not None and step in steps.VISIBLE_STEPS:
             self.on_step(step)
 
-    async def record_rollback(self, removed: list[str], cleared: dict[str, None]) -> None:
+    async def record_rollback(self, removed: list[str], left: list[str], cleared: dict[str, None]) -> None:
         """Forget every step (their work was undone) and record what the rollback removed, at once."""
-        await asyncio.to_thread(self._record_rollback, removed, cleared)
+        await asyncio.to_thread(self._record_rollback, removed, left, cleared)
 
     def _record(self, step: str, result: StepResult, duration_ms: float) -> bool:
         job = self._job
@@ -80,9 +82,19 @@ class Checkpoints:
             fields = _channel_fields(result)
             if fields:
                 tx.channels.record_ids(job.org_id, job.channel_key, **fields)
+            if self._evidence is not None:
+                self._evidence.for_job(
+                    tx,
+                    job,
+                    "step.done",
+                    "succeeded",
+                    {"step": step, "durationMs": duration_ms},
+                    configuration=fields.get("configuration_id"),
+                    deployment=fields.get("deployment_id"),
+                )
         return cancel
 
-    def _record_rollback(self, removed: list[str], cleared: dict[str, None]) -> None:
+    def _record_rollback(self, removed: list[str], left: list[str], cleared: dict[str, None]) -> None:
         job = self._job
         with self._store.unit_of_work() as tx:
             discarded = tx.jobs.discard_steps(job.id, self._worker)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from gcwm.observability.context import actor, correlation_id
+from gcwm.provisioning.evidence import Evidence
 from gcwm.spec import ChannelSpec
 from gcwm.store import Store
 
@@ -27,7 +28,11 @@ class Admission:
 
 
 def enqueue_channels(
-    store: Store, org_id: str, specs: Sequence[ChannelSpec], admission: Admission | None = None
+    store: Store,
+    org_id: str,
+    specs: Sequence[ChannelSpec],
+    admission: Admission | None = None,
+    evidence: Evidence | None = None,
 ) -> list[str]:
     """Record the desired channels and queue a job for each; the job ids, in spec order.
 
@@ -69,5 +74,8 @@ def enqueue_channels(
                 correlation_id=correlation_id() or batch_id,
             )
             tx.slots.reserve(org_id, job.id, admit.slots.get(spec.key, ()))
+            if evidence is not None:
+                summary = {"specHash": spec.spec_hash(), "creates": list(admit.slots.get(spec.key, ()))}
+                evidence.for_job(tx, job, "job.queued", "queued", summary)
             job_ids.append(job.id)
     return job_ids

@@ -51,7 +51,7 @@ async def roll_back(
             f" (rollback incomplete: could not remove {', '.join(left)}: {reason}; remove by hand)"
         )
     cleared = {f"{kind}_id": None for kind, object_id in made if f"{kind} {object_id}" in removed}
-    await checkpoints.record_rollback(removed, cleared)
+    await checkpoints.record_rollback(removed, left, cleared)
     if removed:
         log.warning("channel.rolled_back", removed=removed)
         failure.message += f" (rolled back: removed {', '.join(removed)})"

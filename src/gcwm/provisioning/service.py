@@ -6,17 +6,23 @@ through one Genesys client -> the result document.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from gcwm.audit import AuditEvent, AuditTargets
 from gcwm.errors import Finding, JobError, LimitExceeded, PolicyViolation
 from gcwm.genesys import GenesysClient
+from gcwm.notify import Dispatcher
+from gcwm.observability.context import actor, correlation_id
 from gcwm.policy import LimitUse, LocalPolicy
 from gcwm.provisioning import admission
 from gcwm.provisioning.apply import Timeouts
 from gcwm.provisioning.batch import Batch
 from gcwm.provisioning.checks import proposed_policy
+from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.plan import Plan, build_plan
 from gcwm.provisioning.queue import enqueue_channels
 from gcwm.provisioning.results import OrgRef, refused_document, run_document, with_checks
@@ -48,6 +54,9 @@ class ProvisioningService:
         concurrency: int = 32,
         lease_s: float = 15.0,
         policy: LocalPolicy | None = None,
+        evidence: Evidence | None = None,
+        notifications: Callable[[], Dispatcher] | None = None,
+        notify_grace_s: float = 10.0,
     ) -> None:
         self.store = store
         self.client = client
@@ -56,6 +65,9 @@ class ProvisioningService:
         self.concurrency = concurrency
         self.lease_s = lease_s
         self.policy = policy or LocalPolicy()
+        self.evidence = evidence or Evidence()
+        self._notifications = notifications
+        self._notify_grace_s = notify_grace_s
 
     def _batch(self) -> Batch:
         return Batch(self.client, self.store, self.org.id, self.timeouts)
@@ -96,17 +108,51 @@ class ProvisioningService:
         finding: the document then has `"outcome": "refused"` and the findings per channel."""
         review = admission.review(specs, source=source, policy=self.policy, org=self.org)
         if blocking := review.blocking(self.policy):
-            return refused_document(self.org, specs, review.channels, PolicyViolation(blocking))
+            return self._refuse(specs, review, PolicyViolation(blocking))
         batch = self._batch()
         snapshot = await batch.observe(specs)  # the one read of the org this batch's jobs plan from
         plan = build_plan(specs, snapshot)
         admit = admission.admission(specs, plan, snapshot, self.policy, review, source=source)
         try:
-            job_ids = enqueue_channels(self.store, self.org.id, list(specs), admit)
+            job_ids = enqueue_channels(self.store, self.org.id, list(specs), admit, self.evidence)
         except LimitExceeded as refused:
-            return refused_document(self.org, specs, review.channels, refused)
+            return self._refuse(specs, review, refused)
         document = await self._work(batch, job_ids, concurrency, on_event)
+        sent = await self._deliver(snapshot.observed_at, [s.name for s in specs])
+        if sent is not None:
+            document["notifications"] = sent
         return with_checks(document, review.channels)
+
+    async def _deliver(self, since: datetime, channels: list[str]) -> dict[str, int] | None:
+        """Send the notifications this run queued, within the grace period; an ITSM outage never
+        holds or fails the run: what is left stays pending for `gcwm notify run`."""
+        with self.store.unit_of_work() as tx:
+            ids = tx.outbox.pending_since(self.org.id, since, channels)
+        if not ids or self._notifications is None:
+            return None
+        async with self._notifications() as dispatcher:
+            result = await dispatcher.run_until_empty(time.monotonic() + self._notify_grace_s, ids=ids)
+        return result.to_dict()
+
+    def _refuse(
+        self, specs: Sequence[ChannelSpec], review: admission.Review, refusal: PolicyViolation
+    ) -> dict[str, Any]:
+        """Record the refusal (nothing else is written) and give the document that reports it."""
+        with self.store.unit_of_work() as tx:
+            for spec in specs:
+                found = [f.to_dict() for f in refusal.findings if f.channel in ("", spec.name)]
+                event = AuditEvent(
+                    action="policy.refused",
+                    actor=actor() or "unknown",
+                    org_id=self.org.id,
+                    targets=AuditTargets(channel=spec.name),
+                    outcome="refused",
+                    correlation_id=correlation_id(),
+                    summary={"specHash": spec.spec_hash(), "findings": found},
+                )
+                self.evidence.record(tx, event)
+        self.evidence.end_run(self.store)
+        return refused_document(self.org, specs, review.channels, refusal)
 
     async def preview_material(self, name: str) -> tuple[str, str]:
         """A provisioned channel's snippet, read from Genesys now, and the CSP gcwm proposes for it."""
@@ -136,14 +182,17 @@ class ProvisioningService:
     async def _work(
         self, batch: Batch, job_ids: list[str], concurrency: int | None, on_event: EventSink | None
     ) -> dict[str, Any]:
+        self.evidence.key()  # a key that cannot be read or made stops the run before any job starts
         worker = Worker(
             self.store,
             batch,
             org_id=self.org.id,
             concurrency=concurrency or self.concurrency,
             lease_s=self.lease_s,
+            evidence=self.evidence,
         )
         jobs = await worker.run_until_done(job_ids, on_event)
+        self.evidence.end_run(self.store)
         return run_document(self.org, jobs)
 
 

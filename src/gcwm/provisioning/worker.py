@@ -28,12 +28,13 @@ from gcwm.provisioning import steps
 from gcwm.provisioning.apply import ChannelApply, ChannelResult
 from gcwm.provisioning.batch import Batch
 from gcwm.provisioning.checkpoints import Checkpoints, JobCancelled
+from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.identity import WorkerIdentity
 from gcwm.provisioning.plan import ChannelChange
 from gcwm.provisioning.results import channel_document
 from gcwm.provisioning.rollback import roll_back
 from gcwm.spec import ChannelSpec
-from gcwm.store import Job, Store
+from gcwm.store import Job, Store, UnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +66,7 @@ class Worker:
         lease_s: float = 15.0,
         idle_poll_s: float = 0.5,
         max_attempts: int = 3,
+        evidence: Evidence | None = None,
     ) -> None:
         if concurrency < 1:
             msg = f"a worker runs at least one job at a time, not {concurrency}"
@@ -77,6 +79,7 @@ class Worker:
         self.worker_id = WorkerIdentity.current().render()
         self._idle_poll_s = idle_poll_s
         self._max_attempts = max_attempts
+        self._evidence = evidence
 
     async def run_until_done(self, job_ids: list[str], on_event: EventSink | None = None) -> list[Job]:
         """Work the org's queue until every job in `job_ids` has finished (by us or others).
@@ -139,7 +142,7 @@ class Worker:
         bound = log.bind(job_id=job.id, channel=job.channel_name, attempt=job.attempts)
         bound.info("job.claimed", worker=self.worker_id)
         emit(JobEvent(job.id, job.channel_name, "started"))
-        checkpoints = await asyncio.to_thread(Checkpoints, self._store, job, self.worker_id)
+        checkpoints = await asyncio.to_thread(Checkpoints, self._store, job, self.worker_id, self._evidence)
         checkpoints.on_step = lambda step: emit(JobEvent(job.id, job.channel_name, "step", step))
         heartbeat = asyncio.create_task(self._keep_lease(job.id, checkpoints))
         work = asyncio.create_task(self._provision(job, checkpoints))
@@ -239,6 +242,8 @@ class Worker:
             tx.slots.release(job.id, held_only=True)
             if status == "failed":
                 tx.channels.record_ids(job.org_id, job.channel_key, status="failed")
+            if self._evidence is not None:
+                _record_end(self._evidence, tx, job, status, result, error)
 
     async def _keep_lease(self, job_id: str, checkpoints: Checkpoints) -> None:
         """Renew the lease until cancelled; return (ending the job) if it was lost.
@@ -273,3 +278,49 @@ def _cancelled() -> dict[str, str]:
         "error": "JobCancelled",
         "message": "cancelled before it finished; `gcwm jobs resume ID` runs it again",
     }
+
+
+def _record_end(
+    evidence: Evidence,
+    tx: UnitOfWork,
+    job: Job,
+    status: str,
+    result: dict[str, Any] | None,
+    error: dict[str, Any] | None,
+) -> None:
+    """The channel's outcome as an audit entry, and as a notification if the channel subscribes."""
+    if status == "succeeded" and result is not None:
+        configuration, deployment = result["configuration"], result["deployment"]
+        summary = {
+            "outcome": result["outcome"],
+            "specHash": _spec_hash(job),
+            "latencyMs": result["latencyMs"],
+        }
+        head = evidence.for_job(
+            tx,
+            job,
+            f"channel.{result['outcome']}",
+            "succeeded",
+            summary,
+            configuration=configuration["id"],
+            deployment=deployment["id"],
+        )
+        data = {
+            "outcome": result["outcome"],
+            "configuration": configuration,
+            "deployment": deployment,
+            "latencyMs": result["latencyMs"].get("total"),
+            "jobId": job.id,
+        }
+        evidence.notify(tx, job, "channel.provisioned", data, head)
+        return
+    if status == "cancelled":
+        evidence.for_job(tx, job, "job.cancelled", "cancelled", {})
+        return
+    failure = {"error": (error or {}).get("error"), "message": (error or {}).get("message")}
+    head = evidence.for_job(tx, job, "channel.failed", "failed", {**failure, "specHash": _spec_hash(job)})
+    evidence.notify(tx, job, "channel.failed", {**failure, "outcome": "failed", "jobId": job.id}, head)
+
+
+def _spec_hash(job: Job) -> str:
+    return ChannelSpec.model_validate(job.spec).spec_hash()
