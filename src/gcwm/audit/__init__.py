@@ -5,6 +5,7 @@ with SHA-256 (`chain`). Every N entries and at the end of each run the head is s
 (`checkpoints`, key from `keys`) and kept apart from the entries, and each run's final signed head is
 also written outside the database (GCWM_HOME/audit-head.json). `verify` walks the chain and names the
 first bad entry; `export` writes JSON lines an outside verifier can check offline, and CEF for SIEMs.
+`rotation` hands signing from one key to the next, so the newest key vouches for the ones before it.
 
 Imports only gcwm.errors, gcwm.store and gcwm.observability from gcwm.
 """
@@ -12,6 +13,7 @@ Imports only gcwm.errors, gcwm.store and gcwm.observability from gcwm.
 from gcwm.audit.chain import canonical, format_time
 from gcwm.audit.checkpoints import (
     SignedHead,
+    check_signer,
     checkpoint,
     end_run,
     head_path,
@@ -26,8 +28,10 @@ from gcwm.audit.keys import (
     load_public_key,
     load_signing_key,
     public_key_pem,
+    read_signing_key,
 )
 from gcwm.audit.log import AuditEvent, AuditTargets, record, redact
+from gcwm.audit.rotation import RotationResult, rotate, rotate_configured
 from gcwm.audit.verify import VerifyResult, verify_chain, verify_store
 from gcwm.store.audit import AuditHead
 
@@ -35,11 +39,13 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "AuditTargets",
+    "RotationResult",
     "SignedHead",
     "SigningKey",
     "VerifyResult",
     "canonical",
     "cef_line",
+    "check_signer",
     "checkpoint",
     "configured_public_key",
     "end_run",
@@ -52,8 +58,11 @@ __all__ = [
     "load_signing_key",
     "public_key_pem",
     "read_head",
+    "read_signing_key",
     "record",
     "redact",
+    "rotate",
+    "rotate_configured",
     "verify_chain",
     "verify_export",
     "verify_store",

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import json
 import os
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -131,8 +134,32 @@ def checkpoint(tx: UnitOfWork, key: SigningKey) -> SignedHead | None:
     return store_checkpoint(repo, key, head)
 
 
+def check_signer(tx: UnitOfWork, key: SigningKey) -> None:
+    """Refuse a key that may not sign this log: once it has checkpoints, only the newest one's key
+    may, until `gcwm audit rotate-key` hands over (a ConfigError saying which key and what to do)."""
+    _check_signer(AuditRepository(tx.connection), key)
+
+
+def _check_signer(repo: AuditRepository, key: SigningKey) -> None:
+    last = repo.last_checkpoint()
+    if last is not None and last.key_id != key.key_id:
+        msg = (
+            f"the audit log's newest checkpoint (seq {last.seq}) is signed by key {last.key_id}, not by key "
+            f"{key.key_id} ({key.path}): sign with key {last.key_id} (restore it, or point "
+            "GCWM_AUDIT_KEY_FILE at it); to change keys run `gcwm audit rotate-key`, which also finishes "
+            "a rotation that was interrupted"
+        )
+        raise ConfigError(msg)
+
+
 def store_checkpoint(repo: AuditRepository, key: SigningKey, head: AuditHead) -> SignedHead:
-    """Sign `head` and store it (the caller knows it is not signed yet)."""
+    """Sign `head` and store it (the caller knows it is not signed yet); `key` must be the log's signer."""
+    _check_signer(repo, key)
+    return insert_signed(repo, key, head)
+
+
+def insert_signed(repo: AuditRepository, key: SigningKey, head: AuditHead) -> SignedHead:
+    """Sign `head` with `key` and store it, whoever signed before (a rotation hands over this way)."""
     at = repo.now()
     signed = sign_head(key, head, at)
     repo.insert_checkpoint(AuditCheckpoint(head.seq, head.hash, at, signed.key_id, signed.signature))
@@ -165,18 +192,34 @@ def read_head(head_file: Path, database: str) -> tuple[SignedHead, str] | None:
 
 
 def write_head(head_file: Path, database: str, head: SignedHead, *, first: str) -> None:
-    """Record `head` for this database, unless the file holds a newer head or another chain's."""
+    """Record `head` for this database, unless the file holds a newer head or another chain's.
+
+    Processes ending runs together take turns (a lock file beside it), so a head never moves back."""
+    with _locked(head_file):
+        try:
+            heads = _read_heads(head_file)
+        except ConfigError as exc:
+            log.warning("audit.head_file_unreadable", path=str(head_file), problem=exc.message)
+            heads = {}
+        old = heads.get(database)
+        if old is not None and (old.get("first") != first or old.get("seq", 0) > head.seq):
+            log.warning("audit.head_file_kept", path=str(head_file), recorded=old.get("seq"), head=head.seq)
+            return
+        heads[database] = {**head.to_dict(), "first": first}
+        _write_atomically(head_file, json.dumps({"heads": heads}, indent=2, sort_keys=True) + "\n")
+
+
+@contextmanager
+def _locked(head_file: Path) -> Iterator[None]:
+    lock_file = head_file.with_name(f".{head_file.name}.lock")
     try:
-        heads = _read_heads(head_file)
-    except ConfigError as exc:
-        log.warning("audit.head_file_unreadable", path=str(head_file), problem=exc.message)
-        heads = {}
-    old = heads.get(database)
-    if old is not None and (old.get("first") != first or old.get("seq", 0) > head.seq):
-        log.warning("audit.head_file_kept", path=str(head_file), recorded=old.get("seq"), head=head.seq)
-        return
-    heads[database] = {**head.to_dict(), "first": first}
-    _write_atomically(head_file, json.dumps({"heads": heads}, indent=2, sort_keys=True) + "\n")
+        head_file.parent.mkdir(parents=True, exist_ok=True)
+        with lock_file.open("a") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file closes
+            yield
+    except OSError as exc:
+        msg = f"could not lock {lock_file} to record the audit head: {exc.strerror}"
+        raise ConfigError(msg) from exc
 
 
 def _first_hash(tx: UnitOfWork) -> str | None:
@@ -204,10 +247,10 @@ def _read_heads(head_file: Path) -> dict[str, Any]:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temporary = Path(name)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with temporary.open("w", encoding="utf-8") as out:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())

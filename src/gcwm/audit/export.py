@@ -6,6 +6,7 @@ The JSONL export puts what a verifier needs before the entries, so it is checked
     {"type": "key", "keyId": "...", "publicKey": "-----BEGIN PUBLIC KEY-----..."}
     {"type": "checkpoint", "seq": 1000, "hash": "...", "at": "...", "keyId": "...", "signature": "..."}
     {"type": "head", ...the head recorded outside the database at the end of the last run..., "first": "..."}
+    {"type": "rotation", "seq": 2001, "hash": "...", "body": "..."}   (each key rotation entry, again)
     {"type": "entry", "seq": 1, "hash": "...", "body": "<the exact canonical JSON that was hashed>"}
 
 Heads are read before entries: the log only grows, so every head exported refers to an exported entry.
@@ -33,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from gcwm.audit.chain import canonical, parse_time
 from gcwm.audit.checkpoints import SignedHead, read_head
 from gcwm.audit.keys import key_id, parse_public_key, public_key_pem
+from gcwm.audit.rotation import rotation_rows
 from gcwm.audit.verify import RecordedHead, VerifyResult, verify_chain
 from gcwm.errors import ConfigError
 from gcwm.store import Store, UnitOfWork
@@ -72,6 +74,8 @@ def write_jsonl(
             _line(out, {"type": "checkpoint", **SignedHead.from_checkpoint(row).to_dict()})
         if recorded is not None:
             _line(out, {"type": "head", **recorded[0].to_dict(), "first": recorded[1]})
+        for seq, body, hash_ in rotation_rows(repo):
+            _line(out, {"type": "rotation", "seq": seq, "hash": hash_, "body": body})
         count = 0
         for seq, body, hash_ in repo.chain():
             _line(out, {"type": "entry", "seq": seq, "hash": hash_, "body": body})
@@ -130,6 +134,7 @@ def verify_export(
     """Verify a JSONL export offline, trusting `public_key` (else the key inside it, said so)."""
     numbered = enumerate(lines, 1)
     checkpoints: list[SignedHead] = []
+    rotations: list[ChainRow] = []
     recorded: RecordedHead | None = None
     embedded: Ed25519PublicKey | None = None
     first_entry: tuple[int, dict[str, Any]] | None = None
@@ -151,6 +156,8 @@ def verify_export(
             checkpoints.append(_head(record, number, source))
         elif kind == "head":
             recorded = RecordedHead(_head(record, number, source), str(record.get("first", "")), source)
+        elif kind == "rotation":
+            rotations.append(_entry(number, {**record, "type": "entry"}, source))
         elif kind == "key":
             embedded = parse_public_key(str(record.get("publicKey", "")), source=f"{source}: line {number}")
         else:
@@ -160,7 +167,11 @@ def verify_export(
         msg = f"{source}: empty, not a gcwm audit export"
         raise ConfigError(msg)
     result = verify_chain(
-        _entries(first_entry, numbered, source), checkpoints, public_key or embedded, recorded=recorded
+        _entries(first_entry, numbered, source),
+        checkpoints,
+        public_key or embedded,
+        recorded=recorded,
+        rotations=rotations,
     )
     if public_key is None and embedded is not None:
         note = f"; trusted the key inside the export ({key_id(embedded)}): pass --public-key to check it"

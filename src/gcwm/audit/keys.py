@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from gcwm.errors import ConfigError
 
 KEY_FILE = "audit-key.pem"
+#: A rotation's successor under GCWM_HOME, until the rotation is recorded and it takes KEY_FILE's place.
+NEXT_KEY_FILE = "audit-key.next.pem"
 _KEY_FILE_SETTING = "GCWM_AUDIT_KEY_FILE"
 
 
@@ -67,8 +69,37 @@ def load_signing_key(home: Path, key_file: Path | None = None) -> SigningKey:
         return SigningKey(_read_private(key_file, _KEY_FILE_SETTING), key_file)
     path = home / KEY_FILE
     if not path.exists():
-        _create(path)
+        _create(path, Ed25519PrivateKey.generate())
     return SigningKey(_read_private(path, "the audit signing key"), path)
+
+
+def read_signing_key(path: Path, what: str = "key file") -> SigningKey:
+    """The Ed25519 private key in a PEM file (a ConfigError naming `what` and the file if it is not)."""
+    return SigningKey(_read_private(path, what), path)
+
+
+def successor_key(home: Path, given: Path | None = None) -> SigningKey:
+    """The key a rotation under GCWM_HOME hands over to, kept at NEXT_KEY_FILE until it is recorded:
+    `given`'s key copied there, else the one a rotation that was interrupted left, else a new one."""
+    path = home / NEXT_KEY_FILE
+    if given is not None:
+        key = read_signing_key(given, "--new-key")
+        path.unlink(missing_ok=True)
+        _create(path, key.private_key, announce=False)
+    elif not path.exists():
+        _create(path, Ed25519PrivateKey.generate(), announce=False)
+    return read_signing_key(path, "the next audit signing key")
+
+
+def promote_successor(home: Path) -> Path:
+    """Put the recorded successor in the signing key's place (the retired private key is gone)."""
+    path = home / KEY_FILE
+    try:
+        os.replace(home / NEXT_KEY_FILE, path)
+    except OSError as exc:
+        msg = f"could not move {home / NEXT_KEY_FILE} to {path}: {exc.strerror}; move it by hand"
+        raise ConfigError(msg) from exc
+    return path
 
 
 def configured_public_key(home: Path, key_file: Path | None = None) -> Ed25519PublicKey | None:
@@ -122,8 +153,8 @@ def _read_private(path: Path, what: str) -> Ed25519PrivateKey:
     return key
 
 
-def _create(path: Path) -> None:
-    pem = Ed25519PrivateKey.generate().private_bytes(
+def _create(path: Path, private_key: Ed25519PrivateKey, *, announce: bool = True) -> None:
+    pem = private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     temporary: Path | None = None
@@ -146,4 +177,5 @@ def _create(path: Path) -> None:
     finally:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
-    print(f"gcwm: created the audit signing key at {path}", file=sys.stderr)
+    if announce:
+        print(f"gcwm: created the audit signing key at {path}", file=sys.stderr)

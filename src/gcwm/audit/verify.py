@@ -12,7 +12,8 @@ Only at the first row that does not fit does it parse bodies, to say what happen
   the row before it was replaced with a new hash;
 - truncated: the log ends before a head someone signed: a checkpoint, or the head recorded outside
   the database at the end of a run (GCWM_HOME/audit-head.json);
-- bad signature: a checkpoint or the recorded head is not signed by the trusted public key.
+- bad signature: a checkpoint or the recorded head is not signed by the trusted public key, or by a
+  key it succeeded (`rotation`) for a head before that key was retired.
 
 A signed head whose hash differs from the entry at its seq means the entries since the last head that
 matched were rewritten with a consistent chain: the first of those is named. Entries after the newest
@@ -35,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from gcwm.audit.chain import link
 from gcwm.audit.checkpoints import SignedHead, read_head
 from gcwm.audit.keys import key_id
+from gcwm.audit.rotation import Signer, read_rotations, rotation_rows, trusted_signers
 from gcwm.errors import ConfigError
 from gcwm.store import Store, UnitOfWork
 from gcwm.store.audit import AuditRepository, ChainRow, database_name
@@ -98,7 +100,8 @@ def verify_store(
             if found is not None:
                 recorded = RecordedHead(found[0], found[1], str(head_file))
         heads = [SignedHead.from_checkpoint(row) for row in repo.checkpoints()]
-        return verify_chain(repo.chain(), heads, public_key, recorded=recorded)
+        rotations = rotation_rows(repo)
+        return verify_chain(repo.chain(), heads, public_key, recorded=recorded, rotations=rotations)
 
 
 def verify_chain(
@@ -107,8 +110,12 @@ def verify_chain(
     public_key: Ed25519PublicKey | None,
     *,
     recorded: RecordedHead | None = None,
+    rotations: Sequence[ChainRow] = (),
 ) -> VerifyResult:
-    """Walk `rows` (seq, body, hash) in seq order and check the signed heads against them."""
+    """Walk `rows` (seq, body, hash) in seq order and check the signed heads against them.
+
+    `rotations` are the log's key rotation entries, read ahead: through them `public_key` vouches for
+    the keys it succeeded; the walk checks each is the chain's entry at its seq."""
     signed = [(c, f"the checkpoint at seq {c.seq}") for c in checkpoints]
     if recorded is not None:
         signed.append((recorded.head, f"the head at seq {recorded.head.seq} recorded in {recorded.source}"))
@@ -120,12 +127,18 @@ def verify_chain(
         raise ConfigError(msg)
     problems: list[_Problem] = []
     anchors: dict[int, list[tuple[str, str]]] = {}
+    signers: dict[str, Signer] = {}
+    if public_key is not None:
+        signers = trusted_signers(public_key, read_rotations(rotations), [head for head, _ in signed])
     for head, source in signed:
         assert public_key is not None
-        if head.is_signed_by(public_key):
+        signer = signers.get(head.key_id)
+        if signer is not None and signer.may_sign(head):
             anchors.setdefault(head.seq, []).append((head.hash, source))
         else:
-            problems.append(_bad_signature(head, source, public_key))
+            problems.append(_bad_signature(head, source, public_key, signer))
+    for seq, _body, hash_ in rotations:
+        anchors.setdefault(seq, []).append((hash_, f"the key rotation at seq {seq}"))
     if recorded is not None:
         anchors.setdefault(1, []).append((recorded.first, f"the first entry recorded in {recorded.source}"))
 
@@ -145,7 +158,8 @@ def verify_chain(
     newest = max((seq for seq in anchors), default=0)
     message = f"{count} entries chain from the first; {len(signed)} signed heads match"
     if public_key is not None and signed:
-        message += f" (key {key_id(public_key)})"
+        message += f" (key {key_id(public_key)}"
+        message += f" and {len(signers) - 1} it succeeded)" if len(signers) > 1 else ")"
     if count > newest:
         message += f"; the newest {count - newest} entries are not covered by a signed head yet"
     return VerifyResult(True, count, None, None, message, len(signed))
@@ -257,7 +271,12 @@ def _claims(body: str) -> tuple[int | None, str | None]:
     )
 
 
-def _bad_signature(head: SignedHead, source: str, public_key: Ed25519PublicKey) -> _Problem:
+def _bad_signature(
+    head: SignedHead, source: str, public_key: Ed25519PublicKey, signer: Signer | None
+) -> _Problem:
+    if signer is not None and signer.last_seq is not None and head.seq > signer.last_seq:
+        message = f"{source} is signed by key {head.key_id}, retired at seq {signer.last_seq + 1}"
+        return _Problem(head.seq, 2, BAD_SIGNATURE, message)
     trusted = key_id(public_key)
     named = "" if head.key_id == trusted else f" (it names key {head.key_id})"
     message = f"{source} is not signed by the trusted key {trusted}{named}"

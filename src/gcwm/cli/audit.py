@@ -1,4 +1,4 @@
-"""`gcwm audit verify|show|export|key`: prove the audit log intact, read it, hand it to others.
+"""`gcwm audit verify|show|export|key|rotate-key`: prove the audit log intact, read it, hand it to others.
 
 `verify` trusts, in this order, the key given with `--public-key`, the configured signing key
 (GCWM_AUDIT_KEY_FILE, else the one under GCWM_HOME), and, for an export only, the key inside it (and
@@ -22,7 +22,7 @@ import typer
 from gcwm.cli import Output, OutputOption, _run, app
 
 if TYPE_CHECKING:
-    from gcwm.audit import VerifyResult
+    from gcwm.audit import RotationResult, VerifyResult
     from gcwm.settings import Settings
 
 audit_app = typer.Typer(help="Verify, read and export the tamper-evident audit log.", no_args_is_help=True)
@@ -158,6 +158,42 @@ def audit_key() -> None:
     pem, key_id = _run(Output.text, main)
     print(pem, end="")
     print(f"key id {key_id}", file=sys.stderr)
+
+
+@audit_app.command("rotate-key")
+def audit_rotate_key(
+    new_key: Path | None = typer.Option(
+        None, "--new-key", help="PEM Ed25519 private key to hand over to (default: a new one under GCWM_HOME)"
+    ),
+    output: Output = OutputOption,
+) -> None:
+    """Hand checkpoint signing to a new key, recorded in the log and signed by both keys.
+
+    Under GCWM_HOME the new key takes audit-key.pem's place. With GCWM_AUDIT_KEY_FILE set, pass
+    --new-key, then point GCWM_AUDIT_KEY_FILE at that file: gcwm writes neither. Running it again
+    finishes a rotation that was interrupted. `audit verify` with the new public key still trusts the
+    old key's checkpoints, up to the rotation."""
+
+    async def main(settings: Settings) -> RotationResult:
+        from gcwm.audit import rotate_configured
+        from gcwm.bootstrap import open_store
+
+        store = open_store(settings)
+        try:
+            return rotate_configured(store, settings.home, settings.audit_key_file, new_key)
+        finally:
+            store.engine.dispose()
+
+    result = _run(output, main)
+    if output is Output.json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return
+    if result.retired is None:
+        print(f"finished the rotation to key {result.successor} recorded at seq {result.seq}")
+    else:
+        print(f"rotated the audit signing key {result.retired} to {result.successor} at seq {result.seq}")
+    if new_key is not None and result.key_file == new_key:
+        print(f"now point GCWM_AUDIT_KEY_FILE at {new_key}: runs refuse to sign with the retired key")
 
 
 def _since(text: str) -> datetime:

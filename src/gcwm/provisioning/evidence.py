@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from gcwm.audit import AuditEvent, AuditHead, AuditTargets, SigningKey, end_run, record
+from gcwm.audit import AuditEvent, AuditHead, AuditTargets, SigningKey, check_signer, end_run, record
 from gcwm.notify import enqueue
 from gcwm.spec import Itsm
 from gcwm.store import Job, Store, UnitOfWork
@@ -42,6 +42,13 @@ class Evidence:
             if self._key is None and self._load_key is not None:
                 self._key = self._load_key()
             return self._key
+
+    def ready(self, store: Store) -> None:
+        """Load the key and check it may sign this log, so a wrong key stops a run before any write."""
+        key = self.key()
+        if key is not None:
+            with store.unit_of_work() as tx:
+                check_signer(tx, key)
 
     def record(self, tx: UnitOfWork, event: AuditEvent) -> AuditHead:
         """Append `event`; the entry that completes a run of N is checkpointed with it."""

@@ -106,6 +106,7 @@ class ProvisioningService:
 
         Anything the policy refuses refuses the whole batch before the first write, with every
         finding: the document then has `"outcome": "refused"` and the findings per channel."""
+        self.evidence.ready(self.store)  # a key that may not sign this log stops the run here
         review = admission.review(specs, source=source, policy=self.policy, org=self.org)
         if blocking := review.blocking(self.policy):
             return self._refuse(specs, review, PolicyViolation(blocking))
@@ -169,6 +170,7 @@ class ProvisioningService:
         self, job_id: str | None = None, *, concurrency: int | None = None, on_event: EventSink | None = None
     ) -> dict[str, Any]:
         """Finish the org's unfinished jobs, or run one failed or cancelled job again."""
+        self.evidence.ready(self.store)
         if job_id:
             with self.store.unit_of_work() as tx:
                 job = tx.jobs.get(job_id)
@@ -182,7 +184,6 @@ class ProvisioningService:
     async def _work(
         self, batch: Batch, job_ids: list[str], concurrency: int | None, on_event: EventSink | None
     ) -> dict[str, Any]:
-        self.evidence.key()  # a key that cannot be read or made stops the run before any job starts
         worker = Worker(
             self.store,
             batch,

@@ -230,6 +230,12 @@ class AuditRepository:
         with self._errors("reading the audit checkpoints"):
             return [AuditCheckpoint(**row._mapping) for row in self._connection.execute(query)]
 
+    def rows_with_action(self, action: str) -> list[ChainRow]:
+        """(seq, body, hash) of the entries with this action, in seq order (for rare actions)."""
+        query = sa.select(_e.seq, _e.body, _e.hash).where(_e.action == action).order_by(_e.seq)
+        with self._errors(f"reading the {action} entries of the audit log"):
+            return [(int(seq), str(body), str(hash_)) for seq, body, hash_ in self._connection.execute(query)]
+
     def _row(self, entry: AuditEntry) -> tuple[Any, ...]:
         at = _at_binder(self._connection.dialect)(entry.at)
         return (
