@@ -142,3 +142,25 @@ def test_an_itsm_outage_neither_holds_nor_fails_provision_and_notify_run_deliver
         calls = sink.sink.received()
     assert len(calls) == 2 and calls[0].webhook_id == calls[1].webhook_id == pending["id"]
     assert Webhook(secret).verify(calls[1].body, calls[1].headers)["type"] == "channel.provisioned"
+    # The delivery is audited, and `notify run` signs the head it leaves, as a provisioning run does.
+    last = _entries(env)[-1]
+    assert (last["action"], last["summary"]["messageId"]) == ("notification.delivered", pending["id"])
+    (head,) = json.loads((Path(env["GCWM_HOME"]) / "audit-head.json").read_text())["heads"].values()
+    assert head["seq"] == last["seq"]
+    assert run_gcwm(["audit", "verify", "--output", "json"], env).json()["ok"] is True
+
+
+def test_a_secret_not_set_keeps_the_notification_pending_without_spending_the_grace_period(
+    gcwm_env: dict[str, str], emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """No wait in this process sets the variable: one attempt, then provision ends, saying why."""
+    env = {k: v for k, v in gcwm_env.items() if k != "GCWM_WEBHOOK_SECRET"}
+    env["GCWM_NOTIFY_GRACE_SECONDS"] = "30"  # long enough for the 5 s retry, were it waited for
+    with EmbeddedSink(Sink()) as sink:
+        done = run_gcwm(["provision", str(_spec(tmp_path, f"{sink.url}/webhook")), "--output", "json"], env)
+        received = sink.sink.received()
+
+    assert done.code == 0, done.stderr
+    assert done.json()["notifications"] == {"delivered": 0, "retried": 1, "dead": 0, "pending": 1}
+    assert "GCWM_WEBHOOK_SECRET named by secretEnv is not set" in done.stderr
+    assert received == []

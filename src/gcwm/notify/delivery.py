@@ -16,14 +16,18 @@ from gcwm.notify.schedule import is_final, retry_after_seconds
 
 
 class DeliveryError(GcwmError):
-    """A notification could not be delivered this time; `final` means never try it again."""
+    """A notification could not be delivered this time; `final` means never try it again, `local`
+    that gcwm's own configuration (a secret not set) failed it, which no wait in this process mends."""
 
     exit_code = 7
 
-    def __init__(self, message: str, *, final: bool = False, retry_after_s: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, final: bool = False, retry_after_s: float | None = None, local: bool = False
+    ) -> None:
         super().__init__(message)
         self.final = final
         self.retry_after_s = retry_after_s
+        self.local = local
 
 
 class TargetRefused(DeliveryError):

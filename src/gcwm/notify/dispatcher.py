@@ -117,6 +117,8 @@ class Dispatcher:
         guard = EgressGuard(allow_private=allow_private, resolver=resolver)
         self._http = GuardedClient(guard, timeout_s=timeout_s, max_response_bytes=max_response_bytes, tls=tls)
         self._tokens = OAuthTokens()
+        # Messages gcwm's own configuration failed in this process: a grace period does not wait on them.
+        self._held: set[str] = set()
 
     async def __aenter__(self) -> Self:
         return self
@@ -156,19 +158,22 @@ class Dispatcher:
 
     async def run_until_empty(self, deadline: float, ids: Collection[str] | None = None) -> DrainResult:
         """Send until no message (of `ids`) can be sent before `deadline` (a time.monotonic() value):
-        retries that fall due in time are waited for; later ones stay pending."""
+        retries that fall due in time are waited for; later ones stay pending, as do those gcwm's own
+        configuration failed (a secret not set), which are not waited for."""
         total = DrainResult()
         while True:
-            if time.monotonic() >= deadline:
-                return total.plus(DrainResult(pending=await asyncio.to_thread(self._count_pending, ids)))
-            result = await self.run_once(ids, deadline=deadline)
+            live = None if ids is None else [i for i in ids if i not in self._held]
+            if time.monotonic() >= deadline or live == []:
+                break
+            result = await self.run_once(live, deadline=deadline)
             total = total.plus(result)
             if result.attempted:
                 continue
-            wait = await asyncio.to_thread(self._seconds_until_claimable, ids)
+            wait = await asyncio.to_thread(self._seconds_until_claimable, live)
             if wait is None or time.monotonic() + wait >= deadline:
-                return total
+                break
             await asyncio.sleep(max(wait, _MIN_WAIT_S))
+        return total.plus(DrainResult(pending=await asyncio.to_thread(self._count_pending, ids)))
 
     async def run_forever(
         self, stop: asyncio.Event | None = None, *, idle_poll_s: float = _IDLE_POLL_S
@@ -205,6 +210,8 @@ class Dispatcher:
             )
         except DeliveryError as exc:
             delivered = exc
+            if exc.local:
+                self._held.add(message.id)
         except Exception as exc:  # a bug must not lose the message: it is rescheduled like a failure
             bound.exception("notification.send_crashed")
             delivered = DeliveryError(f"gcwm failed while sending: {type(exc).__name__}: {exc}")

@@ -106,11 +106,11 @@ class SecretSource:
                 value = None
             except OSError as exc:
                 msg = f"{target}: cannot read the secret file {self._directory / name} ({exc.strerror})"
-                raise DeliveryError(msg) from exc
+                raise DeliveryError(msg, local=True) from exc
         if not value:
             where = f" nor a file {self._directory / name}" if self._directory else ""
             msg = f"{target}: the variable {name} named by secretEnv is not set in this process{where}"
-            raise DeliveryError(msg)
+            raise DeliveryError(msg, local=True)
         return value
 
 
