@@ -60,6 +60,15 @@ def load_policy(settings: Settings) -> LocalPolicy:
     return parse_policy_file(text, source=str(path))
 
 
+def open_evidence(settings: Settings) -> Evidence:
+    """The audit trail's writer: the configured signing key (made on first use), the head file."""
+    return Evidence(
+        lambda: load_signing_key(settings.home, settings.audit_key_file),
+        head_file=head_path(settings.home),
+        every=settings.audit_checkpoint_every,
+    )
+
+
 def open_dispatcher(settings: Settings, store: Store) -> Dispatcher:
     """A dispatcher of notifications as the settings and the local policy file say."""
     policy = load_policy(settings)
@@ -126,11 +135,7 @@ async def open_app(
             policy=load_policy(settings),
             notifications=lambda: open_dispatcher(settings, store),
             notify_grace_s=settings.notify_grace_seconds,
-            evidence=Evidence(
-                lambda: load_signing_key(settings.home, settings.audit_key_file),
-                head_file=head_path(settings.home),
-                every=settings.audit_checkpoint_every,
-            ),
+            evidence=open_evidence(settings),
         )
         yield App(
             settings=settings, store=store, client=client, service=service, org=org, emulator_url=emulator_url

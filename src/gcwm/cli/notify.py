@@ -157,21 +157,27 @@ def notify_run(
 
     async def main(settings: Settings) -> DrainResult:
         from gcwm import render
-        from gcwm.bootstrap import open_dispatcher, open_store
+        from gcwm.bootstrap import open_dispatcher, open_evidence, open_store
 
         store = open_store(settings)
         try:
+            evidence = open_evidence(settings)
+            evidence.ready(store)  # deliveries are audited: a key that may not sign stops it here
             async with open_dispatcher(settings, store) as dispatcher:
                 if once:
-                    return await dispatcher.run_due()
-                stop = asyncio.Event()
-                loop = asyncio.get_running_loop()
-                for sig in (signal.SIGINT, signal.SIGTERM):
-                    loop.add_signal_handler(sig, stop.set)
-                render.stderr().print(
-                    "gcwm notify: delivering notifications; Ctrl-C stops", markup=False, soft_wrap=True
-                )
-                return await dispatcher.run_forever(stop)
+                    result = await dispatcher.run_due()
+                else:
+                    stop = asyncio.Event()
+                    loop = asyncio.get_running_loop()
+                    for sig in (signal.SIGINT, signal.SIGTERM):
+                        loop.add_signal_handler(sig, stop.set)
+                    render.stderr().print(
+                        "gcwm notify: delivering notifications; Ctrl-C stops", markup=False, soft_wrap=True
+                    )
+                    result = await dispatcher.run_forever(stop)
+            if result.delivered or result.dead:  # their audit entries get a signed head, as a run's do
+                evidence.end_run(store)
+            return result
         finally:
             store.engine.dispose()
 
