@@ -145,6 +145,21 @@ def test_canonical_json_is_rfc8785_on_its_fast_road(value: dict[str, object]) ->
     assert canonical(value) == rfc8785.dumps(value)
 
 
+@given(st.floats(allow_nan=False, allow_infinity=False) | st.floats(-1e6, 1e6) | st.floats(-1, 1))
+def test_a_float_is_written_as_rfc8785_writes_it(number: float) -> None:
+    """Step durations are floats: the fast road must spell every one as ECMAScript does, or leave it."""
+    value = {"durationMs": number, "nested": [number, {"x": number}]}
+    assert canonical(value) == rfc8785.dumps(value)
+
+
+def test_typical_durations_take_the_fast_road() -> None:
+    """12.5 ms and friends are written by json.dumps, not the slower rfc8785 (the append's hot path)."""
+    from gcwm.audit.chain import _is_plain
+
+    assert all(_is_plain({"durationMs": d}) for d in (12.5, 0.1, 1234.567, 0.0001))
+    assert not any(_is_plain({"x": d}) for d in (12.0, 1e16, 1e-5, -0.0))
+
+
 @given(st.dictionaries(st.text(), _JSON, max_size=6))
 def test_canonical_json_is_rfc8785_for_any_json(value: dict[str, object]) -> None:
     """Floats, big integers and non-ASCII keys take rfc8785's road: the same bytes, or the same refusal."""

@@ -9,15 +9,17 @@ follows, and lets verify tell "this entry was edited" from "the entry before it 
 
 Canonical JSON is RFC 8785 (JCS: sorted keys, no whitespace, ECMAScript numbers), so an outside
 verifier in any language gets the same bytes. The `rfc8785` package writes it; for the values entries
-hold (strings, integers, booleans, null, lists, objects with ASCII keys) `json.dumps` with sorted keys
-and no spaces writes the same bytes five times faster, and every append is on a state change's path:
-`canonical` takes that road when it can, and a property test holds the two equal.
+hold (strings, integers, booleans, null, lists, objects with ASCII keys, and floats with a fraction
+that Python writes without an exponent, as step durations are) `json.dumps` with sorted keys and no
+spaces writes the same bytes five times faster, and every append is on a state change's path:
+`canonical` takes that road when it can, and property tests hold the two equal.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -51,6 +53,12 @@ def _is_plain(value: object) -> bool:
             continue
         if type(item) is int:
             if not -_MAX_EXACT <= item <= _MAX_EXACT:
+                return False
+        elif type(item) is float:
+            # Both write the shortest digits that round-trip; they differ only where Python writes
+            # an exponent (it switches at 1e16 and 1e-4, ECMAScript at 1e21 and 1e-6) or a whole
+            # number ("12.0" against "12"), and on infinities and NaN, which JSON lacks.
+            if not math.isfinite(item) or item.is_integer() or "e" in repr(item):
                 return False
         elif type(item) is dict:
             for key, member in item.items():

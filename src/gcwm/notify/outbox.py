@@ -24,7 +24,6 @@ from uuid import uuid4
 
 from gcwm.spec import Itsm
 from gcwm.store import UnitOfWork
-from gcwm.store.outbox import OutboxRepository
 
 EventType = Literal["channel.provisioned", "channel.failed", "channel.removed", "channel.drifted"]
 EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
@@ -70,10 +69,10 @@ def enqueue(
     if clash:
         msg = f"notification data may not set {', '.join(sorted(clash))}: enqueue sets them"
         raise ValueError(msg)
-    outbox = OutboxRepository(tx.connection)
+    outbox = tx.outbox  # its clock is the transaction's, already read for the audit entry
     body = {**data, "orgId": org_id, "channel": channel, "audit": {"seq": audit_seq, "hash": audit_hash}}
     target = subscription.model_dump(by_alias=True, mode="json", exclude={"events"}, exclude_none=True)
-    message = outbox.add(
+    return outbox.add(
         message_id=new_message_id(),
         org_id=org_id,
         channel=channel,
@@ -82,7 +81,6 @@ def enqueue(
         payload=build_payload(event_type, outbox.now(), body),
         audit_seq=audit_seq,
     )
-    return message.id
 
 
 def _iso(moment: datetime) -> str:

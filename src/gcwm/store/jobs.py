@@ -22,7 +22,7 @@ from gcwm.store.job_reads import JobReads, _job
 from gcwm.store.models import Job
 from gcwm.store.sql import insert_for
 from gcwm.store.tables import job_steps, jobs
-from gcwm.store.types import UtcDateTime, database_now
+from gcwm.store.types import TransactionClock, UtcDateTime
 
 LeaseState = Literal["held", "cancel_requested", "lost"]
 
@@ -32,16 +32,14 @@ _RESUMABLE = ("failed", "cancelled")
 class JobRepository(JobReads):
     """Job rows, read and written on one connection inside the caller's transaction."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, clock: TransactionClock | None = None) -> None:
         self._connection = connection
-        self._clock: datetime | None = None
+        self._clock = clock or TransactionClock(connection)
 
     def now(self) -> datetime:
         """The database's time, read once per transaction (so one change has one timestamp)."""
-        if self._clock is None:
-            with self._errors("reading the database clock"):
-                self._clock = database_now(self._connection)
-        return self._clock
+        with self._errors("reading the database clock"):
+            return self._clock.now()
 
     def enqueue(
         self,

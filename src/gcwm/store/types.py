@@ -57,3 +57,18 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
 def json_type() -> sa.types.TypeEngine[Any]:
     """JSON on SQLite, JSONB on PostgreSQL; Python ``None`` is SQL NULL, not the JSON ``null``."""
     return sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
+
+
+class TransactionClock:
+    """The database's time, read once per transaction and shared by its repositories, so one change
+    has one timestamp and costs one clock read however many tables it touches."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._now: datetime | None = None
+
+    def now(self) -> datetime:
+        """The transaction's time (the first read's answer, kept)."""
+        if self._now is None:
+            self._now = database_now(self._connection)
+        return self._now

@@ -15,6 +15,7 @@ from gcwm.store.jobs import JobRepository
 from gcwm.store.outbox import OutboxRepository
 from gcwm.store.slots import SlotRepository
 from gcwm.store.sql import database_errors, describe, reason
+from gcwm.store.types import TransactionClock
 
 
 class UnitOfWork:
@@ -56,10 +57,11 @@ class UnitOfWork:
                 connection.close()
                 raise
         self._connection = connection
-        self.jobs = JobRepository(connection)
+        clock = TransactionClock(connection)
+        self.jobs = JobRepository(connection, clock)
         self.channels = ChannelRepository(connection)
         self.slots = SlotRepository(connection)
-        self.outbox = OutboxRepository(connection)
+        self.outbox = OutboxRepository(connection, clock)
         return self
 
     def __exit__(

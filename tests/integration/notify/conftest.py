@@ -84,20 +84,16 @@ def queue(store: Store) -> Queue:
         }
         with store.unit_of_work() as tx:
             if target is not None:
-                return (
-                    OutboxRepository(tx.connection)
-                    .add(
-                        message_id=f"msg_test{n:028d}",
-                        org_id="org-1",
-                        channel=name,
-                        event_type=event_type,
-                        target=target,
-                        payload=build_payload(
-                            event_type, datetime.now(UTC), {**fields, "orgId": "org-1", "channel": name}
-                        ),
-                        audit_seq=n,
-                    )
-                    .id
+                return OutboxRepository(tx.connection).add(
+                    message_id=f"msg_test{n:028d}",
+                    org_id="org-1",
+                    channel=name,
+                    event_type=event_type,
+                    target=target,
+                    payload=build_payload(
+                        event_type, datetime.now(UTC), {**fields, "orgId": "org-1", "channel": name}
+                    ),
+                    audit_seq=n,
                 )
             subscription = Itsm.model_validate(itsm)
             message_id = enqueue(
