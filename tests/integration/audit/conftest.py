@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import Engine
 
 from gcwm.audit import (
     AuditEvent,
@@ -19,7 +18,7 @@ from gcwm.audit import (
     load_signing_key,
     record,
 )
-from gcwm.store import Store, connect
+from gcwm.store import Store
 
 # Spawned worker processes import tests.integration.audit.audit_workers by name: keep the project root
 # on sys.path (they inherit it), as tests/integration/store/conftest.py does.
@@ -27,31 +26,15 @@ _ROOT = str(Path(__file__).resolve().parents[3])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from tests.support.databases import make_database_url  # noqa: E402 (needs the path above)
+from tests.support import database_fixtures  # noqa: E402 (needs the path above)
+
+# The shared fixtures: a real, migrated database per test (SQLite, and PostgreSQL where it runs).
+database_url = database_fixtures.database_url
+engine = database_fixtures.engine
+store = database_fixtures.store
 
 Append = Callable[..., AuditHead]
 LOG = 40  # entries in `log`: checkpoints at 10, 20, 30 and 40, the head file at 40
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty database: a fresh SQLite file, or a fresh PostgreSQL schema."""
-    with make_database_url(request.param, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """An engine on the migrated test database, disposed afterwards."""
-    engine = connect(database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def store(engine: Engine) -> Store:
-    """The store façade over the test database."""
-    return Store(engine)
 
 
 @pytest.fixture
