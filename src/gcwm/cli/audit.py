@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
-from gcwm.cli import Output, OutputOption, _run, app
+from gcwm.cli import Output, OutputOption, _run, _store_only, app
 
 if TYPE_CHECKING:
     from gcwm.audit import RotationResult, VerifyResult
     from gcwm.settings import Settings
+    from gcwm.store import Store
 
 audit_app = typer.Typer(help="Verify, read and export the tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -98,18 +99,13 @@ def audit_show(
 ) -> None:
     """List audit entries, oldest first."""
 
-    async def main(settings: Settings) -> list[dict[str, Any]]:
+    def work(store: Store) -> list[dict[str, Any]]:
         from gcwm.audit import entry_documents
-        from gcwm.bootstrap import open_store
 
         start = _since(since) if since is not None else None
-        store = open_store(settings)
-        try:
-            return list(entry_documents(store, channel=channel, since=start))
-        finally:
-            store.engine.dispose()
+        return list(entry_documents(store, channel=channel, since=start))
 
-    entries = _run(output, main)
+    entries = _store_only(output, work)
     if output is Output.json:
         print(json.dumps({"entries": entries}, indent=2))
         return

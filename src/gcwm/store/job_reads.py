@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from gcwm.errors import JobError
 from gcwm.store.models import JOB_STATUSES, Job, JobStep
-from gcwm.store.sql import database_errors
+from gcwm.store.sql import by_id_or_prefix, database_errors
 from gcwm.store.tables import job_steps, jobs
 
 #: A job id prefix shorter than this is never matched, as with git's short hashes.
@@ -37,22 +37,10 @@ class JobReads:
         Raises JobError if no job, or more than one, matches.
         """
         with self._errors(f"reading job {job_id}"):
-            row = self._connection.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
-            if row is not None:
-                return _job(row)
-            if len(job_id) < MIN_ID_PREFIX:
-                msg = f"no job with id {job_id!r} (give the full id or at least {MIN_ID_PREFIX} characters)"
-                raise JobError(msg)
-            matches = self._connection.execute(
-                sa.select(jobs).where(jobs.c.id.startswith(job_id, autoescape=True)).limit(2)
-            ).all()
-        if not matches:
-            msg = f"no job with id or id prefix {job_id!r}"
-            raise JobError(msg)
-        if len(matches) > 1:
-            msg = f"job id prefix {job_id!r} matches more than one job; give more characters"
-            raise JobError(msg)
-        return _job(matches[0])
+            row = by_id_or_prefix(
+                self._connection, jobs, job_id, min_prefix=MIN_ID_PREFIX, what="job", error=JobError
+            )
+        return _job(row)
 
     def list(
         self, *, status: str | None = None, batch_id: str | None = None, limit: int = 50

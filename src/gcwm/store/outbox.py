@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from gcwm.errors import GcwmError
-from gcwm.store.sql import database_errors
+from gcwm.store.sql import by_id_or_prefix, database_errors
 from gcwm.store.tables import outbox
 from gcwm.store.types import TransactionClock
 
@@ -188,22 +188,15 @@ class OutboxRepository:
         Raises OutboxError if no message, or more than one, matches.
         """
         with self._errors(f"reading notification {message_id}"):
-            row = self._connection.execute(sa.select(outbox).where(outbox.c.id == message_id)).first()
-            if row is not None:
-                return _message(row)
-            if len(message_id) < MIN_ID_PREFIX:
-                msg = f"no notification with id {message_id!r} (give the full id or at least 8 characters)"
-                raise OutboxError(msg)
-            matches = self._connection.execute(
-                sa.select(outbox).where(outbox.c.id.startswith(message_id, autoescape=True)).limit(2)
-            ).all()
-        if not matches:
-            msg = f"no notification with id or id prefix {message_id!r}"
-            raise OutboxError(msg)
-        if len(matches) > 1:
-            msg = f"notification id prefix {message_id!r} matches more than one; give more characters"
-            raise OutboxError(msg)
-        return _message(matches[0])
+            row = by_id_or_prefix(
+                self._connection,
+                outbox,
+                message_id,
+                min_prefix=MIN_ID_PREFIX,
+                what="notification",
+                error=OutboxError,
+            )
+        return _message(row)
 
     def list(self, *, status: str | None = None, limit: int = 50) -> builtins.list[OutboxMessage]:
         """Messages, newest first, optionally only those with this status."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from gcwm.errors import StoreError
+from gcwm.errors import GcwmError, StoreError
 
 
 def describe(bind: Connection | Engine) -> str:
@@ -40,3 +41,31 @@ def insert_for(connection: Connection, table: sa.Table) -> postgresql.Insert | s
     if connection.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def by_id_or_prefix(
+    connection: Connection,
+    table: sa.Table,
+    ident: str,
+    *,
+    min_prefix: int,
+    what: str,
+    error: type[GcwmError],
+) -> sa.Row[Any]:
+    """The row of `table` whose id is `ident`, or whose id alone starts with it (`min_prefix` or more
+    characters, as people copy ids from tables); `error` saying so when none or several match."""
+    row = connection.execute(sa.select(table).where(table.c.id == ident)).first()
+    if row is not None:
+        return row
+    if len(ident) < min_prefix:
+        msg = f"no {what} with id {ident!r} (give the full id or at least {min_prefix} characters)"
+        raise error(msg)
+    query = sa.select(table).where(table.c.id.startswith(ident, autoescape=True)).limit(2)
+    matches = connection.execute(query).all()
+    if not matches:
+        msg = f"no {what} with id or id prefix {ident!r}"
+        raise error(msg)
+    if len(matches) > 1:
+        msg = f"{what} id prefix {ident!r} matches more than one {what}; give more characters"
+        raise error(msg)
+    return matches[0]
