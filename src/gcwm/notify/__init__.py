@@ -6,15 +6,38 @@ least once by the dispatcher, through an egress guard, on Svix's retry schedule,
 May import gcwm.errors, gcwm.spec, gcwm.store, gcwm.policy and gcwm.observability.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from gcwm.notify.delivery import Delivered, DeliveryError, TargetRefused
 from gcwm.notify.dispatcher import Dispatcher, DrainResult
 from gcwm.notify.outbox import EventType, build_payload, enqueue, new_message_id, subscribes
 from gcwm.notify.schedule import RetrySchedule, is_final, retry_after_seconds
-from gcwm.notify.sink import Fault, Received, Sink, new_secret
-from gcwm.notify.sink_server import EmbeddedSink
 from gcwm.notify.ssrf import EgressGuard, GuardedClient, Resolver, classify, system_resolver
 from gcwm.notify.targets import SecretSource, Target
 from gcwm.notify.webhook import signed_headers
+
+if TYPE_CHECKING:
+    from gcwm.notify.sink import Fault, Received, Sink, new_secret
+    from gcwm.notify.sink_server import EmbeddedSink
+
+# The local receiver (Starlette, uvicorn) loads only when asked for: provisioning never needs it.
+_SINK_NAMES = {
+    "EmbeddedSink": "gcwm.notify.sink_server",
+    "Fault": "gcwm.notify.sink",
+    "Received": "gcwm.notify.sink",
+    "Sink": "gcwm.notify.sink",
+    "new_secret": "gcwm.notify.sink",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SINK_NAMES:
+        import importlib
+
+        return getattr(importlib.import_module(_SINK_NAMES[name]), name)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
 
 __all__ = [
     "Delivered",
