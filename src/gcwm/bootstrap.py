@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from gcwm.api.runtime import ApiRuntime
 from gcwm.audit import head_path, load_signing_key
 from gcwm.errors import PolicyFileError
 from gcwm.genesys import ClientCredentials, GenesysClient, GenesysTransport, endpoints_for
@@ -139,4 +140,17 @@ async def open_app(
         )
         yield App(
             settings=settings, store=store, client=client, service=service, org=org, emulator_url=emulator_url
+        )
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[ApiRuntime]:
+    """What `gcwm serve` runs on: the app's service, store and org, and the settings it serves by."""
+    async with open_app(settings) as gcwm:
+        yield ApiRuntime(
+            service=gcwm.service,
+            store=gcwm.store,
+            settings=settings,
+            org=gcwm.org,
+            metrics_public=settings.metrics_public,
         )

@@ -13,6 +13,10 @@ message and an exit code in one place each. No error ever carries a secret.
         LimitExceeded                 a licence, capacity or policy limit: key, value, in use, asked
       ProvisioningError               a step could not complete (names channel and step)
       JobError                        a job cannot be found, resumed or cancelled
+      ChannelNotFound                 no channel of that name in the org (to destroy, to show)
+        JobNotFound                   no job with that id (also a NotFound)
+      NotFound                        what a request names does not exist (HTTP 404)
+        ChannelNotFound               no channel of that name in the org
       StoreError                      the database could not be read or written
       GenesysError                    operation, status, code, context_id
         GenesysTransportError         no answer (connect error, reset, timeout): outcome unknown
@@ -175,6 +179,25 @@ class JobError(GcwmError):
     """A job cannot be found, resumed or cancelled."""
 
     exit_code = 4
+
+
+class NotFound(GcwmError):
+    """Something named by id or name does not exist (the HTTP API answers 404)."""
+
+
+class JobNotFound(JobError, NotFound):
+    """No job has this id (or unique id prefix), or the prefix is ambiguous."""
+
+
+class ChannelNotFound(NotFound):
+    """No channel of this name in the org's store (never provisioned, or destroyed already)."""
+
+    def __init__(self, message: str, *, channel: str = "") -> None:
+        super().__init__(message)
+        self.channel = channel
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "channel": self.channel}
 
 
 class StoreError(GcwmError):

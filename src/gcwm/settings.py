@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     audit_checkpoint_every: int = Field(default=1000, ge=1, validation_alias="GCWM_AUDIT_CHECKPOINT_EVERY")
     notify_grace_seconds: float = Field(default=10.0, ge=0, validation_alias="GCWM_NOTIFY_GRACE_SECONDS")
     secrets_dir: Path | None = Field(default=None, validation_alias="GCWM_SECRETS_DIR")
+    metrics_public: bool = Field(default=False, validation_alias="GCWM_METRICS_PUBLIC")
 
     @property
     def uses_embedded_emulator(self) -> bool:

@@ -5,8 +5,11 @@ migrates to head. Every change runs in one ``UnitOfWork`` transaction, and repos
 frozen dataclasses, never rows. Imports only ``gcwm.errors`` from gcwm.
 """
 
+from gcwm.store.api_keys import ApiKey, ApiKeyNotFound, ApiKeyRepository
 from gcwm.store.channels import ChannelRepository
+from gcwm.store.dashboard_sessions import DashboardSession, DashboardSessionRepository
 from gcwm.store.engine import connect, default_sqlite_url, head_revision
+from gcwm.store.idempotency import IdempotencyRecord, IdempotencyRepository
 from gcwm.store.jobs import JobRepository
 from gcwm.store.models import Channel, Job, JobStep
 from gcwm.store.outbox import OutboxError, OutboxMessage, OutboxRepository
@@ -15,8 +18,15 @@ from gcwm.store.store import Store
 from gcwm.store.unit_of_work import UnitOfWork
 
 __all__ = [
+    "ApiKey",
+    "ApiKeyNotFound",
+    "ApiKeyRepository",
     "Channel",
     "ChannelRepository",
+    "DashboardSession",
+    "DashboardSessionRepository",
+    "IdempotencyRecord",
+    "IdempotencyRepository",
     "Job",
     "JobRepository",
     "JobStep",

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from gcwm.errors import JobError
+from gcwm.errors import JobNotFound
 from gcwm.store.models import JOB_STATUSES, Job, JobStep
 from gcwm.store.sql import by_id_or_prefix, database_errors
 from gcwm.store.tables import job_steps, jobs
@@ -34,11 +34,11 @@ class JobReads:
     def get(self, job_id: str) -> Job:
         """The job with this id, or with this unique id prefix of at least 6 characters.
 
-        Raises JobError if no job, or more than one, matches.
+        Raises JobNotFound if no job, or more than one, matches.
         """
         with self._errors(f"reading job {job_id}"):
             row = by_id_or_prefix(
-                self._connection, jobs, job_id, min_prefix=MIN_ID_PREFIX, what="job", error=JobError
+                self._connection, jobs, job_id, min_prefix=MIN_ID_PREFIX, what="job", error=JobNotFound
             )
         return _job(row)
 

@@ -160,3 +160,46 @@ outbox = sa.Table(
     sa.Column("delivered_at", UtcDateTime(), nullable=True),
     sa.Index(None, "status", "next_attempt_at"),
 )
+
+# API keys of `gcwm serve`: only a SHA-256 of the key is kept (keys are 256 random bits, so a plain
+# digest is as good as a slow hash and lets one indexed lookup find the key).
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_by", sa.String(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("revoked_at", UtcDateTime(), nullable=True),
+)
+
+# The first answer to each POST that carried an Idempotency-Key, per API key: a replay gets it again,
+# the same key with another body (request_hash) is refused.
+idempotency_records = sa.Table(
+    "idempotency_records",
+    metadata,
+    sa.Column("key_id", sa.String(32), primary_key=True),
+    sa.Column("idempotency_key", sa.String(255), primary_key=True),
+    sa.Column("method", sa.String(8), nullable=False),
+    sa.Column("path", sa.String(), nullable=False),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("status", sa.Integer(), nullable=False),
+    sa.Column("headers", json_type(), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "created_at"),
+)
+
+# Dashboard sessions: a hash of the cookie's token, and the key (id, name, role) it was opened with.
+dashboard_sessions = sa.Table(
+    "dashboard_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("key_id", sa.String(32), nullable=False, index=True),
+    sa.Column("key_name", sa.String(), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+)

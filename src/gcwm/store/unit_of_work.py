@@ -9,8 +9,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from gcwm.errors import StoreError
+from gcwm.store.api_keys import ApiKeyRepository
 from gcwm.store.channels import ChannelRepository
+from gcwm.store.dashboard_sessions import DashboardSessionRepository
 from gcwm.store.engine import READ_ONLY_OPTION
+from gcwm.store.idempotency import IdempotencyRepository
 from gcwm.store.jobs import JobRepository
 from gcwm.store.outbox import OutboxRepository
 from gcwm.store.slots import SlotRepository
@@ -29,6 +32,9 @@ class UnitOfWork:
     channels: ChannelRepository
     slots: SlotRepository
     outbox: OutboxRepository
+    api_keys: ApiKeyRepository
+    idempotency: IdempotencyRepository
+    dashboard_sessions: DashboardSessionRepository
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -62,6 +68,9 @@ class UnitOfWork:
         self.channels = ChannelRepository(connection)
         self.slots = SlotRepository(connection)
         self.outbox = OutboxRepository(connection, clock)
+        self.api_keys = ApiKeyRepository(connection)
+        self.idempotency = IdempotencyRepository(connection)
+        self.dashboard_sessions = DashboardSessionRepository(connection)
         return self
 
     def __exit__(

@@ -1,0 +1,147 @@
+"""The HTTP app of `gcwm serve`: the v1 API, operations endpoints, the dashboard, and job workers.
+
+Requests are timed and their bodies capped by two small ASGI middlewares; every error is a problem
+document (`problems.install`). The lifespan runs the org's job workers in the same event loop, so a
+job submitted over HTTP is worked by this process (or by any replica on the same database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gcwm import __version__
+from gcwm.api import problems
+from gcwm.api.runtime import ApiRuntime
+from gcwm.observability import metrics
+
+log = structlog.get_logger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(runtime: ApiRuntime) -> FastAPI:
+    """The app for one runtime; routers are included here and nowhere else."""
+    from gcwm.api import dashboard, ops, v1
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        workers = asyncio.create_task(runtime.service.run_workers(stop)) if runtime.run_workers else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if workers is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await workers
+
+    app = FastAPI(
+        title="gcwm",
+        version=__version__,
+        description="Provision Genesys Cloud web messaging channels; watch jobs; read the audit trail.",
+        lifespan=lifespan,
+        docs_url="/v1/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    problems.install(app)
+    app.include_router(v1.router)
+    app.include_router(ops.router)
+    app.include_router(dashboard.router)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(RequestTiming)
+    return app
+
+
+class BodyLimit:
+    """Refuse a request body over `limit` bytes with 413, by its Content-Length or as it streams in."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._too_large(scope, send)
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    # An HTTPException, so FastAPI's body parsing passes it on to the problem handler.
+                    raise _TooLarge(413, f"a request body may be at most {self.limit} bytes")
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except _TooLarge:
+            if not started:
+                await self._too_large(scope, send)
+
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        body = problems.problem_bytes(
+            413, "Request body too large", f"a request body may be at most {self.limit} bytes", scope["path"]
+        )
+        headers = [
+            (b"content-type", problems.MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(StarletteHTTPException):
+    pass
+
+
+class RequestTiming:
+    """Observe each request's latency by method, route template (not the raw path) and status."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def noted(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noted)
+        finally:
+            route: Any = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            metrics.API_REQUEST_SECONDS.labels(scope["method"], template, str(status)).observe(
+                time.perf_counter() - started
+            )
