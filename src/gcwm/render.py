@@ -75,7 +75,9 @@ def provision_result(document: dict[str, Any]) -> None:
         )
     out.print(table)
     ok = [c for c in document["channels"] if "error" not in c]
-    if ok:
+    if "latency" in document:
+        latency_summary(document["latency"])
+    elif ok:
         out.print(_latency_table(ok))
     if len(ok) == 1:
         out.print("\nEmbed snippet for the website:", style="bold")
@@ -146,6 +148,29 @@ def _latency_table(channels: list[dict[str, Any]]) -> Table:
     return table
 
 
+def latency_summary(document: dict[str, Any]) -> None:
+    """A latency document (gcwm.observability.latency): one table per step, job kind and Genesys
+    operation, with count, p50, p95, p99 and max."""
+    out = stdout()
+    titles = {"steps": "step", "jobs": "job", "operations": "Genesys operation"}
+    for key, title in titles.items():
+        rows = document.get(key)
+        if not rows:
+            continue
+        table = Table(title=f"{title} latency ({document['unit']}, {document['percentiles']})")
+        table.add_column(title, overflow="fold")
+        for column in ("count", "p50", "p95", "p99", "max"):
+            table.add_column(column, justify="right")
+        if key == "operations":
+            table.add_column("statuses")
+        for name, d in rows.items():
+            cells = [name, str(d["count"]), *(f"{d[c]:.0f}" for c in ("p50", "p95", "p99", "max"))]
+            if key == "operations":
+                cells.append(" ".join(f"{s}:{n}" for s, n in d["statuses"].items()))
+            table.add_row(*cells)
+        out.print(table)
+
+
 def plan(report: PlanReport, target: str) -> None:
     """Per channel: its action, each field old -> new, the reason of a replace, notes and problems;
     then the policy's findings and every limit with its use after the plan."""
@@ -212,3 +237,14 @@ def job(row: dict[str, Any]) -> None:
         out.print(f"  {s['step']:<28} {s['durationMs']:>8.0f} ms", markup=False)
     if row["error"]:
         out.print(f"error: {row['error']}", markup=False, soft_wrap=True)
+
+
+def keys_table(rows: list[dict[str, Any]]) -> None:
+    table = Table()
+    for column in ("id", "name", "role", "created", "by", "revoked"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            r["id"], r["name"], r["role"], r["createdAt"][:19], r["createdBy"], (r["revokedAt"] or "")[:19]
+        )
+    stdout().print(table)

@@ -140,9 +140,9 @@ def main() -> None:
 
 
 # The command modules register themselves on `app` (imported last: they import it from here).
-from gcwm.cli import audit, emulator, jobs, notify, policy, provision  # noqa: E402
+from gcwm.cli import audit, emulator, jobs, notify, policy, provision, report  # noqa: E402
 
-__all__ = ["app", "audit", "emulator", "jobs", "main", "notify", "policy", "provision"]
+__all__ = ["app", "audit", "emulator", "jobs", "main", "notify", "policy", "provision", "report"]
 
 if __name__ == "__main__":
     main()

@@ -27,14 +27,20 @@ def provision(
     async def main(settings: Settings) -> dict[str, Any]:
         from gcwm import render
         from gcwm.bootstrap import open_app
+        from gcwm.cli.report import run_latency
+        from gcwm.observability.calls import recording_calls
         from gcwm.spec import load_spec
 
         specs = load_spec(spec_file)  # a bad spec fails before anything is read or written
-        async with open_app(settings) as gcwm:
-            with render.progress(len(specs)) as on_event:
-                return await gcwm.service.provision(
-                    specs, source=str(spec_file), concurrency=concurrency, on_event=on_event
-                )
+        with recording_calls() as calls:  # every Genesys call of this run, the first login check too
+            async with open_app(settings) as gcwm:
+                began = gcwm.store.database_now()
+                with render.progress(len(specs)) as on_event:
+                    document = await gcwm.service.provision(
+                        specs, source=str(spec_file), concurrency=concurrency, on_event=on_event
+                    )
+                document["latency"] = run_latency(gcwm.store, document, calls, began)
+                return document
 
     _report(_run(output, main), output)
 

@@ -18,7 +18,7 @@ from gcwm.genesys.pacer import Pacer
 from gcwm.genesys.regions import Endpoints
 from gcwm.genesys.retries import BackoffHook, RetryPolicy
 from gcwm.observability.context import correlation_id
-from gcwm.observability.metrics import GENESYS_REQUEST_SECONDS, GENESYS_RETRIES
+from gcwm.observability.metrics import GENESYS_RETRIES, observe_genesys_call, observe_rate_limit
 
 log = structlog.get_logger(__name__)
 
@@ -72,13 +72,20 @@ class GenesysTransport:
         committed write is raised to the caller, which looks the object up before sending again."""
         op = operation or f"{method} {path}"
         hook = BackoffHook(self.retry, resend_unknown=resend_unknown, rng=self._rng)
+        cause = ""
         async for attempt in stamina.retry_context(
             on=hook, attempts=self.retry.attempts, timeout=self.retry.budget_s
         ):
             with attempt:
                 if attempt.num > 1:
-                    log.info("genesys.retrying", operation=op, attempt=attempt.num)
-                return await self._send_authenticated(method, path, op, params, json)
+                    # Counted here, when the call really goes out again, by what failed the last try.
+                    GENESYS_RETRIES.labels(operation=op, cause=cause).inc()
+                    log.info("genesys.retrying", operation=op, attempt=attempt.num, cause=cause)
+                try:
+                    return await self._send_authenticated(method, path, op, params, json)
+                except GenesysError as exc:
+                    cause = _cause(exc)
+                    raise
         msg = f"{op}: retry loop ended without an answer"  # unreachable: stamina re-raises
         raise GenesysError(msg, operation=op)
 
@@ -111,14 +118,14 @@ class GenesysTransport:
             )
         except httpx.TransportError as exc:
             self.pacer.answered()
-            GENESYS_REQUEST_SECONDS.labels(operation=op, status="none").observe(time.perf_counter() - started)
-            GENESYS_RETRIES.labels(operation=op, cause=type(exc).__name__).inc()
+            observe_genesys_call(op, "none", time.perf_counter() - started)
             raise error_from_transport(op, exc) from exc
         except BaseException:
             self.pacer.answered()  # cancelled: no longer in flight
             raise
         elapsed = time.perf_counter() - started
-        GENESYS_REQUEST_SECONDS.labels(operation=op, status=str(response.status_code)).observe(elapsed)
+        observe_genesys_call(op, str(response.status_code), elapsed)
+        observe_rate_limit(response.headers)
         self.pacer.answered(response.headers)
         log.debug("genesys.answered", operation=op, status=response.status_code, ms=elapsed * 1000)
         if response.is_success:
@@ -129,8 +136,15 @@ class GenesysTransport:
         if isinstance(error, GenesysRateLimited):
             self.http429 += 1
             self.pacer.block_for(error.retry_after_s)
-            GENESYS_RETRIES.labels(operation=op, cause="429").inc()
         raise error
+
+
+def _cause(exc: GenesysError) -> str:
+    """A retry's cause as a metric label: the status that failed the attempt, or the transport error."""
+    if exc.status:
+        return str(exc.status)
+    cause = exc.__cause__
+    return type(cause).__name__ if cause is not None else type(exc).__name__
 
 
 def _query(params: Mapping[str, Any] | None) -> dict[str, Any] | None:

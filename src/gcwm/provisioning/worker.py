@@ -24,6 +24,7 @@ import structlog
 
 from gcwm.errors import GcwmError, JobError, StoreError, is_transient
 from gcwm.observability.context import request_context
+from gcwm.observability.metrics import JOB_SECONDS
 from gcwm.provisioning import steps
 from gcwm.provisioning.apply import ChannelApply, ChannelResult
 from gcwm.provisioning.batch import Batch
@@ -244,6 +245,9 @@ class Worker:
                 tx.channels.record_ids(job.org_id, job.channel_key, status="failed")
             if self._evidence is not None:
                 _record_end(self._evidence, tx, job, status, result, error)
+            ended = tx.jobs.now()  # the database's clock, which stamped started_at too
+        if job.started_at is not None:
+            JOB_SECONDS.labels(kind=job.kind, status=status).observe((ended - job.started_at).total_seconds())
 
     async def _keep_lease(self, job_id: str, checkpoints: Checkpoints) -> None:
         """Renew the lease until cancelled; return (ending the job) if it was lost.
