@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from typing import TYPE_CHECKING
 
 import typer
@@ -48,6 +49,10 @@ def serve(
                 lifespan="on",
             )
             server = uvicorn.Server(config)
+            # uvicorn stops gracefully on SIGTERM, then raises the signal again to "exit as expected";
+            # with the default action that kills the process before the runtime is closed (emulator,
+            # database pool). A no-op handler lets the stop finish here and exit 0.
+            signal.signal(signal.SIGTERM, lambda *_: None)
             await server.serve()
             if not server.started:
                 from gcwm.errors import ConfigError

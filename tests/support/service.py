@@ -1,0 +1,192 @@
+"""A live `gcwm serve` for tests: a real subprocess on a free port, its own GCWM_HOME and database.
+
+Keys are made the way an operator makes them, with `gcwm keys create` in the same GCWM_HOME. The
+server's stderr goes to a file whose tail is shown when it fails to start or to stop.
+
+    from tests.support.service import start_service
+
+    with start_service(env, tmp_path) as service:
+        with service.client("operator") as http:
+            http.post("/v1/channels", json=document)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.support.polling import wait_until
+
+ROLES = ("viewer", "operator", "admin")
+
+
+def gcwm_command() -> list[str]:
+    """How to run the installed `gcwm` (the console script next to this Python)."""
+    script = Path(sys.executable).with_name("gcwm")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "gcwm.cli"]
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class RunningService:
+    """A running `gcwm serve`: where it listens, its home, environment and one API key per role."""
+
+    url: str
+    home: Path
+    env: dict[str, str]
+    stderr_path: Path
+    process: subprocess.Popen[bytes]
+    keys: dict[str, str] = field(default_factory=dict)
+
+    def client(self, role: str | None = "admin", **kwargs: Any) -> httpx.Client:
+        """An httpx client on the service, sending the key of `role` (None: no key at all)."""
+        headers = dict(kwargs.pop("headers", {}))
+        if role is not None:
+            headers["Authorization"] = f"Bearer {self.keys[role]}"
+        return httpx.Client(base_url=self.url, headers=headers, timeout=kwargs.pop("timeout", 30), **kwargs)
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"}
+
+    def gcwm(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Run another `gcwm` command on the same home and database (e.g. `keys revoke`)."""
+        return subprocess.run(
+            [*gcwm_command(), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def create_key(self, role: str, name: str = "") -> str:
+        """A new key of `role`, made with `gcwm keys create` (works while the service runs)."""
+        done = self.gcwm("keys", "create", "--role", role, *(["--name", name] if name else []))
+        assert done.returncode == 0, f"gcwm keys create failed ({done.returncode}): {done.stderr}"
+        return done.stdout.strip()
+
+    def key_id(self, role: str) -> str:
+        """The id (the actor on jobs and audit entries) of the key this service made for `role`."""
+        import json
+
+        done = self.gcwm("keys", "list", "--output", "json")
+        assert done.returncode == 0, done.stderr
+        named = [k for k in json.loads(done.stdout)["keys"] if k["name"] == f"test-{role}"]
+        assert len(named) == 1, named
+        return str(named[0]["id"])
+
+    def stderr_tail(self, lines: int = 60) -> str:
+        try:
+            text = self.stderr_path.read_text(errors="replace")
+        except OSError:
+            return "(no stderr file)"
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def service_env(base: dict[str, str], home: Path, database_url: str | None = None) -> dict[str, str]:
+    """`base` with GCWM_HOME set to `home`, and GCWM_DATABASE_URL when a database other than the
+    home's SQLite file is wanted."""
+    env = dict(base)
+    env["GCWM_HOME"] = str(home)
+    env.setdefault("GCWM_LOG_LEVEL", "warning")
+    if database_url is not None:
+        env["GCWM_DATABASE_URL"] = database_url
+    else:
+        env.pop("GCWM_DATABASE_URL", None)
+    return env
+
+
+def clean_environment() -> dict[str, str]:
+    """This process's environment without any GCWM_ or Genesys setting (the embedded emulator)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("GCWM_", "GENESYSCLOUD_"))}
+
+
+@contextmanager
+def start_service(
+    env: dict[str, str] | None,
+    tmp_path: Path,
+    *,
+    database_url: str | None = None,
+    roles: Sequence[str] = ROLES,
+    extra_args: Sequence[str] = (),
+    startup_timeout_s: float = 60.0,
+) -> Iterator[RunningService]:
+    """Start `gcwm serve` and wait until /healthz answers; stop it with SIGTERM and check it exits.
+
+    `env` is the environment to run in (e.g. the `gcwm_env` fixture, which points at a test
+    emulator); None means a clean one, so the service starts its embedded emulator. GCWM_HOME is
+    always a fresh directory under `tmp_path`; `database_url` picks PostgreSQL instead of SQLite.
+    """
+    home = tmp_path / "service-home"
+    home.mkdir(parents=True, exist_ok=True)
+    full_env = service_env(clean_environment() if env is None else env, home, database_url)
+    stderr_path = tmp_path / "gcwm-serve.stderr"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with stderr_path.open("wb") as stderr:
+        process = subprocess.Popen(
+            [*gcwm_command(), "serve", "--host", "127.0.0.1", "--port", str(port), *extra_args],
+            env=full_env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    service = RunningService(url=url, home=home, env=full_env, stderr_path=stderr_path, process=process)
+    try:
+        # Keys are made while the server starts: the CLI migrates the same database, which is safe.
+        for role in roles:
+            service.keys[role] = service.create_key(role, f"test-{role}")
+        _wait_healthy(service, startup_timeout_s)
+        yield service
+    finally:
+        _stop(service)
+
+
+def _wait_healthy(service: RunningService, timeout_s: float) -> None:
+    def healthy() -> bool:
+        if service.process.poll() is not None:
+            msg = f"gcwm serve exited with {service.process.returncode}:\n{service.stderr_tail()}"
+            raise AssertionError(msg)
+        try:
+            return httpx.get(f"{service.url}/healthz", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_until(healthy, timeout_s=timeout_s, what=f"gcwm serve at {service.url}/healthz")
+    except AssertionError as exc:
+        msg = f"{exc}\n--- gcwm serve stderr ---\n{service.stderr_tail()}"
+        raise AssertionError(msg) from None
+
+
+def _stop(service: RunningService) -> None:
+    process = service.process
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+            msg = f"gcwm serve did not stop within 30 s of SIGTERM:\n{service.stderr_tail()}"
+            raise AssertionError(msg) from None
+    # SIGTERM is the ordinary way to stop a service: a graceful stop exits 0.
+    assert process.returncode == 0, (
+        f"gcwm serve exited with {process.returncode} after SIGTERM:\n{service.stderr_tail()}"
+    )
