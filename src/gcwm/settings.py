@@ -79,5 +79,23 @@ def load_settings() -> Settings:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         msg = f"invalid setting: {problems}"
         raise ConfigError(msg) from exc
+    _secret_from_file(settings)
     settings.check()
     return settings
+
+
+def _secret_from_file(settings: Settings) -> None:
+    """The client secret from GCWM_SECRETS_DIR/GENESYSCLOUD_OAUTHCLIENT_SECRET when the variable is unset
+    (a mounted secret, as Kubernetes and systemd's credentials give it): never through the API."""
+    if settings.client_secret is not None or settings.secrets_dir is None:
+        return
+    path = settings.secrets_dir / "GENESYSCLOUD_OAUTHCLIENT_SECRET"
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        msg = f"GCWM_SECRETS_DIR: cannot read {path} ({exc.strerror})"
+        raise ConfigError(msg) from exc
+    if value:
+        settings.client_secret = SecretStr(value)
