@@ -92,3 +92,11 @@ def _reading(store: Store, action: str) -> Iterator[Connection]:
         connection.execution_options(**{READ_ONLY_OPTION: True})
         with connection.begin():
             yield connection
+
+
+def migration_revision(store: Store) -> str | None:
+    """The Alembic revision the database is at (None: never migrated); compare with `head_revision()`."""
+    from alembic.runtime.migration import MigrationContext
+
+    with _reading(store, "reading the database's migration revision") as connection:
+        return MigrationContext.configure(connection).get_current_revision()
