@@ -1,0 +1,113 @@
+"""/v1/channels: submit a spec document (jobs queued, worked by the service), list, show, destroy."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from gcwm.api import pagination
+from gcwm.api.auth import Principal, Role, require
+from gcwm.api.idempotency import IdempotencyKey, idempotent
+from gcwm.api.runtime import ApiRuntime, runtime_of
+from gcwm.api.v1.models import (
+    ChannelDetails,
+    ChannelPage,
+    QueuedJobs,
+    SpecDocument,
+    problems,
+)
+from gcwm.errors import ChannelNotFound
+from gcwm.spec import channel_key, parse_spec
+from gcwm.store import Channel, Job
+from gcwm.store.pages import channels_page
+
+router = APIRouter(tags=["channels"])
+
+Runtime = Annotated[ApiRuntime, Depends(runtime_of)]
+Viewer = Annotated[Principal, Depends(require(Role.viewer))]
+Operator = Annotated[Principal, Depends(require(Role.operator))]
+Admin = Annotated[Principal, Depends(require(Role.admin))]
+
+LISTING = "channels"
+SOURCE = "request body"
+
+
+def channel_row(channel: Channel) -> dict[str, Any]:
+    return {
+        "name": channel.name,
+        "status": channel.status,
+        "configurationId": channel.configuration_id,
+        "configurationVersion": channel.configuration_version,
+        "deploymentId": channel.deployment_id,
+        "deploymentStatus": channel.deployment_status,
+        "specHash": channel.spec_hash,
+        "createdAt": channel.created_at.isoformat(),
+        "updatedAt": channel.updated_at.isoformat(),
+    }
+
+
+def _queued(jobs: list[Job]) -> JSONResponse:
+    """202 with the queued jobs; Location is the one job, or the listing of the batch's channel jobs."""
+    body = {"jobs": [{"id": j.id, "channel": j.channel_name, "status": j.status} for j in jobs]}
+    location = f"/v1/jobs/{jobs[0].id}" if jobs else "/v1/jobs"
+    return JSONResponse(body, status_code=202, headers={"Location": location})
+
+
+@router.post("/channels", status_code=202, response_model=QueuedJobs, responses=problems(409, 413))
+async def submit(
+    document: SpecDocument,
+    request: Request,
+    runtime: Runtime,
+    principal: Operator,
+    key: IdempotencyKey = None,
+) -> Response:
+    """Check a spec document against the policy and queue a job per channel (worked by this service).
+
+    Location points at the first job. A spec problem or a policy refusal is a 422 problem naming the
+    channel and field (refusals list their findings); a limit that would be exceeded is a 409."""
+
+    async def work() -> Response:
+        # The same parser as spec files, so a problem names the channel and field as on the CLI.
+        specs = parse_spec(json.dumps(document.model_dump(mode="json")), source=SOURCE)
+        return _queued(await runtime.service.submit(specs, source=SOURCE))
+
+    return await idempotent(request, runtime, principal, key, work)
+
+
+@router.get("/channels", response_model=ChannelPage, responses=problems())
+def list_channels(
+    runtime: Runtime,
+    _: Viewer,
+    limit: pagination.PageSize = 50,
+    cursor: pagination.CursorParam = None,
+) -> dict[str, Any]:
+    """The org's channels (not destroyed ones), by name."""
+    after = pagination.decode(LISTING, cursor, (str,))[0] if cursor is not None else None
+    rows = channels_page(runtime.store, runtime.org.id, after=after, limit=limit)
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = pagination.encode(LISTING, [page[-1].name_key]) if more and page else None
+    return {"channels": [channel_row(c) for c in page], "nextCursor": next_cursor}
+
+
+@router.get("/channels/{name}", response_model=ChannelDetails, responses=problems(404))
+def show_channel(name: str, runtime: Runtime, _: Viewer) -> dict[str, Any]:
+    """One channel: its spec, what Genesys holds for it, its snippet and proposed CSP."""
+    channel = runtime.store.get_channel(runtime.org.id, channel_key(name))
+    if channel is None or channel.status == "removed":
+        msg = f"no channel named {name!r} in org {runtime.org.id}"
+        raise ChannelNotFound(msg, channel=name)
+    return {
+        **channel_row(channel),
+        "spec": channel.spec,
+        "snippet": channel.snippet,
+        "proposedCsp": channel.proposed_csp,
+    }
+
+
+@router.delete("/channels/{name}", status_code=202, response_model=QueuedJobs, responses=problems(404))
+async def destroy(name: str, runtime: Runtime, _: Admin) -> Response:
+    """Queue a destroy job: the deployment is deleted and gone before its configuration is."""
+    return _queued(await runtime.service.destroy([name]))

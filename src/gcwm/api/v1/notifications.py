@@ -1,0 +1,96 @@
+"""/v1/notifications: the ITSM outbox (pending, delivered, dead-lettered) and retrying a message."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from gcwm.api import pagination
+from gcwm.api.auth import Principal, Role, require
+from gcwm.api.idempotency import IdempotencyKey, idempotent
+from gcwm.api.problems import TYPE_BASE, Problem
+from gcwm.api.runtime import ApiRuntime, runtime_of
+from gcwm.api.v1.models import NotificationDocument, NotificationPage, problems
+from gcwm.store import OutboxError, OutboxMessage
+from gcwm.store.pages import notifications_page
+
+router = APIRouter(tags=["notifications"])
+
+Runtime = Annotated[ApiRuntime, Depends(runtime_of)]
+Viewer = Annotated[Principal, Depends(require(Role.viewer))]
+Operator = Annotated[Principal, Depends(require(Role.operator))]
+
+LISTING = "notifications"
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def notification(message: OutboxMessage) -> dict[str, Any]:
+    """A notification as `gcwm notify list --output json` shows it: the target's type and URL only."""
+    return {
+        "id": message.id,
+        "status": message.status,
+        "event": message.event_type,
+        "channel": message.channel,
+        "orgId": message.org_id,
+        "target": {"type": message.target.get("type"), "url": message.target.get("url")},
+        "attempts": message.attempts,
+        "nextAttemptAt": _iso(message.next_attempt_at),
+        "deliveredAt": _iso(message.delivered_at),
+        "lastError": message.last_error,
+        "externalRef": message.external_ref,
+        "auditSeq": message.audit_seq,
+        "createdAt": _iso(message.created_at),
+    }
+
+
+@router.get("/notifications", response_model=NotificationPage, responses=problems())
+def list_notifications(
+    runtime: Runtime,
+    _: Viewer,
+    status: Literal["pending", "delivered", "dead"] | None = None,
+    limit: pagination.PageSize = 50,
+    cursor: pagination.CursorParam = None,
+) -> dict[str, Any]:
+    """Notifications, newest first, optionally of one status (dead = gave up; retry them)."""
+    after = pagination.time_and_id(LISTING, cursor)
+    rows = notifications_page(runtime.store, status=status, after=after, limit=limit)
+    page, more = rows[:limit], len(rows) > limit
+    last = page[-1] if page else None
+    next_cursor = (
+        pagination.encode(LISTING, [last.created_at.isoformat(), last.id]) if more and last else None
+    )
+    return {"notifications": [notification(m) for m in page], "nextCursor": next_cursor}
+
+
+@router.post(
+    "/notifications/{message_id}/retry", response_model=NotificationDocument, responses=problems(404, 409)
+)
+async def retry(
+    message_id: str, request: Request, runtime: Runtime, principal: Operator, key: IdempotencyKey = None
+) -> Response:
+    """Make a dead (or pending) notification due now; the service's dispatcher sends it."""
+
+    def due_now() -> OutboxMessage:
+        with runtime.store.unit_of_work() as tx:
+            try:
+                message = tx.outbox.get(message_id)
+            except OutboxError as exc:
+                raise Problem(404, "Not found", exc.message, type_=TYPE_BASE + "outbox-error") from None
+            try:
+                return tx.outbox.retry(message.id)
+            except OutboxError as exc:
+                raise Problem(
+                    409, "Already delivered", exc.message, type_=TYPE_BASE + "outbox-error"
+                ) from None
+
+    async def work() -> Response:
+        return JSONResponse(notification(await asyncio.to_thread(due_now)))
+
+    return await idempotent(request, runtime, principal, key, work)
