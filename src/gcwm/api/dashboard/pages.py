@@ -1,0 +1,229 @@
+"""The dashboard's pages (GET): channels, jobs with live progress, a job's steps, the audit trail with
+the chain's verify state, notifications, latency charts, the submit form, and the login form.
+
+Every page needs a session: without one a page redirects to /login, and an htmx poll is told to go
+there (`HX-Redirect`). Reads run off the event loop, which also works the jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from gcwm.api.dashboard.charts import step_charts
+from gcwm.api.dashboard.render import page, static_file
+from gcwm.api.dashboard.session import LOGIN_COOKIE, PageSession, current_session, set_cookie
+from gcwm.api.runtime import ApiRuntime, runtime_of
+from gcwm.audit import VerifyResult, configured_public_key, head_path, verify_store
+from gcwm.store import Job
+from gcwm.store.dashboard_reads import recent_audit, step_timings
+
+__all__ = ["WINDOWS", "router"]
+
+router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
+
+#: The latency page's time windows, by the name its links use.
+WINDOWS: dict[str, timedelta | None] = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(days=1),
+    "7d": timedelta(days=7),
+    "all": None,
+}
+
+
+async def _read(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
+def _to_login(request: Request) -> Response:
+    if request.headers.get("hx-request"):
+        return Response(status_code=401, headers={"HX-Redirect": "/login", "Cache-Control": "no-store"})
+    return RedirectResponse("/login", status_code=303, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/static/{name}")
+async def static(name: str) -> Response:
+    return static_file(name)
+
+
+@router.get("/login")
+async def login_form(request: Request) -> Response:
+    if await current_session(request) is not None:
+        return RedirectResponse("/", status_code=303)
+    return login_page(request)
+
+
+def login_page(request: Request, *, error: str = "", status: int = 200) -> Response:
+    """The login form with a fresh double-submit token (also set as a short-lived cookie)."""
+    token = secrets.token_urlsafe(32)
+    response = page(request, "login.html", {"login_csrf": token, "error": error}, session=None, status=status)
+    set_cookie(request, response, LOGIN_COOKIE, token, max_age=1800)
+    return response
+
+
+@router.get("/")
+async def channels(request: Request) -> Response:
+    session = await current_session(request)
+    if session is None:
+        return _to_login(request)
+    runtime = runtime_of(request)
+    rows = await _read(runtime.store.list_channels, runtime.org.id)
+    rows.sort(key=lambda c: c.updated_at, reverse=True)
+    return page(request, "channels.html", {"channels": rows, "org": runtime.org.id}, session=session)
+
+
+@router.get("/jobs")
+async def jobs(request: Request, batch: str | None = None) -> Response:
+    session = await current_session(request)
+    if session is None:
+        return _to_login(request)
+    context = await _read(_jobs_context, runtime_of(request), batch)
+    return page(request, "jobs.html", context, session=session)
+
+
+@router.get("/jobs/rows")
+async def job_rows(request: Request, batch: str | None = None) -> Response:
+    """The jobs table's body, which htmx polls while a job in it is unfinished."""
+    session = await current_session(request)
+    if session is None:
+        return _to_login(request)
+    context = await _read(_jobs_context, runtime_of(request), batch)
+    return page(request, "_job_rows.html", context, session=session)
+
+
+def _jobs_context(runtime: ApiRuntime, batch: str | None) -> dict[str, Any]:
+    listed = runtime.store.list_jobs(batch_id=batch, limit=100)
+    progress = {j.id: _progress(runtime, j) for j in listed if not j.is_finished}
+    live = bool(progress)
+    query = "?" + urlencode({"batch": batch}) if batch else ""
+    return {"jobs": listed, "progress": progress, "live": live, "batch": batch, "query": query}
+
+
+def _progress(runtime: ApiRuntime, job: Job) -> tuple[int, str]:
+    """How many steps an unfinished job has done, and the newest."""
+    steps = runtime.store.job_steps(job.id)
+    return len(steps), (steps[-1].step if steps else "")
+
+
+@router.get("/jobs/{job_id}")
+async def job(request: Request, job_id: str) -> Response:
+    session = await current_session(request)
+    if session is None:
+        return _to_login(request)
+    context = await _read(_job_context, runtime_of(request), job_id)
+    return page(request, "job.html", context, session=session)
+
+
+@router.get("/jobs/{job_id}/live")
+async def job_live(request: Request, job_id: str) -> Response:
+    """A job's status and steps, which htmx polls until the job has finished."""
+    session = await current_session(request)
+    if session is None:
+        return _to_login(request)
+    context = await _read(_job_context, runtime_of(request), job_id)
+    return page(request, "_job_detail.html", context, session=session)
+
+
+def _job_context(runtime: ApiRuntime, job_id: str) -> dict[str, Any]:
+    found = runtime.store.get_job(job_id)
+    steps = runtime.store.job_steps(found.id)
+    total = sum(s.duration_ms for s in steps)
+    return {"job": found, "steps": steps, "total_ms": total, "error": (found.error or {}).get("message")}
+
+
+@router.get("/audit")
+async def audit(request: Request, channel: str | None = None) -> Response:
+    session = await current_session(request)
+    if session is None:
+        return _to_login(request)
+    runtime = runtime_of(request)
+    verified, rows = await asyncio.gather(
+        _read(_verify, runtime), _read(recent_audit, runtime.store, channel=channel or None)
+    )
+    entries = [_entry(r.seq, r.body, r.hash) for r in rows]
+    context = {"verify": verified, "entries": entries, "channel": channel or ""}
+    return page(request, "audit.html", context, session=session)
+
+
+def _verify(runtime: ApiRuntime) -> VerifyResult:
+    """The chain checked as `gcwm audit verify` checks it: the configured key, the recorded head."""
+    home = runtime.settings.home
+    trusted = configured_public_key(home, runtime.settings.audit_key_file)
+    return verify_store(runtime.store, trusted, head_file=head_path(home))
+
+
+def _entry(seq: int, body: str, hash_: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(body)
+    targets = document.get("targets") or {}
+    return {
+        "seq": seq,
+        "at": document.get("at", ""),
+        "action": document.get("action", ""),
+        "actor": document.get("actor", ""),
+        "outcome": document.get("outcome", ""),
+        "channel": targets.get("channel") or "",
+        "job": targets.get("job") or "",
+        "summary": json.dumps(document.get("summary") or {}, sort_keys=True),
+        "hash": hash_,
+    }
+
+
+@router.get("/notifications")
+async def notifications(request: Request) -> Response:
+    session = await current_session(request)
+    if session is None:
+        return _to_login(request)
+    store = runtime_of(request).store
+
+    def read() -> dict[str, Any]:
+        with store.unit_of_work() as tx:
+            return {
+                "pending": tx.outbox.list(status="pending", limit=100),
+                "dead": tx.outbox.list(status="dead", limit=100),
+                "counts": tx.outbox.counts(),
+            }
+
+    return page(request, "notifications.html", await _read(read), session=session)
+
+
+@router.get("/latency")
+async def latency(request: Request, window: str = "24h") -> Response:
+    session = await current_session(request)
+    if session is None:
+        return _to_login(request)
+    runtime = runtime_of(request)
+    if window not in WINDOWS:
+        window = "24h"
+    span = WINDOWS[window]
+    since: datetime | None = None
+    if span is not None:
+        since = await _read(runtime.store.database_now) - span
+    timings = await _read(step_timings, runtime.store, since=since)
+    charts = step_charts(timings)
+    context = {"charts": charts, "window": window, "windows": list(WINDOWS), "samples": len(timings)}
+    return page(request, "latency.html", context, session=session)
+
+
+@router.get("/submit")
+async def submit_form(request: Request) -> Response:
+    session = await current_session(request)
+    if session is None:
+        return _to_login(request)
+    if not session.is_operator:
+        return forbidden(request, session)
+    return page(request, "submit.html", {"spec": "", "problem": None}, session=session)
+
+
+def forbidden(request: Request, session: PageSession | None, reason: str = "") -> Response:
+    """The page a viewer (or a forged form) gets instead of an operator's action."""
+    why = reason or "this needs the operator role; you are logged in as a viewer"
+    return page(request, "error.html", {"status": 403, "reason": why}, session=session, status=403)
