@@ -55,6 +55,9 @@ class Timeouts:
     create_attempts: int = 8
     lookup_settle_s: float = 1.0
     rollback_s: float = 60.0
+    # A deleted object reads back (Deleting) for a while; Terraform waits up to 30 s for its 404
+    # (shared/genesys/README.md), we allow twice that.
+    deletion_s: float = 60.0
 
 
 @dataclass

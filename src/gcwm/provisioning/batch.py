@@ -2,12 +2,14 @@
 
 Caches live as long as a batch, never a process. A job plans from the batch's snapshot unless a job
 of the same channel ended after that snapshot was taken: then what that job made may be missing
-from it, so the org is observed again first.
+from it, so the org is observed again first. The batch a service keeps for its workers has a
+`max_age_s`: a snapshot that old is dropped, with the specs it covered, and the org observed afresh.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 
 import structlog
@@ -34,8 +36,11 @@ class Batch:
         timeouts: Timeouts,
         *,
         snapshot: OrgSnapshot | None = None,
+        max_age_s: float | None = None,
     ) -> None:
         self._store = store
+        self._max_age_s = max_age_s
+        self._observed = time.monotonic()
         self._org_id = org_id
         self._observer = Observer(
             client, org_id, now=store.database_now, records=lambda: store.list_channels(org_id)
@@ -64,6 +69,9 @@ class Batch:
         """The job's change, from a snapshot that cannot have missed an earlier job of its channel."""
         async with self._lock:
             snapshot = self._snapshot
+            if self._max_age_s is not None and time.monotonic() - self._observed > self._max_age_s:
+                snapshot = self._snapshot = None
+                self._specs.clear()
             stale = snapshot is None or await asyncio.to_thread(
                 self._store.finished_since,
                 job.org_id,
@@ -85,5 +93,6 @@ class Batch:
     async def _observe(self, specs: list[ChannelSpec]) -> OrgSnapshot:
         self._specs.update({s.key: s for s in specs})
         self._snapshot = await self._observer.observe(self._specs.values())
+        self._observed = time.monotonic()
         self.observations += 1
         return self._snapshot

@@ -106,7 +106,8 @@ class Observer:
             deployments={d.id: d for d in deployments if d.id and not d.is_deleting},
             queues=queues,
             flows=flows,
-            records={r.name_key: r for r in records},
+            # A destroyed channel's record keeps its last ids for the record; they name nothing now.
+            records={r.name_key: r for r in records if r.status != "removed"},
             org_limits=org_limits,
         )
 

@@ -1,5 +1,5 @@
 """Queue a job per desired channel: record the spec, reuse a crashed run's job, supersede an old one,
-and take the slots its creates need in the same transaction."""
+and take the slots its creates need in the same transaction. Queue a destroy job per channel to remove."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from gcwm.errors import ChannelNotFound
 from gcwm.observability.context import actor, correlation_id
 from gcwm.provisioning.evidence import Evidence
-from gcwm.spec import ChannelSpec
-from gcwm.store import Store
+from gcwm.spec import ChannelSpec, channel_key
+from gcwm.store import Channel, Store
 
 KIND_PROVISION = "provision"
+KIND_DESTROY = "destroy"
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,14 @@ def enqueue_channels(
     job_ids: list[str] = []
     with store.unit_of_work() as tx:
         pending = {j.channel_key: j for j in tx.jobs.unfinished(org_id=org_id) if not j.cancel_requested}
-        reused = {s.key for s in specs if (j := pending.get(s.key)) is not None and j.spec == s.to_document()}
+        # Only a provision job of the same spec is reused; an unfinished destroy job is superseded.
+        reused = {
+            s.key
+            for s in specs
+            if (j := pending.get(s.key)) is not None
+            and j.kind == KIND_PROVISION
+            and j.spec == s.to_document()
+        }
         if admit.check is not None:
             tx.slots.lock_org(org_id)
             since = admit.since if admit.since is not None else tx.jobs.now()
@@ -79,3 +88,56 @@ def enqueue_channels(
                 evidence.for_job(tx, job, "job.queued", "queued", summary)
             job_ids.append(job.id)
     return job_ids
+
+
+def enqueue_destroys(
+    store: Store, org_id: str, names: Sequence[str], evidence: Evidence | None = None
+) -> list[str]:
+    """Queue a destroy job per named channel; the job ids, in name order (a name given twice, once).
+
+    Raises ChannelNotFound, queueing nothing, for a name the org's store does not hold (or holds as
+    destroyed already). A channel's unfinished destroy job is kept: asking twice queues one. An
+    unfinished provision job is superseded as a newer spec supersedes it: cancelled, and the destroy
+    waits until it has stopped (the store runs one job per channel at a time, oldest first), then
+    removes whatever that job made too.
+    """
+    batch_id = uuid.uuid4().hex
+    job_ids: dict[str, str] = {}
+    with store.unit_of_work() as tx:
+        records: list[Channel] = []
+        for name in names:
+            records.append(destroyable(tx.channels.get(org_id, channel_key(name)), name, org_id))
+        pending = {j.channel_key: j for j in tx.jobs.unfinished(org_id=org_id) if not j.cancel_requested}
+        for record in records:
+            if record.name_key in job_ids:
+                continue
+            existing = pending.get(record.name_key)
+            if existing is not None and existing.kind == KIND_DESTROY:
+                job_ids[record.name_key] = existing.id
+                continue
+            if existing is not None:
+                tx.jobs.cancel(existing.id)
+            job = tx.jobs.enqueue(
+                batch_id=batch_id,
+                org_id=org_id,
+                channel_name=record.name,
+                channel_key=record.name_key,
+                kind=KIND_DESTROY,
+                spec=record.spec,  # the channel's last desired spec: its ITSM subscription, its hash
+                actor=actor() or "unknown",
+                correlation_id=correlation_id() or batch_id,
+            )
+            if evidence is not None:
+                summary = {"specHash": record.spec_hash, "kind": KIND_DESTROY}
+                evidence.for_job(tx, job, "job.queued", "queued", summary)
+            job_ids[record.name_key] = job.id
+    return list(job_ids.values())
+
+
+def destroyable(record: Channel | None, name: str, org_id: str) -> Channel:
+    """The channel record to destroy; ChannelNotFound if the org's store has none, or a removed one."""
+    if record is None or record.status == "removed":
+        said = "it was destroyed already" if record is not None else "gcwm never provisioned it"
+        msg = f"no channel named {name!r} in org {org_id}; {said}"
+        raise ChannelNotFound(msg, channel=name)
+    return record

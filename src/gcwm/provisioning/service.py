@@ -1,4 +1,5 @@
-"""The use cases: plan, provision, resume and cancel. `cli.py` (and the HTTP API) only parse and render.
+"""The use cases: plan, provision (or only submit), destroy, resume, cancel, and the workers of a
+service. `cli.py` (and the HTTP API) only parse and render.
 
 Data flows one way: specs -> observe the org (once per batch) -> plan (pure) -> apply as durable jobs
 through one Genesys client -> the result document.
@@ -6,6 +7,7 @@ through one Genesys client -> the result document.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,11 +26,14 @@ from gcwm.provisioning.batch import Batch
 from gcwm.provisioning.checks import proposed_policy
 from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.plan import Plan, build_plan
-from gcwm.provisioning.queue import enqueue_channels
+from gcwm.provisioning.queue import destroyable, enqueue_channels, enqueue_destroys
 from gcwm.provisioning.results import OrgRef, refused_document, run_document, with_checks
 from gcwm.provisioning.worker import EventSink, Worker
 from gcwm.spec import ChannelSpec, channel_key
-from gcwm.store import Job, Store
+from gcwm.store import Channel, Job, Store
+
+# How old the snapshot the service's workers plan from may get (another process may change the org).
+_SERVICE_SNAPSHOT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,15 @@ class PlanReport:
     findings: list[Finding]
     limits: list[LimitUse]
     blocking: list[Finding]
+
+
+@dataclass(frozen=True)
+class _Queued:
+    """What queueing a batch leaves: the batch its jobs plan from, when it observed, the job ids."""
+
+    batch: Batch
+    observed_at: datetime
+    job_ids: list[str]
 
 
 class ProvisioningService:
@@ -68,6 +82,7 @@ class ProvisioningService:
         self.evidence = evidence or Evidence()
         self._notifications = notifications
         self._notify_grace_s = notify_grace_s
+        self._serving: Worker | None = None
 
     def _batch(self) -> Batch:
         return Batch(self.client, self.store, self.org.id, self.timeouts)
@@ -108,8 +123,28 @@ class ProvisioningService:
         finding: the document then has `"outcome": "refused"` and the findings per channel."""
         self.evidence.ready(self.store)  # a key that may not sign this log stops the run here
         review = admission.review(specs, source=source, policy=self.policy, org=self.org)
+        try:
+            queued = await self._queue(specs, review, source)
+        except PolicyViolation as refusal:  # recorded by _queue; LimitExceeded is one too
+            return refused_document(self.org, specs, review.channels, refusal)
+        document = await self._work(queued.batch, queued.job_ids, concurrency, on_event)
+        sent = await self._deliver(queued.observed_at, [s.name for s in specs])
+        if sent is not None:
+            document["notifications"] = sent
+        return with_checks(document, review.channels)
+
+    async def submit(self, specs: Sequence[ChannelSpec], *, source: str = "") -> list[Job]:
+        """Check and queue a job per channel as `provision` does, without working them; the queued jobs
+        in spec order. Raises PolicyViolation or LimitExceeded after recording the refusal."""
+        self.evidence.ready(self.store)
+        review = admission.review(specs, source=source, policy=self.policy, org=self.org)
+        queued = await self._queue(specs, review, source)
+        return [self.store.get_job(job_id) for job_id in queued.job_ids]
+
+    async def _queue(self, specs: Sequence[ChannelSpec], review: admission.Review, source: str) -> _Queued:
+        """Policy review, observe, plan, admission and enqueue: what provision and submit share."""
         if blocking := review.blocking(self.policy):
-            return self._refuse(specs, review, PolicyViolation(blocking))
+            raise self._refuse(specs, PolicyViolation(blocking))
         batch = self._batch()
         snapshot = await batch.observe(specs)  # the one read of the org this batch's jobs plan from
         plan = build_plan(specs, snapshot)
@@ -117,12 +152,55 @@ class ProvisioningService:
         try:
             job_ids = enqueue_channels(self.store, self.org.id, list(specs), admit, self.evidence)
         except LimitExceeded as refused:
-            return self._refuse(specs, review, refused)
-        document = await self._work(batch, job_ids, concurrency, on_event)
-        sent = await self._deliver(snapshot.observed_at, [s.name for s in specs])
+            raise self._refuse(specs, refused) from None
+        return _Queued(batch, snapshot.observed_at, job_ids)
+
+    def removal(self, names: Sequence[str]) -> list[Channel]:
+        """The channels `destroy(names)` would remove, with the ids the store holds for them.
+
+        Raises ChannelNotFound for a name the org does not hold (or holds as destroyed already)."""
+        org = self.org.id
+        return [destroyable(self.store.get_channel(org, channel_key(name)), name, org) for name in names]
+
+    async def destroy(self, names: Sequence[str]) -> list[Job]:
+        """Queue a job of kind "destroy" per channel name; ChannelNotFound (nothing queued) for an
+        unknown name. A live provision job of the channel is superseded (cancelled; the destroy runs
+        after it stopped and removes what it made)."""
+        self.evidence.ready(self.store)
+        job_ids = await asyncio.to_thread(enqueue_destroys, self.store, self.org.id, names, self.evidence)
+        return [self.store.get_job(job_id) for job_id in job_ids]
+
+    async def run_jobs(
+        self, job_ids: list[str], *, concurrency: int | None = None, on_event: EventSink | None = None
+    ) -> dict[str, Any]:
+        """Work the org's queue until these jobs have finished; the result document (with what
+        became of the notifications they queued, as for provision)."""
+        self.evidence.ready(self.store)
+        since = await asyncio.to_thread(self.store.database_now)
+        document = await self._work(self._batch(), job_ids, concurrency, on_event)
+        sent = await self._deliver(since, [c["name"] for c in document["channels"]])
         if sent is not None:
             document["notifications"] = sent
-        return with_checks(document, review.channels)
+        return document
+
+    async def run_workers(self, stop: asyncio.Event) -> None:
+        """Work the org's queue (provision and destroy jobs, queued by anyone) until `stop` is set;
+        several processes on one database share the work through leases. Beats a heartbeat
+        (`worker_alive`). Jobs in hand at stop go back to the queue at once (Worker.run_forever)."""
+        self.evidence.ready(self.store)
+        batch = Batch(self.client, self.store, self.org.id, self.timeouts, max_age_s=_SERVICE_SNAPSHOT_S)
+        worker = self._worker(batch, None)
+        self._serving = worker
+        try:
+            await worker.run_forever(stop)
+        finally:
+            self._serving = None
+            self.evidence.end_run(self.store)
+
+    def worker_alive(self, within_s: float = 10.0) -> bool:
+        """Whether this process's worker loop ticked within `within_s` seconds."""
+        beat = self._serving.last_beat if self._serving is not None else None
+        return beat is not None and time.monotonic() - beat <= within_s
 
     async def _deliver(self, since: datetime, channels: list[str]) -> dict[str, int] | None:
         """Send the notifications this run queued, within the grace period; an ITSM outage never
@@ -135,10 +213,8 @@ class ProvisioningService:
             result = await dispatcher.run_until_empty(time.monotonic() + self._notify_grace_s, ids=ids)
         return result.to_dict()
 
-    def _refuse(
-        self, specs: Sequence[ChannelSpec], review: admission.Review, refusal: PolicyViolation
-    ) -> dict[str, Any]:
-        """Record the refusal (nothing else is written) and give the document that reports it."""
+    def _refuse(self, specs: Sequence[ChannelSpec], refusal: PolicyViolation) -> PolicyViolation:
+        """Record the refusal (nothing else is written) and give it back, to be raised."""
         with self.store.unit_of_work() as tx:
             for spec in specs:
                 found = [f.to_dict() for f in refusal.findings if f.channel in ("", spec.name)]
@@ -153,7 +229,7 @@ class ProvisioningService:
                 )
                 self.evidence.record(tx, event)
         self.evidence.end_run(self.store)
-        return refused_document(self.org, specs, review.channels, refusal)
+        return refusal
 
     async def preview_material(self, name: str) -> tuple[str, str]:
         """A provisioned channel's snippet, read from Genesys now, and the CSP gcwm proposes for it."""
@@ -181,10 +257,8 @@ class ProvisioningService:
             ids = [j.id for j in self.store.unfinished_jobs(self.org.id)]
         return await self._work(self._batch(), ids, concurrency, on_event)
 
-    async def _work(
-        self, batch: Batch, job_ids: list[str], concurrency: int | None, on_event: EventSink | None
-    ) -> dict[str, Any]:
-        worker = Worker(
+    def _worker(self, batch: Batch, concurrency: int | None) -> Worker:
+        return Worker(
             self.store,
             batch,
             org_id=self.org.id,
@@ -192,7 +266,11 @@ class ProvisioningService:
             lease_s=self.lease_s,
             evidence=self.evidence,
         )
-        jobs = await worker.run_until_done(job_ids, on_event)
+
+    async def _work(
+        self, batch: Batch, job_ids: list[str], concurrency: int | None, on_event: EventSink | None
+    ) -> dict[str, Any]:
+        jobs = await self._worker(batch, concurrency).run_until_done(job_ids, on_event)
         self.evidence.end_run(self.store)
         return run_document(self.org, jobs)
 

@@ -23,6 +23,12 @@ DEPLOYMENT_UPDATED = "deployment_updated"
 DEPLOYMENT_ACTIVE = "deployment_active"
 DEPLOYMENT_REPLACED = "deployment_replaced"  # the broken deployment a replacement took over from is gone
 ROLLED_BACK = "rolled_back"
+# A destroy job's steps: a DELETE is idempotent (404 = already gone), so a crash resumes by sending it again.
+DESTROY_PLANNED = "destroy_planned"  # which objects the channel has: recorded ids and marked objects
+DEPLOYMENT_DELETED = "deployment_deleted"
+DEPLOYMENT_GONE = "deployment_gone"  # GET answers 404: the configuration is no longer in use
+CONFIGURATION_DELETED = "configuration_deleted"
+CONFIGURATION_GONE = "configuration_gone"
 
 # The steps a person sees as progress (intent markers are bookkeeping).
 VISIBLE_STEPS = frozenset(
@@ -34,6 +40,9 @@ VISIBLE_STEPS = frozenset(
         DEPLOYMENT_CREATED,
         DEPLOYMENT_UPDATED,
         DEPLOYMENT_ACTIVE,
+        DESTROY_PLANNED,
+        DEPLOYMENT_GONE,
+        CONFIGURATION_GONE,
     }
 )
 
@@ -99,3 +108,17 @@ class Replaced(StepResult):
 class RolledBack(StepResult):
     removed: list[str]
     discarded: list[str]
+
+
+class DestroyTargets(StepResult):
+    """What a destroy job removes: the ids the store recorded and the objects marked for the channel."""
+
+    deployment_ids: list[str]
+    configuration_ids: list[str]
+
+
+class Removed(StepResult):
+    """Objects of one kind deleted (`already_gone`: those that answered 404), or seen gone after it."""
+
+    ids: list[str]
+    already_gone: list[str] = []

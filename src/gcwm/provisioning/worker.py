@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -29,9 +29,11 @@ from gcwm.provisioning import steps
 from gcwm.provisioning.apply import ChannelApply, ChannelResult
 from gcwm.provisioning.batch import Batch
 from gcwm.provisioning.checkpoints import Checkpoints, JobCancelled
+from gcwm.provisioning.destroy import ChannelDestroy, record_destroyed
 from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.identity import WorkerIdentity
 from gcwm.provisioning.plan import ChannelChange
+from gcwm.provisioning.queue import KIND_DESTROY
 from gcwm.provisioning.results import channel_document
 from gcwm.provisioning.rollback import roll_back
 from gcwm.spec import ChannelSpec
@@ -68,6 +70,7 @@ class Worker:
         idle_poll_s: float = 0.5,
         max_attempts: int = 3,
         evidence: Evidence | None = None,
+        reap_every_s: float = 30.0,
     ) -> None:
         if concurrency < 1:
             msg = f"a worker runs at least one job at a time, not {concurrency}"
@@ -81,17 +84,49 @@ class Worker:
         self._idle_poll_s = idle_poll_s
         self._max_attempts = max_attempts
         self._evidence = evidence
+        self._reap_every_s = reap_every_s
+        #: When the claim loop last went round (time.monotonic()); None while no loop runs.
+        self.last_beat: float | None = None
 
     async def run_until_done(self, job_ids: list[str], on_event: EventSink | None = None) -> list[Job]:
-        """Work the org's queue until every job in `job_ids` has finished (by us or others).
+        """Work the org's queue until every job in `job_ids` has finished (by us or others)."""
 
-        One claimer fills free slots: idle slots never poll the database on their own, and when
-        nothing is claimable it looks again once a job of ours ends, or after `idle_poll_s`."""
+        async def finished() -> bool:
+            return await asyncio.to_thread(self._store.count_unfinished, job_ids) == 0
+
+        await self._claim_loop(on_event, finished, asyncio.Event())
+        return [self._store.get_job(job_id) for job_id in job_ids]
+
+    async def run_forever(self, stop: asyncio.Event, on_event: EventSink | None = None) -> None:
+        """Work any job of the org (provision or destroy, queued by any process) until `stop` is set.
+
+        On stop the jobs in hand are cut off and handed back to the queue at once (queued, their
+        checkpoints kept) rather than left to their leases: another replica, or this one when it
+        starts again, continues them without waiting a lease out. Cutting a step off is as safe as a
+        crash: creates leave an intent to look up first, and deletes can be sent again."""
+
+        async def stopping() -> bool:
+            return stop.is_set()
+
+        await self._claim_loop(on_event, stopping, stop, hand_back=True)
+
+    async def _claim_loop(
+        self,
+        on_event: EventSink | None,
+        done: Callable[[], Awaitable[bool]],
+        stop: asyncio.Event,
+        *,
+        hand_back: bool = False,
+    ) -> None:
+        """One claimer fills free slots: idle slots never poll the database on their own, and when
+        nothing is claimable it looks again once a job of ours ends, or after `idle_poll_s`. It goes
+        round at least every `idle_poll_s` (`last_beat`), and reaps dead workers every `reap_every_s`."""
         emit = on_event or (lambda _event: None)
         await asyncio.to_thread(self._reap_dead_workers)
+        reaped = time.monotonic()
         slots = asyncio.Semaphore(self._concurrency)
-        ended = asyncio.Event()
-        running: set[asyncio.Task[None]] = set()
+        wake = asyncio.Event()  # a job of ours ended, or stop was set
+        running: dict[asyncio.Task[None], Job] = {}
 
         async def run(job: Job) -> None:
             try:
@@ -99,29 +134,54 @@ class Worker:
                     await self._run_job(job, emit)
             finally:
                 slots.release()
-                ended.set()
+                wake.set()
 
+        async def relay_stop() -> None:
+            await stop.wait()
+            wake.set()
+
+        watcher = asyncio.create_task(relay_stop())
         try:
-            while True:
-                await slots.acquire()
-                job = await asyncio.to_thread(self._claim)
-                if job is not None:
-                    task = asyncio.create_task(run(job))
-                    running.add(task)
-                    task.add_done_callback(running.discard)
-                    continue
-                slots.release()
-                if await asyncio.to_thread(self._store.count_unfinished, job_ids) == 0:
-                    break
-                # Others hold the rest, a channel's earlier job is still running, or leases run out.
-                ended.clear()
+            while not stop.is_set():
+                self.last_beat = time.monotonic()
+                if self.last_beat - reaped >= self._reap_every_s:
+                    await asyncio.to_thread(self._reap_dead_workers)
+                    reaped = time.monotonic()
+                wake.clear()  # before looking: a job ending meanwhile wakes the wait below at once
+                if not slots.locked():
+                    await slots.acquire()
+                    job = await asyncio.to_thread(self._claim)
+                    if job is not None:
+                        task = asyncio.create_task(run(job))
+                        running[task] = job
+                        task.add_done_callback(lambda t: running.pop(t, None))
+                        continue
+                    slots.release()
+                    if await done():
+                        break
+                # All slots busy, or others hold the rest, a channel's earlier job is still running,
+                # or leases have yet to run out.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(ended.wait(), self._idle_poll_s)
+                    await asyncio.wait_for(wake.wait(), self._idle_poll_s)
         finally:
-            for task in running:
+            watcher.cancel()
+            in_hand = list(running.values())
+            for task in list(running):
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
-        return [self._store.get_job(job_id) for job_id in job_ids]
+            if hand_back and in_hand:
+                await asyncio.to_thread(self._hand_back, in_hand)
+            self.last_beat = None
+
+    def _hand_back(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            try:
+                self._release(job, {"error": "WorkerStopped", "message": "its worker stopped; it resumes"})
+            except (JobError, StoreError) as exc:
+                # It ended meanwhile, or the database is away: then its lease runs out instead.
+                log.info("job.not_handed_back", job_id=job.id, error=exc.message)
+            else:
+                log.info("job.handed_back", job_id=job.id, worker=self.worker_id)
 
     def _reap_dead_workers(self) -> None:
         """Free at once the jobs of gcwm processes of this host, boot and pid namespace that died."""
@@ -146,7 +206,7 @@ class Worker:
         checkpoints = await asyncio.to_thread(Checkpoints, self._store, job, self.worker_id, self._evidence)
         checkpoints.on_step = lambda step: emit(JobEvent(job.id, job.channel_name, "step", step))
         heartbeat = asyncio.create_task(self._keep_lease(job.id, checkpoints))
-        work = asyncio.create_task(self._provision(job, checkpoints))
+        work = asyncio.create_task(self._work_of(job, checkpoints))
         try:
             # The heartbeat only returns when the lease is lost (taken over, or ended by a cancel).
             finished, _ = await asyncio.wait({work, heartbeat}, return_when=asyncio.FIRST_COMPLETED)
@@ -159,7 +219,7 @@ class Worker:
                     )
                 )
                 return
-            result = work.result()
+            document = {**work.result(), "worker": self.worker_id}
         except JobCancelled:
             await asyncio.to_thread(self._finish, job, "cancelled", None, _cancelled())
             bound.info("job.cancelled")
@@ -181,10 +241,16 @@ class Worker:
             return
         finally:
             heartbeat.cancel()
-        document = {**channel_document(result), "worker": self.worker_id}
         await asyncio.to_thread(self._finish, job, "succeeded", document, None)
-        bound.info("job.succeeded", outcome=result.outcome)
-        emit(JobEvent(job.id, job.channel_name, "succeeded", message=result.outcome))
+        bound.info("job.succeeded", outcome=document["outcome"])
+        emit(JobEvent(job.id, job.channel_name, "succeeded", message=document["outcome"]))
+
+    async def _work_of(self, job: Job, checkpoints: Checkpoints) -> dict[str, Any]:
+        """The job's work, by its kind; the result document it stores."""
+        if job.kind == KIND_DESTROY:
+            record = await asyncio.to_thread(self._store.get_channel, job.org_id, job.channel_key)
+            return await ChannelDestroy(self._batch.tools, checkpoints, job=job, record=record).run()
+        return channel_document(await self._provision(job, checkpoints))
 
     async def _provision(self, job: Job, checkpoints: Checkpoints) -> ChannelResult:
         spec = ChannelSpec.model_validate(job.spec)
@@ -215,7 +281,7 @@ class Worker:
                 f" (gave up after {job.attempts} attempts; what was done is kept: "
                 f"`gcwm jobs resume {job.id}` continues where it stopped)"
             )
-        else:
+        elif job.kind != KIND_DESTROY:  # a destroy has nothing to undo: resuming it carries on
             try:
                 await roll_back(
                     self._batch.tools.client, checkpoints, exc, budget_s=self._batch.tools.timeouts.rollback_s
@@ -243,7 +309,9 @@ class Worker:
             tx.slots.release(job.id, held_only=True)
             if status == "failed":
                 tx.channels.record_ids(job.org_id, job.channel_key, status="failed")
-            if self._evidence is not None:
+            if job.kind == KIND_DESTROY and status == "succeeded" and result is not None:
+                record_destroyed(tx, job, result, self._evidence)
+            elif self._evidence is not None:
                 _record_end(self._evidence, tx, job, status, result, error)
             ended = tx.jobs.now()  # the database's clock, which stamped started_at too
         if job.started_at is not None:
@@ -322,7 +390,8 @@ def _record_end(
         evidence.for_job(tx, job, "job.cancelled", "cancelled", {})
         return
     failure = {"error": (error or {}).get("error"), "message": (error or {}).get("message")}
-    head = evidence.for_job(tx, job, "channel.failed", "failed", {**failure, "specHash": _spec_hash(job)})
+    action = "channel.destroy_failed" if job.kind == KIND_DESTROY else "channel.failed"
+    head = evidence.for_job(tx, job, action, "failed", {**failure, "specHash": _spec_hash(job)})
     evidence.notify(tx, job, "channel.failed", {**failure, "outcome": "failed", "jobId": job.id}, head)
 
 

@@ -320,6 +320,12 @@ class JobRepository(JobReads):
             raise JobError(msg)
         return _job(row)
 
+    def ids_of_channel(self, org_id: str, channel_key: str) -> builtins.list[str]:
+        """The ids of every job the channel ever had (to free the slots they took once it is destroyed)."""
+        query = sa.select(jobs.c.id).where(jobs.c.org_id == org_id, jobs.c.channel_key == channel_key)
+        with self._errors(f"listing the jobs of channel {channel_key!r} in org {org_id}"):
+            return list(self._connection.execute(query).scalars())
+
     def _touch_held(self, job_id: str, worker_id: str, action: str) -> tuple[int, bool]:
         """Bump updated_at if the worker holds the lease; the job's attempt number and whether a
         cancel was requested.
