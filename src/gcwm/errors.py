@@ -13,7 +13,6 @@ message and an exit code in one place each. No error ever carries a secret.
         LimitExceeded                 a licence, capacity or policy limit: key, value, in use, asked
       ProvisioningError               a step could not complete (names channel and step)
       JobError                        a job cannot be found, resumed or cancelled
-      ChannelNotFound                 no channel of that name in the org (to destroy, to show)
         JobNotFound                   no job with that id (also a NotFound)
       NotFound                        what a request names does not exist (HTTP 404)
         ChannelNotFound               no channel of that name in the org

@@ -140,9 +140,21 @@ def main() -> None:
 
 
 # The command modules register themselves on `app` (imported last: they import it from here).
-from gcwm.cli import audit, emulator, jobs, notify, policy, provision, report  # noqa: E402
+from gcwm.cli import audit, destroy, emulator, jobs, notify, policy, provision, report, serve  # noqa: E402
 
-__all__ = ["app", "audit", "emulator", "jobs", "main", "notify", "policy", "provision", "report"]
+__all__ = [
+    "app",
+    "audit",
+    "destroy",
+    "emulator",
+    "jobs",
+    "main",
+    "notify",
+    "policy",
+    "provision",
+    "report",
+    "serve",
+]
 
 if __name__ == "__main__":
     main()
