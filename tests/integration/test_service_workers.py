@@ -1,0 +1,142 @@
+"""The service's queue for `gcwm serve`: submit without working, workers that run until stopped, destroy."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from gcwm.errors import ChannelNotFound, PolicyViolation
+from gcwm.settings import Settings
+from gcwm.spec import parse_spec
+from tests.integration.conftest import Provision, channel_yaml, gcwm_app
+from tests.support.emulator import RunningEmulator
+from tests.support.polling import eventually
+
+TWO = channel_yaml("web-one") + channel_yaml("web-two").replace("channels:\n", "")
+
+
+async def test_submit_queues_a_job_per_channel_and_runs_none(
+    settings: Settings, emulator: RunningEmulator
+) -> None:
+    """The jobs come back queued, in spec order, and the org is untouched until a worker takes them."""
+    async with gcwm_app(settings) as app:
+        jobs = await app.service.submit(parse_spec(TWO))
+        assert [(j.channel_name, j.status, j.kind) for j in jobs] == [
+            ("web-one", "queued", "provision"),
+            ("web-two", "queued", "provision"),
+        ]
+        assert {j.id for j in app.store.unfinished_jobs(app.org_id)} == {j.id for j in jobs}
+    assert emulator.deployments() == [] and emulator.configurations() == []
+
+
+async def test_submit_refused_by_policy_raises_naming_channel_and_field_and_queues_nothing(
+    settings: Settings, emulator: RunningEmulator
+) -> None:
+    """A refusal is raised (not a document), recorded, and leaves no job."""
+    bad = channel_yaml("web-bad").replace("[example.com]", "['https://example.com/shop']")
+    async with gcwm_app(settings) as app:
+        with pytest.raises(PolicyViolation) as refused:
+            await app.service.submit(parse_spec(bad))
+        assert any(
+            f.channel == "web-bad" and f.location == "allowedDomains[0]" for f in refused.value.findings
+        )
+        assert app.store.unfinished_jobs(app.org_id) == []
+        assert app.store.get_channel(app.org_id, "web-bad") is None
+
+
+async def test_run_workers_works_the_queue_until_stopped_with_a_heartbeat(
+    settings: Settings, emulator: RunningEmulator
+) -> None:
+    """Jobs submitted while the loop runs succeed; the loop is alive meanwhile, and ends when asked."""
+    async with gcwm_app(settings) as app:
+        stop = asyncio.Event()
+        assert not app.service.worker_alive()
+        loop = asyncio.create_task(app.service.run_workers(stop))
+        await eventually(app.service.worker_alive, what="the worker loop's first beat")
+        jobs = await app.service.submit(parse_spec(TWO))
+
+        def all_succeeded() -> bool:
+            return all(app.store.get_job(j.id).status == "succeeded" for j in jobs)
+
+        await eventually(all_succeeded, what="both jobs to succeed")
+        assert app.service.worker_alive()
+        stop.set()
+        await asyncio.wait_for(loop, timeout=5)
+        assert not app.service.worker_alive()
+    assert sorted(d["name"] for d in emulator.deployments()) == ["web-one", "web-two"]
+
+
+async def test_stopping_the_workers_hands_a_job_in_hand_back_to_the_queue(
+    settings: Settings, emulator: RunningEmulator
+) -> None:
+    """A job cut off by stop is queued again at once, not left to its lease; the next start finishes it."""
+    emulator.add_fault("POST", r"/api/v2/webdeployments/deployments", "latency", latency_ms=30_000)
+    async with gcwm_app(settings) as app:
+        stop = asyncio.Event()
+        loop = asyncio.create_task(app.service.run_workers(stop))
+        (job,) = await app.service.submit(parse_spec(channel_yaml()))
+        await eventually(
+            lambda: emulator.delayed_requests() == 1, what="the deployment create to be in flight"
+        )
+        stop.set()
+        await asyncio.wait_for(loop, timeout=5)
+        assert app.store.get_job(job.id).status == "queued"
+        emulator.release_held()
+
+        again = asyncio.Event()
+        loop = asyncio.create_task(app.service.run_workers(again))
+        await eventually(lambda: app.store.get_job(job.id).status == "succeeded", what="the job to finish")
+        again.set()
+        await loop
+    assert len(emulator.deployments()) == 1  # the cut-off create never happened twice
+
+
+async def test_destroy_with_lost_delete_answers_still_removes_both_objects(
+    settings: Settings, emulator: RunningEmulator, provision: Provision
+) -> None:
+    """Each DELETE is carried out but answered 500: sent again (idempotent), and the job still ends clean."""
+    (made,) = await provision(channel_yaml())
+    emulator.add_fault("DELETE", r"/api/v2/webdeployments/deployments/[^/]+", "commit_then_fail")
+    emulator.add_fault("DELETE", r"/api/v2/webdeployments/configurations/[^/]+", "commit_then_fail")
+    async with gcwm_app(settings) as app:
+        (job,) = await app.service.destroy(["support-web"])
+        assert job.kind == "destroy"
+        document = await app.service.run_jobs([job.id])
+        (channel,) = document["channels"]
+        assert channel["outcome"] == "destroyed", channel
+        assert channel["removed"] == {
+            "deployments": [made.result["deployment"]["id"]],
+            "configurations": [made.result["configuration"]["id"]],
+        }
+        record = app.store.get_channel(app.org_id, "support-web")
+        assert record is not None and record.status == "removed"
+    assert emulator.stats()["commitThenFail"] == 2
+    assert emulator.deployments() == [] and emulator.configurations() == []
+
+
+async def test_destroy_of_an_unknown_name_raises_and_queues_nothing(
+    settings: Settings, emulator: RunningEmulator, provision: Provision
+) -> None:
+    """One unknown name among known ones: ChannelNotFound names it, and no job is queued for any."""
+    await provision(channel_yaml())
+    async with gcwm_app(settings) as app:
+        with pytest.raises(ChannelNotFound, match="'nope'"):
+            await app.service.destroy(["support-web", "nope"])
+        assert app.store.unfinished_jobs(app.org_id) == []
+    assert len(emulator.deployments()) == 1
+
+
+async def test_destroy_supersedes_a_queued_provision_of_the_channel(
+    settings: Settings, emulator: RunningEmulator
+) -> None:
+    """The newer intent wins: the queued provision is cancelled and the destroy leaves nothing behind."""
+    async with gcwm_app(settings) as app:
+        (queued,) = await app.service.submit(parse_spec(channel_yaml()))
+        (job,) = await app.service.destroy(["support-web"])
+        assert app.store.get_job(queued.id).status == "cancelled"
+        document = await app.service.run_jobs([job.id])
+        assert document["channels"][0]["outcome"] == "destroyed"
+        with pytest.raises(ChannelNotFound, match="destroyed already"):
+            await app.service.destroy(["support-web"])
+    assert emulator.deployments() == [] and emulator.configurations() == []
