@@ -12,12 +12,14 @@ server's stderr goes to a file whose tail is shown when it fails to start or to 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +46,19 @@ def free_port() -> int:
         return port
 
 
+def run_gcwm(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*gcwm_command(), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def create_key(env: dict[str, str], role: str, name: str = "") -> str:
+    """A new API key of `role`, made as an operator does, with `gcwm keys create`."""
+    done = run_gcwm(env, "keys", "create", "--role", role, *(["--name", name] if name else []))
+    assert done.returncode == 0, f"gcwm keys create failed ({done.returncode}): {done.stderr}"
+    return done.stdout.strip()
+
+
 @dataclass
 class RunningService:
     """A running `gcwm serve`: where it listens, its home, environment and one API key per role."""
@@ -67,28 +82,22 @@ class RunningService:
 
     def gcwm(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """Run another `gcwm` command on the same home and database (e.g. `keys revoke`)."""
-        return subprocess.run(
-            [*gcwm_command(), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        return run_gcwm(self.env, *args, timeout=timeout)
 
     def create_key(self, role: str, name: str = "") -> str:
         """A new key of `role`, made with `gcwm keys create` (works while the service runs)."""
-        done = self.gcwm("keys", "create", "--role", role, *(["--name", name] if name else []))
-        assert done.returncode == 0, f"gcwm keys create failed ({done.returncode}): {done.stderr}"
-        return done.stdout.strip()
+        return create_key(self.env, role, name)
+
+    def list_keys(self) -> list[dict[str, Any]]:
+        """`gcwm keys list --output json`: every key's id, name, role and state (never the key)."""
+        done = self.gcwm("keys", "list", "--output", "json")
+        assert done.returncode == 0, done.stderr
+        keys: list[dict[str, Any]] = json.loads(done.stdout)["keys"]
+        return keys
 
     def key_id(self, role: str) -> str:
         """The id (the actor on jobs and audit entries) of the key this service made for `role`."""
-        import json
-
-        done = self.gcwm("keys", "list", "--output", "json")
-        assert done.returncode == 0, done.stderr
-        named = [k for k in json.loads(done.stdout)["keys"] if k["name"] == f"test-{role}"]
+        named = [k for k in self.list_keys() if k["name"] == f"test-{role}"]
         assert len(named) == 1, named
         return str(named[0]["id"])
 
@@ -140,6 +149,8 @@ def start_service(
     stderr_path = tmp_path / "gcwm-serve.stderr"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    # The first key alone, before the server: it migrates the database and makes the audit key.
+    first = {roles[0]: create_key(full_env, roles[0], f"test-{roles[0]}")} if roles else {}
     with stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
             [*gcwm_command(), "serve", "--host", "127.0.0.1", "--port", str(port), *extra_args],
@@ -147,15 +158,21 @@ def start_service(
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
-    service = RunningService(url=url, home=home, env=full_env, stderr_path=stderr_path, process=process)
+    service = RunningService(url, home, full_env, stderr_path, process, keys=first)
     try:
-        # Keys are made while the server starts: the CLI migrates the same database, which is safe.
-        for role in roles:
-            service.keys[role] = service.create_key(role, f"test-{role}")
+        _make_keys(service, roles)
         _wait_healthy(service, startup_timeout_s)
         yield service
     finally:
         _stop(service)
+
+
+def _make_keys(service: RunningService, roles: Sequence[str]) -> None:
+    """The other keys at once, while the server starts (each `gcwm` start-up takes seconds)."""
+    todo = [r for r in roles if r not in service.keys]
+    with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
+        made = pool.map(lambda role: service.create_key(role, f"test-{role}"), todo)
+        service.keys.update(zip(todo, made, strict=True))
 
 
 def _wait_healthy(service: RunningService, timeout_s: float) -> None:
