@@ -241,6 +241,9 @@ class Worker:
             return
         finally:
             heartbeat.cancel()
+            if not work.done():  # this job was cut off (the worker stops): so is its work, now
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
         await asyncio.to_thread(self._finish, job, "succeeded", document, None)
         bound.info("job.succeeded", outcome=document["outcome"])
         emit(JobEvent(job.id, job.channel_name, "succeeded", message=document["outcome"]))
