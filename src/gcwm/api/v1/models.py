@@ -162,10 +162,11 @@ _DESCRIPTIONS = {
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for problem answers: 401, 403 and 422 always, plus `statuses`."""
+    """OpenAPI `responses` for problem answers: 400 (a body that does not parse), 401, 403 and 422
+    always, plus `statuses`."""
     schema = {"$ref": "#/components/schemas/ProblemDocument"}
     out: dict[int | str, dict[str, Any]] = {}
-    for status in sorted({401, 403, 422, *statuses}):
+    for status in sorted({400, 401, 403, 422, *statuses}):
         out[status] = {
             "model": ProblemDocument,
             "description": _DESCRIPTIONS[status],
