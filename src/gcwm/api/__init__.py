@@ -4,4 +4,4 @@ the use cases are the provisioning service's, as for the CLI."""
 from gcwm.api.app import MAX_BODY_BYTES, create_app
 from gcwm.api.runtime import ApiRuntime
 
-__all__ = ["ApiRuntime", "MAX_BODY_BYTES", "create_app"]
+__all__ = ["ApiRuntime", "MAX_BODY_BYTES", "create_app"]  # noqa: RUF022 -- plain sorted(), as test_rooms checks
