@@ -40,7 +40,7 @@ class Chart:
     p50: list[Point]
     p95: list[Point]
     y_ticks: list[tuple[float, str]]
-    x_ticks: list[tuple[float, str]]
+    x_ticks: list[tuple[float, str, str]]
     width: int = WIDTH
     height: int = HEIGHT
 
@@ -55,7 +55,8 @@ class Chart:
 
 
 def step_charts(timings: Sequence[StepTiming], *, buckets: int = 24) -> list[Chart]:
-    """A chart per step, in the order steps first finished."""
+    """A chart per step, in the order steps first finished. Steps that only mark an intent (every
+    sample 0 ms) get a chart too; the page lists them apart."""
     if not timings:
         return []
     start = min(t.finished_at for t in timings)
@@ -70,7 +71,7 @@ def step_charts(timings: Sequence[StepTiming], *, buckets: int = 24) -> list[Cha
     return [_chart(name, slots, count, x_ticks) for name, slots in by_step.items()]
 
 
-def _chart(name: str, slots: list[list[float]], count: int, x_ticks: list[tuple[float, str]]) -> Chart:
+def _chart(name: str, slots: list[list[float]], count: int, x_ticks: list[tuple[float, str, str]]) -> Chart:
     per_bucket = [(i, Distribution.of(s)) for i, s in enumerate(slots) if s]
     top = _nice_ceiling(max(d.p95 for _, d in per_bucket))
     overall = Distribution.of(v for s in slots for v in s)
@@ -98,11 +99,15 @@ def _y(value: float, top: float) -> float:
     return HEIGHT - _BOTTOM - span * (value / top if top else 0)
 
 
-def _x_ticks(start: datetime, width: timedelta, count: int) -> list[tuple[float, str]]:
-    """Three time labels: the first bucket, the middle one, the last."""
+def _x_ticks(start: datetime, width: timedelta, count: int) -> list[tuple[float, str, str]]:
+    """Three time labels (x, text, SVG text-anchor): the first bucket, the middle one, the last."""
     fmt = "%H:%M:%S" if width * count < timedelta(days=1) else "%m-%d %H:%M"
     marks = sorted({0, count // 2, count})
-    return [(_x(i, count), (start + width * i).astimezone(UTC).strftime(fmt)) for i in marks]
+    anchors = {0: "start", count: "end"}
+    return [
+        (_x(i, count), (start + width * i).astimezone(UTC).strftime(fmt), anchors.get(i, "middle"))
+        for i in marks
+    ]
 
 
 def _nice_ceiling(value: float) -> float:
