@@ -1,0 +1,197 @@
+"""API latency under a fixed request rate: GET /v1/jobs/{id} and POST /v1/channels against `gcwm serve`.
+
+Starts `gcwm emulator` (rate limit raised, so Genesys pacing is not what is measured) and one
+`gcwm serve` on SQLite in a temporary GCWM_HOME pointed at it, makes an operator key, then drives both
+routes open-loop: requests are sent on a fixed schedule whatever the answers' latency (httpx async), so
+a slow server shows as latency, not as a lower rate. Prints p50, p99, max and errors per route.
+
+"2 workers": `gcwm serve` runs one uvicorn process (its job workers share its event loop), so this
+runs one process; replicas on one PostgreSQL would share the jobs through leases.
+
+    python bench/api.py                     # 200 req/s per route for 30 s
+    python bench/api.py --rate 50 --seconds 10 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gcwm.observability.latency import Distribution
+
+GCWM = [str(Path(sys.executable).with_name("gcwm"))]
+CLIENT = ("bench-client", "bench-secret")
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wait(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{url}: process exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within {timeout_s} s")
+
+
+def _channel(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "routingQueue": "Support",
+        "inboundMessageFlow": "Support Messaging Flow",
+        "allowedDomains": ["www.example.com"],
+    }
+
+
+async def _drive(
+    http: httpx.AsyncClient, rate: float, seconds: float, send: Any
+) -> tuple[list[float], int, dict[str, int]]:
+    """Send `rate` requests/s for `seconds` on a fixed schedule; latencies (ms), errors, statuses."""
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    errors = 0
+
+    async def one(i: int) -> None:
+        nonlocal errors
+        started = time.perf_counter()
+        try:
+            answer = await send(http, i)
+            code = str(answer.status_code)
+        except httpx.HTTPError as exc:
+            code = type(exc).__name__
+        latencies.append((time.perf_counter() - started) * 1000)
+        statuses[code] = statuses.get(code, 0) + 1
+        if not code.startswith("2"):
+            errors += 1
+
+    tasks = []
+    start = time.perf_counter()
+    for i in range(int(rate * seconds)):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
+    return latencies, errors, statuses
+
+
+async def _bench(url: str, key: str, rate: float, seconds: float) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {key}"}
+    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=30) as http:
+        first = await http.post("/v1/channels", json={"channels": [_channel("bench-seed")]})
+        first.raise_for_status()
+        job_id = first.json()["jobs"][0]["id"]
+        run = uuid.uuid4().hex[:6]
+
+        async def get(client: httpx.AsyncClient, _: int) -> httpx.Response:
+            return await client.get(f"/v1/jobs/{job_id}")
+
+        async def post(client: httpx.AsyncClient, i: int) -> httpx.Response:
+            return await client.post("/v1/channels", json={"channels": [_channel(f"b-{run}-{i}")]})
+
+        (g, g_err, g_st), (p, p_err, p_st) = await asyncio.gather(
+            _drive(http, rate, seconds, get), _drive(http, rate, seconds, post)
+        )
+    out: dict[str, Any] = {"ratePerRoute": rate, "seconds": seconds}
+    for route, samples, errors, statuses in (
+        ("GET /v1/jobs/{id}", g, g_err, g_st),
+        ("POST /v1/channels", p, p_err, p_st),
+    ):
+        dist = Distribution.of(samples)
+        out[route] = {
+            "requests": dist.count,
+            "p50Ms": round(dist.p50, 2),
+            "p99Ms": round(dist.p99, 2),
+            "maxMs": round(dist.max, 2),
+            "errors": errors,
+            "statuses": statuses,
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=200.0, help="requests per second per route")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GCWM_", "GENESYSCLOUD_"))}
+        emulator_port, serve_port = _port(), _port()
+        emulator = subprocess.Popen(
+            [*GCWM, "emulator", "--port", str(emulator_port), "--client-id", CLIENT[0],
+             "--client-secret", CLIENT[1], "--rate-limit", "1000000", "--activation-delay", "0.05",
+             "--limit", "web.deployments.deployments.max=100000",
+             "--limit", "web.deployments.configuration.max=100000"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        env.update(
+            GCWM_HOME=str(Path(tmp) / "home"),
+            GCWM_GENESYS_BASE_URL=f"http://127.0.0.1:{emulator_port}",
+            GENESYSCLOUD_OAUTHCLIENT_ID=CLIENT[0],
+            GENESYSCLOUD_OAUTHCLIENT_SECRET=CLIENT[1],
+            GENESYSCLOUD_REGION="us-east-1",
+            GCWM_REQUESTS_PER_MINUTE="1000000",
+        )
+        serve: subprocess.Popen[bytes] | None = None
+        try:
+            _wait(f"http://127.0.0.1:{emulator_port}/emulator/stats", emulator)
+            made = subprocess.run(
+                [*GCWM, "keys", "create", "--role", "operator"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            serve = subprocess.Popen(
+                [*GCWM, "serve", "--port", str(serve_port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            url = f"http://127.0.0.1:{serve_port}"
+            _wait(f"{url}/healthz", serve)
+            result = asyncio.run(_bench(url, made.stdout.strip(), args.rate, args.seconds))
+        finally:
+            for process in (serve, emulator):
+                if process is not None and process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+                    process.wait(timeout=60)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"{args.rate:g} req/s per route for {args.seconds:g} s, one gcwm serve (SQLite)")
+    for route in ("GET /v1/jobs/{id}", "POST /v1/channels"):
+        r = result[route]
+        print(
+            f"{route:22} n={r['requests']:5}  p50 {r['p50Ms']:8.2f} ms  p99 {r['p99Ms']:8.2f} ms  "
+            f"max {r['maxMs']:8.2f} ms  errors {r['errors']}  {r['statuses']}"
+        )
+
+
+if __name__ == "__main__":
+    main()
