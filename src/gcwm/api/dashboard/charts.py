@@ -77,7 +77,8 @@ def _chart(name: str, slots: list[list[float]], count: int, x_ticks: list[tuple[
     overall = Distribution.of(v for s in slots for v in s)
 
     def point(i: int, value: float, n: int, which: str) -> Point:
-        return Point(_x(i, count), _y(value, top), f"{which} {value:.1f} ms ({n} samples)")
+        samples = "1 sample" if n == 1 else f"{n} samples"
+        return Point(_x(i, count), _y(value, top), f"{which} {value:.1f} ms ({samples})")
 
     return Chart(
         name=name,
