@@ -13,6 +13,7 @@ from gcwm.spec import channel_key
 from gcwm.store import Store, connect
 from tests.conftest import EXAMPLES
 from tests.support.dashboard import form_token, logged_in, origin
+from tests.support.emulator import RunningEmulator
 from tests.support.polling import wait_until
 from tests.support.service import RunningService
 
@@ -215,3 +216,57 @@ def test_markup_in_names_and_input_is_shown_as_text(service: RunningService) -> 
 
         filtered = client.get("/audit", params={"channel": "</small><script>alert(1)</script>"})
         assert "<script>alert(1)" not in filtered.text and "&lt;script&gt;alert(1)" in filtered.text
+
+
+def _job_status(client: httpx.Client, job_id: str) -> str:
+    found = re.search(r'id="job-detail"[^>]*data-status="([^"]+)"', client.get(f"/jobs/{job_id}/live").text)
+    assert found is not None
+    return found.group(1)
+
+
+def test_an_operator_cancels_a_running_job_and_resumes_it_from_its_page(
+    service: RunningService, emulator: RunningEmulator
+) -> None:
+    """The job's page offers Cancel while it runs and Resume once it is cancelled; both forms work."""
+    emulator.add_fault("POST", "/api/v2/webdeployments/configurations$", "latency", latency_ms=1500)
+    with logged_in(service, "operator") as client:
+        assert _submit(client, service, (EXAMPLES / "channel.yaml").read_text()).status_code == 303
+        wait_until(lambda: emulator.delayed_requests() == 1, what="the configuration create to be in flight")
+        [(job_id, _)] = _job_rows(client)
+        page = client.get(f"/jobs/{job_id}").text
+        assert f'action="/jobs/{job_id}/cancel"' in page and "/resume" not in page
+        same = {"Origin": origin(service)}
+        cancel = client.post(f"/jobs/{job_id}/cancel", data={"csrf": form_token(page)}, headers=same)
+        assert cancel.status_code == 303 and cancel.headers["location"] == f"/jobs/{job_id}"
+        wait_until(lambda: _job_status(client, job_id) == "cancelled", what="the job to stop cancelled")
+
+        page = client.get(f"/jobs/{job_id}").text
+        assert f'action="/jobs/{job_id}/resume"' in page and "/cancel" not in page
+        resume = client.post(f"/jobs/{job_id}/resume", data={"csrf": form_token(page)}, headers=same)
+        assert resume.status_code == 303
+        wait_until(lambda: _job_status(client, job_id) == "succeeded", what="the resumed job to succeed")
+        again = client.post(f"/jobs/{job_id}/resume", data={"csrf": form_token(page)}, headers=same)
+    assert again.status_code == 409 and 'class="problem"' in again.text  # succeeded: nothing to resume
+
+
+def test_pending_notifications_are_listed_with_a_retry_button_for_operators_only(
+    service: RunningService,
+) -> None:
+    """A channel reporting to an ITSM whose secret is not set leaves its notification pending; an
+    operator can make it due now from the page, a viewer sees it without the button."""
+    with logged_in(service, "operator") as operator:
+        assert _submit(operator, service, (EXAMPLES / "channel-itsm.yaml").read_text()).status_code == 303
+        wait_until(lambda: [s for _, s in _job_rows(operator)] == ["succeeded"], what="the job to succeed")
+        page = operator.get("/notifications").text
+        pending = re.findall(r'data-notification="([^"]+)"', page.split('id="pending"')[1])
+        assert len(pending) == 1
+        retry = operator.post(
+            f"/notifications/{pending[0]}/retry",
+            data={"csrf": form_token(page)},
+            headers={"Origin": origin(service)},
+        )
+        assert retry.status_code == 303 and retry.headers["location"] == "/notifications"
+        assert f'action="/notifications/{pending[0]}/retry"' in operator.get("/notifications").text
+    with logged_in(service, "viewer") as viewer:
+        page = viewer.get("/notifications").text
+    assert f'data-notification="{pending[0]}"' in page and "/retry" not in page
