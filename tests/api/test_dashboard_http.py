@@ -8,6 +8,7 @@ import re
 import sqlite3
 
 import httpx
+import pytest
 
 from gcwm.spec import channel_key
 from gcwm.store import Store, connect
@@ -18,6 +19,7 @@ from tests.support.polling import wait_until
 from tests.support.service import RunningService
 
 PAGES = ("/", "/jobs", "/audit", "/notifications", "/latency")
+BOTH_DATABASES = pytest.mark.parametrize("service", ["sqlite", "postgresql"], indirect=True)
 MARKUP = '<img src=x onerror="alert(1)">'
 
 
@@ -164,6 +166,7 @@ def test_a_post_without_the_csrf_token_or_from_another_site_is_refused(service: 
         assert no_token.status_code == 403 and "gcwm_session=" not in no_token.headers.get("set-cookie", "")
 
 
+@BOTH_DATABASES
 def test_a_viewer_sees_no_operator_buttons_and_its_posts_are_refused(service: RunningService) -> None:
     """Operators submit and get cancel/resume/submit controls; a viewer's pages render none of them,
     and the viewer's own well-formed POSTs are refused with 403 all the same."""
@@ -224,6 +227,7 @@ def _job_status(client: httpx.Client, job_id: str) -> str:
     return found.group(1)
 
 
+@BOTH_DATABASES
 def test_an_operator_cancels_a_running_job_and_resumes_it_from_its_page(
     service: RunningService, emulator: RunningEmulator
 ) -> None:
