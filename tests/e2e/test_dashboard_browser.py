@@ -111,6 +111,8 @@ def test_an_operator_submits_a_channel_and_watches_it_become_active(
     not one CSP violation is reported."""
     with logged_in(browser, service, "operator") as session:
         page = session.page
+        polls: list[str] = []
+        page.on("request", lambda request: polls.append(request.url) if "/jobs/rows" in request.url else None)
         page.click("#nav-submit")
         page.fill("#spec", (EXAMPLES / "channel.yaml").read_text())
         page.click("#submit")
@@ -118,6 +120,7 @@ def test_an_operator_submits_a_channel_and_watches_it_become_active(
         row = page.locator('tr[data-channel="support-web"]')
         # No reload: only the htmx poll of the rows can bring the final status into this page.
         expect(row).to_have_attribute("data-status", "succeeded")
+        assert polls, "the jobs table never polled for progress"
         session.screenshot("dashboard-jobs.png")
 
         row.locator("a").first.click()
