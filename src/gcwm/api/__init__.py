@@ -1,7 +1,7 @@
 """The api room: the HTTP service of `gcwm serve` (FastAPI). It parses requests and renders answers;
 the use cases are the provisioning service's, as for the CLI."""
 
-from gcwm.api.app import MAX_BODY_BYTES, create_app
+from gcwm.api.app import create_app
 from gcwm.api.runtime import ApiRuntime
 
-__all__ = ["ApiRuntime", "MAX_BODY_BYTES", "create_app"]  # noqa: RUF022 -- plain sorted(), as test_rooms checks
+__all__ = ["ApiRuntime", "create_app"]

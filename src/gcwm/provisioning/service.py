@@ -34,6 +34,9 @@ from gcwm.store import Channel, Job, Store
 
 # How old the snapshot the service's workers plan from may get (another process may change the org).
 _SERVICE_SNAPSHOT_S = 5.0
+# How often a serving process signs the audit chain's head (a no-op when it has not moved), so the
+# head file outside the database never lags the log by more than this.
+_SERVICE_HEAD_EVERY_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -192,10 +195,28 @@ class ProvisioningService:
         worker = self._worker(batch, None)
         self._serving = worker
         try:
-            await worker.run_forever(stop)
+            async with asyncio.TaskGroup() as group:
+                group.create_task(worker.run_forever(stop))
+                group.create_task(self._deliver_forever(stop))
+                group.create_task(self._sign_head_every(_SERVICE_HEAD_EVERY_S, stop))
         finally:
             self._serving = None
             self.evidence.end_run(self.store)
+
+    async def _deliver_forever(self, stop: asyncio.Event) -> None:
+        """A serving process sends the ITSM notifications its jobs queue (and anyone's that fall due)."""
+        if self._notifications is None:
+            return
+        async with self._notifications() as dispatcher:
+            await dispatcher.run_forever(stop)
+
+    async def _sign_head_every(self, period_s: float, stop: asyncio.Event) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(stop.wait(), period_s)
+                return
+            except TimeoutError:
+                await asyncio.to_thread(self.evidence.end_run, self.store)
 
     def worker_alive(self, within_s: float = 10.0) -> bool:
         """Whether this process's worker loop ticked within `within_s` seconds."""
