@@ -274,3 +274,23 @@ def test_pending_notifications_are_listed_with_a_retry_button_for_operators_only
     with logged_in(service, "viewer") as viewer:
         page = viewer.get("/notifications").text
     assert f'data-notification="{pending[0]}"' in page and "/retry" not in page
+
+
+def test_the_audit_page_shows_where_an_edited_log_breaks(service: RunningService) -> None:
+    """The page runs the same check as `gcwm audit verify`: intact at first, then, after an entry is
+    edited in the database, not intact at that entry's seq."""
+    with logged_in(service, "viewer") as client:
+        before = client.get("/audit").text
+        assert 'data-ok="true"' in before
+        seqs = sorted(int(s) for s in re.findall(r"<tr data-action=\"[^\"]+\">\s*<td>(\d+)</td>", before))
+        assert len(seqs) >= 3  # one entry per key made for the test
+        with sqlite3.connect(service.home / "gcwm.db") as db:
+            db.execute(
+                "UPDATE audit_entries SET body = replace(body, '\"viewer\"', '\"admin\"') WHERE seq = ?",
+                (seqs[0],),
+            )
+        after = client.get("/audit").text
+    assert 'data-ok="false"' in after
+    assert f'<span id="first-bad">{seqs[0]}</span>' in after
+    cli = service.gcwm("audit", "verify", "--output", "json")
+    assert cli.returncode == 1 and f'"firstBad": {seqs[0]}' in cli.stdout

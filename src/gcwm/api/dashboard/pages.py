@@ -23,6 +23,7 @@ from gcwm.api.dashboard.render import page, static_file
 from gcwm.api.dashboard.session import LOGIN_COOKIE, PageSession, current_session, set_cookie
 from gcwm.api.runtime import ApiRuntime, runtime_of
 from gcwm.audit import VerifyResult, configured_public_key, head_path, verify_store
+from gcwm.errors import ConfigError
 from gcwm.store import Job
 from gcwm.store.dashboard_reads import recent_audit, step_timings
 
@@ -155,10 +156,14 @@ async def audit(request: Request, channel: str | None = None) -> Response:
 
 
 def _verify(runtime: ApiRuntime) -> VerifyResult:
-    """The chain checked as `gcwm audit verify` checks it: the configured key, the recorded head."""
+    """The chain checked as `gcwm audit verify` checks it: the configured key, the recorded head.
+    A key that cannot be read is shown as a failed check, not as a broken page."""
     home = runtime.settings.home
-    trusted = configured_public_key(home, runtime.settings.audit_key_file)
-    return verify_store(runtime.store, trusted, head_file=head_path(home))
+    try:
+        trusted = configured_public_key(home, runtime.settings.audit_key_file)
+        return verify_store(runtime.store, trusted, head_file=head_path(home))
+    except ConfigError as error:
+        return VerifyResult(False, 0, None, "not checked", error.message)
 
 
 def _entry(seq: int, body: str, hash_: str) -> dict[str, Any]:
