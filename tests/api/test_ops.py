@@ -100,3 +100,18 @@ def test_readiness_fails_when_the_database_is_behind_this_gcwm(service: RunningS
     checks = {c["name"]: c for c in answer.json()["checks"]}
     assert checks["database"]["ok"] and not checks["migrations"]["ok"]
     assert "0001" in checks["migrations"]["detail"] and head in checks["migrations"]["detail"]
+
+
+def test_the_apis_latency_is_labelled_by_route_template_not_by_raw_path(service: RunningService) -> None:
+    """Two jobs' GETs fall into one series named like the route; an unknown path is "unmatched"."""
+    with service.client("viewer") as http:
+        for job_id in ("00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002"):
+            assert http.get(f"/v1/jobs/{job_id}").status_code == 404
+        assert http.get("/no/such/path/x1").status_code == 404
+        samples = _samples(http.get("/metrics").text)
+    by_route = {"method": "GET", "route": "/v1/jobs/{job_id}", "status": "404"}
+    assert _value(samples, "gcwm_api_request_duration_seconds_count", **by_route) == 2
+    unmatched = {"method": "GET", "route": "unmatched", "status": "404"}
+    assert _value(samples, "gcwm_api_request_duration_seconds_count", **unmatched) == 1
+    routes = {dict(labels).get("route") for name, labels in samples if name.startswith("gcwm_api_request")}
+    assert not any("0000" in (r or "") for r in routes)

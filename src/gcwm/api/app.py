@@ -12,7 +12,6 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import structlog
 from fastapi import FastAPI
@@ -140,8 +139,16 @@ class RequestTiming:
         try:
             await self.app(scope, receive, noted)
         finally:
-            route: Any = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            metrics.API_REQUEST_SECONDS.labels(scope["method"], template, str(status)).observe(
+            metrics.API_REQUEST_SECONDS.labels(scope["method"], route_template(scope), str(status)).observe(
                 time.perf_counter() - started
             )
+
+
+def route_template(scope: Scope) -> str:
+    """The request's path with its path parameters named (`/v1/jobs/{job_id}`), so the metric's labels
+    stay few; "unmatched" for a path no route took (any string could be sent)."""
+    if scope.get("route") is None:
+        return "unmatched"
+    by_value = {str(v): k for k, v in scope.get("path_params", {}).items()}
+    path: str = scope["path"]
+    return "/".join(f"{{{by_value[part]}}}" if part in by_value else part for part in path.split("/"))

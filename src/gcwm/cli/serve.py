@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 from typing import TYPE_CHECKING
 
 import typer
@@ -53,6 +54,10 @@ def serve(
             # with the default action that kills the process before the runtime is closed (emulator,
             # database pool). A no-op handler lets the stop finish here and exit 0.
             signal.signal(signal.SIGTERM, lambda *_: None)
+            print(
+                f"gcwm: serving http://{host}:{port}/ (dashboard), /v1 (API), /metrics; Ctrl-C stops",
+                file=sys.stderr,
+            )
             await server.serve()
             if not server.started:
                 from gcwm.errors import ConfigError
