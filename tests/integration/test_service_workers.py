@@ -142,3 +142,21 @@ async def test_destroy_supersedes_a_queued_provision_of_the_channel(
         with pytest.raises(ChannelNotFound, match="destroyed already"):
             await app.service.destroy(["support-web"])
     assert emulator.deployments() == [] and emulator.configurations() == []
+
+
+async def test_submissions_within_a_serving_batch_read_the_org_once(
+    settings: Settings, emulator: RunningEmulator
+) -> None:
+    """A service admits each submission against the serving batch's recent snapshot: three submissions
+    in a row list the org's deployments once, and a queue first named by the third is looked up then."""
+    listing = "GET /api/v2/webdeployments/deployments"
+    async with gcwm_app(settings) as app:
+        before = emulator.calls(listing)
+        await app.service.submit(parse_spec(channel_yaml("web-a")))
+        await app.service.submit(parse_spec(channel_yaml("web-b")))
+        queues_before = emulator.calls("GET /api/v2/routing/queues")
+        sales = channel_yaml("web-c", queue="Sales", flow="Sales Messaging Flow")
+        jobs = await app.service.submit(parse_spec(sales))
+        assert emulator.calls(listing) - before == 1
+        assert emulator.calls("GET /api/v2/routing/queues") - queues_before == 1
+        assert [j.status for j in jobs] == ["queued"]

@@ -65,6 +65,22 @@ class Batch:
         async with self._lock:
             return await self._observe(list(specs))
 
+    async def recent(self, specs: Iterable[ChannelSpec]) -> OrgSnapshot:
+        """The batch's snapshot while it is younger than `max_age_s` (the queues and flows of new specs
+        resolved into it), else the org read now. What a service's submissions admit against: limits
+        stay exact, since slots made after the snapshot count as held (SlotRepository.counted)."""
+        wanted = list(specs)
+        async with self._lock:
+            snapshot = self._snapshot
+            fresh = self._max_age_s is not None and time.monotonic() - self._observed <= self._max_age_s
+            if snapshot is None or not fresh:
+                self._specs.clear()
+                return await self._observe(wanted)
+            if not all(snapshot.covers(s) for s in wanted):
+                snapshot = self._snapshot = await self._observer.extend(snapshot, wanted)
+                self._specs.update({s.key: s for s in wanted})
+            return snapshot
+
     async def plan(self, job: Job, spec: ChannelSpec) -> ChannelChange:
         """The job's change, from a snapshot that cannot have missed an earlier job of its channel."""
         async with self._lock:

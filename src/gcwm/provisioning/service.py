@@ -86,6 +86,7 @@ class ProvisioningService:
         self._notifications = notifications
         self._notify_grace_s = notify_grace_s
         self._serving: Worker | None = None
+        self._shared: Batch | None = None
 
     def _batch(self) -> Batch:
         return Batch(self.client, self.store, self.org.id, self.timeouts)
@@ -139,24 +140,44 @@ class ProvisioningService:
     async def submit(self, specs: Sequence[ChannelSpec], *, source: str = "") -> list[Job]:
         """Check and queue a job per channel as `provision` does, without working them; the queued jobs
         in spec order. Raises PolicyViolation or LimitExceeded after recording the refusal."""
-        self.evidence.ready(self.store)
+        # A service answers many submissions a second: the database work runs off the event loop
+        # (which also runs the workers), and the org is read at most once per serving batch's age.
+        await asyncio.to_thread(self.evidence.ready, self.store)
         review = admission.review(specs, source=source, policy=self.policy, org=self.org)
-        queued = await self._queue(specs, review, source)
-        return [self.store.get_job(job_id) for job_id in queued.job_ids]
+        queued = await self._queue(specs, review, source, shared=True)
+        return await asyncio.to_thread(lambda: [self.store.get_job(job_id) for job_id in queued.job_ids])
 
-    async def _queue(self, specs: Sequence[ChannelSpec], review: admission.Review, source: str) -> _Queued:
-        """Policy review, observe, plan, admission and enqueue: what provision and submit share."""
+    async def _queue(
+        self, specs: Sequence[ChannelSpec], review: admission.Review, source: str, *, shared: bool = False
+    ) -> _Queued:
+        """Policy review, observe, plan, admission and enqueue: what provision and submit share.
+        `shared`: admit against the serving batch's recent snapshot instead of a read of one's own."""
         if blocking := review.blocking(self.policy):
-            raise self._refuse(specs, PolicyViolation(blocking))
-        batch = self._batch()
-        snapshot = await batch.observe(specs)  # the one read of the org this batch's jobs plan from
+            raise await asyncio.to_thread(self._refuse, specs, PolicyViolation(blocking))
+        if shared:
+            batch = self._serving_batch()
+            snapshot = await batch.recent(specs)
+        else:
+            batch = self._batch()
+            snapshot = await batch.observe(specs)  # the one read of the org this batch's jobs plan from
         plan = build_plan(specs, snapshot)
         admit = admission.admission(specs, plan, snapshot, self.policy, review, source=source)
         try:
-            job_ids = enqueue_channels(self.store, self.org.id, list(specs), admit, self.evidence)
+            job_ids = await asyncio.to_thread(
+                enqueue_channels, self.store, self.org.id, list(specs), admit, self.evidence
+            )
         except LimitExceeded as refused:
-            raise self._refuse(specs, refused) from None
+            raise await asyncio.to_thread(self._refuse, specs, refused) from None
         return _Queued(batch, snapshot.observed_at, job_ids)
+
+    def _serving_batch(self) -> Batch:
+        """The batch a serving process's workers and submissions share; its snapshot lives
+        `_SERVICE_SNAPSHOT_S` at most (the service's unit of a batch)."""
+        if self._shared is None:
+            self._shared = Batch(
+                self.client, self.store, self.org.id, self.timeouts, max_age_s=_SERVICE_SNAPSHOT_S
+            )
+        return self._shared
 
     def removal(self, names: Sequence[str]) -> list[Channel]:
         """The channels `destroy(names)` would remove, with the ids the store holds for them.
@@ -191,8 +212,7 @@ class ProvisioningService:
         several processes on one database share the work through leases. Beats a heartbeat
         (`worker_alive`). Jobs in hand at stop go back to the queue at once (Worker.run_forever)."""
         self.evidence.ready(self.store)
-        batch = Batch(self.client, self.store, self.org.id, self.timeouts, max_age_s=_SERVICE_SNAPSHOT_S)
-        worker = self._worker(batch, None)
+        worker = self._worker(self._serving_batch(), None)
         self._serving = worker
         try:
             async with asyncio.TaskGroup() as group:
