@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
-from gcwm.api.runtime import ApiRuntime
 from gcwm.audit import head_path, load_signing_key
 from gcwm.errors import PolicyFileError
 from gcwm.genesys import ClientCredentials, GenesysClient, GenesysTransport, endpoints_for
 from gcwm.notify import Dispatcher, SecretSource
 from gcwm.policy import LocalPolicy, parse_policy_file
 from gcwm.provisioning import Evidence, OrgRef, ProvisioningService, Timeouts
-from gcwm.settings import Settings
+from gcwm.settings import Settings, load_settings
 from gcwm.store import Store, connect, default_sqlite_url
+
+if TYPE_CHECKING:  # the HTTP stack loads only for `gcwm serve`: every other command starts faster
+    from fastapi import FastAPI
+
+    from gcwm.api.runtime import ApiRuntime
 
 EMULATOR_STATE_FILE = "emulator-state.json"
 
@@ -81,6 +86,23 @@ def open_dispatcher(settings: Settings, store: Store) -> Dispatcher:
     )
 
 
+def start_embedded_emulator(
+    settings: Settings, stack: ExitStack | AsyncExitStack, self_hosted_messenger: bool = False
+) -> tuple[str, str, str]:
+    """Start the embedded emulator on a free loopback port until `stack` closes; its URL, client id
+    and client secret. Its org lives in GCWM_HOME, so runs see the same org."""
+    from gcwm.emulator import EmbeddedEmulator, EmulatorConfig  # only when needed
+
+    config = EmulatorConfig(
+        state_file=Path(settings.home) / EMULATOR_STATE_FILE,
+        # The preview loads Messenger's stand-in scripts from the emulator's own origin.
+        self_hosted_messenger=self_hosted_messenger,
+    )
+    settings.home.mkdir(parents=True, exist_ok=True)
+    emulator = stack.enter_context(EmbeddedEmulator(config))
+    return emulator.url, config.client_id, config.client_secret
+
+
 @asynccontextmanager
 async def open_app(
     settings: Settings,
@@ -93,17 +115,8 @@ async def open_app(
     async with AsyncExitStack() as stack:
         emulator_url: str | None = None
         if settings.uses_embedded_emulator:
-            from gcwm.emulator import EmbeddedEmulator, EmulatorConfig  # only when needed
-
-            config = EmulatorConfig(
-                state_file=Path(settings.home) / EMULATOR_STATE_FILE,
-                # The preview loads Messenger's stand-in scripts from the emulator's own origin.
-                self_hosted_messenger=self_hosted_messenger,
-            )
-            settings.home.mkdir(parents=True, exist_ok=True)
-            emulator = stack.enter_context(EmbeddedEmulator(config))
-            emulator_url = emulator.url
-            credentials = ClientCredentials(config.client_id, SecretStr(config.client_secret))
+            emulator_url, client_id, secret = start_embedded_emulator(settings, stack, self_hosted_messenger)
+            credentials = ClientCredentials(client_id, SecretStr(secret))
             endpoints = endpoints_for(None, emulator_url)
             if announce:
                 print(
@@ -146,6 +159,8 @@ async def open_app(
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[ApiRuntime]:
     """What `gcwm serve` runs on: the app's service, store and org, and the settings it serves by."""
+    from gcwm.api.runtime import ApiRuntime
+
     async with open_app(settings) as gcwm:
         yield ApiRuntime(
             service=gcwm.service,
@@ -154,3 +169,14 @@ async def open_runtime(settings: Settings) -> AsyncIterator[ApiRuntime]:
             org=gcwm.org,
             metrics_public=settings.metrics_public,
         )
+
+
+def serving_app() -> FastAPI:
+    """The app of one worker process of `gcwm serve --workers N` (uvicorn's factory): it reads the
+    settings the parent process handed down in the environment and opens its own runtime."""
+    from gcwm.api.app import create_app
+    from gcwm.observability.logging import configure_logging
+
+    settings = load_settings()
+    configure_logging(level=settings.log_level, json=False)
+    return create_app(opener=lambda: open_runtime(settings))

@@ -36,6 +36,7 @@ ALLOWED = {
     # Entry points: they wire and render; only bootstrap picks concrete classes.
     "bootstrap": {
         "gcwm.api",
+        "gcwm.observability",
         "gcwm.audit",
         "gcwm.notify",
         "gcwm.errors",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
@@ -28,21 +28,34 @@ log = structlog.get_logger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def create_app(runtime: ApiRuntime) -> FastAPI:
-    """The app for one runtime; routers are included here and nowhere else."""
+def create_app(
+    runtime: ApiRuntime | None = None,
+    *,
+    opener: Callable[[], AbstractAsyncContextManager[ApiRuntime]] | None = None,
+) -> FastAPI:
+    """The app for one runtime, or for the one `opener` opens when the app starts (a worker process of
+    `gcwm serve --workers N` builds its own); routers are included here and nowhere else."""
     from gcwm.api import dashboard, ops, v1
 
+    if (runtime is None) == (opener is None):
+        msg = "give create_app a runtime or an opener of one"
+        raise TypeError(msg)
+
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        stop = asyncio.Event()
-        workers = asyncio.create_task(runtime.service.run_workers(stop)) if runtime.run_workers else None
-        try:
-            yield
-        finally:
-            stop.set()
-            if workers is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await workers
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            serving = await stack.enter_async_context(opener()) if opener is not None else runtime
+            assert serving is not None
+            app.state.runtime = serving
+            stop = asyncio.Event()
+            workers = asyncio.create_task(serving.service.run_workers(stop)) if serving.run_workers else None
+            try:
+                yield
+            finally:
+                stop.set()
+                if workers is not None:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await workers
 
     app = FastAPI(
         title="gcwm",
@@ -52,7 +65,7 @@ def create_app(runtime: ApiRuntime) -> FastAPI:
         docs_url="/v1/docs",
         redoc_url=None,
     )
-    app.state.runtime = runtime
+    app.state.runtime = runtime  # None until the lifespan opens it
     problems.install(app)
     app.include_router(v1.router)
     app.include_router(ops.router)

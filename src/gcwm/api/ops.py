@@ -8,11 +8,12 @@ outbox's messages by status and the audit chain's length, shared by every replic
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from pydantic import BaseModel
 
 from gcwm.api.auth import authenticate, check_role
@@ -78,7 +79,17 @@ def _exposition(store: Store) -> bytes:
         )
     )
     # Two registries, one exposition: the text format is a sequence of independent families.
-    return generate_latest(REGISTRY) + generate_latest(stored)
+    return generate_latest(_process_metrics()) + generate_latest(stored)
+
+
+def _process_metrics() -> CollectorRegistry:
+    """This process's metrics; under `serve --workers N` (PROMETHEUS_MULTIPROC_DIR set by the parent)
+    every process's, summed, so a scrape answered by any one of them sees them all."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry(auto_describe=False)
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry
 
 
 @router.get("/healthz")

@@ -26,11 +26,19 @@ app.add_typer(keys_app, name="keys")
 def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8000, min=1, max=65535, help="port to listen on"),
+    workers: int = typer.Option(1, min=1, max=32, help="processes serving the port, each working jobs too"),
 ) -> None:
     """Serve the HTTP API, /metrics and the dashboard, and work the org's jobs in this process.
 
     Credentials as for `provision` (none: the embedded emulator). Replicas on one PostgreSQL
-    (GCWM_DATABASE_URL) share the jobs through leases."""
+    (GCWM_DATABASE_URL) share the jobs through leases; so do the processes of --workers N."""
+    if workers > 1:
+        _run(
+            Output.text,
+            lambda settings: _serve_processes(settings, host, port, workers),
+            interrupted="stopped",
+        )
+        return
 
     async def main(settings: Settings) -> None:
         import uvicorn
@@ -38,7 +46,7 @@ def serve(
         from gcwm.bootstrap import open_runtime
 
         async with open_runtime(settings) as runtime:
-            from gcwm.api import create_app
+            from gcwm.api.app import create_app
 
             config = uvicorn.Config(
                 create_app(runtime),
@@ -66,6 +74,54 @@ def serve(
                 raise ConfigError(msg)
 
     _run(Output.text, main, interrupted="stopped")
+
+
+async def _serve_processes(settings: Settings, host: str, port: int, workers: int) -> None:
+    """`--workers N`: uvicorn's supervisor runs N processes on one socket, each opening its own runtime
+    from the environment (`bootstrap.serving_app`). Set up here, once, what they would race on: the
+    database's migrations, the audit key, and the embedded emulator, whose address they are handed
+    as if it were Genesys. Each process paces its Genesys calls to an Nth of the rate."""
+    import os
+    import tempfile
+    from contextlib import ExitStack
+
+    import uvicorn
+
+    from gcwm.bootstrap import open_evidence, open_store, start_embedded_emulator
+
+    store = open_store(settings)
+    try:
+        open_evidence(settings).ready(store)
+    finally:
+        store.engine.dispose()
+    with ExitStack() as stack:
+        if settings.uses_embedded_emulator:
+            url, client_id, secret = start_embedded_emulator(settings, stack)
+            os.environ.update(
+                GCWM_GENESYS_BASE_URL=url,
+                GENESYSCLOUD_OAUTHCLIENT_ID=client_id,
+                GENESYSCLOUD_OAUTHCLIENT_SECRET=secret,
+            )
+        os.environ["GCWM_REQUESTS_PER_MINUTE"] = str(settings.requests_per_minute / workers)
+        # Each process writes its metrics to files here; /metrics sums them (prometheus-client's
+        # multiprocess mode), whichever process answers the scrape.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="gcwm-metrics-")
+        )
+        print(
+            f"gcwm: serving http://{host}:{port}/ with {workers} processes (dashboard /, API /v1, /metrics)",
+            file=sys.stderr,
+        )
+        uvicorn.run(
+            "gcwm.bootstrap:serving_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level,
+            access_log=False,
+            server_header=False,
+        )
 
 
 @keys_app.command("create")

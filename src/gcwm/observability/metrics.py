@@ -44,16 +44,19 @@ GENESYS_RATE_LIMIT_REMAINING = Gauge(
     "gcwm_genesys_rate_limit_remaining",
     "Requests left in the current rate-limit window, from the last answer's inin-ratelimit-* headers.",
     registry=REGISTRY,
+    multiprocess_mode="mostrecent",  # with `serve --workers N`: the latest answer of any process
 )
 GENESYS_RATE_LIMIT_ALLOWED = Gauge(
     "gcwm_genesys_rate_limit_allowed",
     "The rate-limit window's budget, from the last answer's inin-ratelimit-allowed header.",
     registry=REGISTRY,
+    multiprocess_mode="mostrecent",  # with `serve --workers N`: the latest answer of any process
 )
 GENESYS_RATE_LIMIT_RESET_SECONDS = Gauge(
     "gcwm_genesys_rate_limit_reset_seconds",
     "Seconds until the rate-limit window resets, from the last answer's inin-ratelimit-reset header.",
     registry=REGISTRY,
+    multiprocess_mode="mostrecent",  # with `serve --workers N`: the latest answer of any process
 )
 PROVISION_STEP_SECONDS = Histogram(
     "gcwm_provision_step_duration_seconds",
