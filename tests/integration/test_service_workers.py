@@ -7,6 +7,8 @@ import asyncio
 import pytest
 
 from gcwm.errors import ChannelNotFound, PolicyViolation
+from gcwm.provisioning.apply import Timeouts
+from gcwm.provisioning.batch import Batch
 from gcwm.settings import Settings
 from gcwm.spec import parse_spec
 from tests.integration.conftest import Provision, channel_yaml, gcwm_app
@@ -160,3 +162,22 @@ async def test_submissions_within_a_serving_batch_read_the_org_once(
         assert emulator.calls(listing) - before == 1
         assert emulator.calls("GET /api/v2/routing/queues") - queues_before == 1
         assert [j.status for j in jobs] == ["queued"]
+
+
+async def test_a_submission_never_waits_behind_a_read_of_the_org(
+    settings: Settings, emulator: RunningEmulator
+) -> None:
+    """Once the serving batch has a snapshot, an aged one is read again in the background: the
+    submission is admitted against the one in hand while the new read is still held by Genesys."""
+    specs = parse_spec(channel_yaml("web-quick"))
+    async with gcwm_app(settings) as app:
+        batch = Batch(app.client, app.store, app.org_id, Timeouts(), max_age_s=0.0)
+        first = await batch.recent(specs)
+        emulator.add_fault("GET", r"/api/v2/webdeployments/deployments$", "latency", latency_ms=60_000)
+        again = await asyncio.wait_for(batch.recent(specs), timeout=5)
+        assert again is first
+        await eventually(lambda: emulator.delayed_requests() == 1, what="the background read to be held")
+        assert emulator.release_held() == 1
+        await eventually(lambda: batch.observations == 2, what="the background read to finish")
+        newer = await batch.recent(specs)
+        assert newer.observed_at > first.observed_at

@@ -49,7 +49,7 @@ def revoke_key(store: Store, evidence: Evidence, ident: str) -> ApiKey:
 
 
 def list_keys(store: Store) -> list[ApiKey]:
-    with store.unit_of_work() as tx:
+    with store.reading() as tx:
         return tx.api_keys.list()
 
 
@@ -57,7 +57,7 @@ def verify_key(store: Store, token: str) -> Principal | None:
     """The principal of a presented key, or None if it is unknown or revoked."""
     if not token.startswith(KEY_PREFIX):
         return None
-    with store.unit_of_work() as tx:
+    with store.reading() as tx:
         key = tx.api_keys.active_by_hash(key_hash(token))
     return None if key is None else Principal(key.id, key.name, Role(key.role))
 

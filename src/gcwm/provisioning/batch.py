@@ -58,6 +58,7 @@ class Batch:
         self._snapshot = snapshot
         self._specs: dict[str, ChannelSpec] = {}
         self._lock = asyncio.Lock()
+        self._refresh: asyncio.Task[None] | None = None
         self.observations = 0 if snapshot is None else 1
 
     async def observe(self, specs: Iterable[ChannelSpec]) -> OrgSnapshot:
@@ -66,20 +67,36 @@ class Batch:
             return await self._observe(list(specs))
 
     async def recent(self, specs: Iterable[ChannelSpec]) -> OrgSnapshot:
-        """The batch's snapshot while it is younger than `max_age_s` (the queues and flows of new specs
-        resolved into it), else the org read now. What a service's submissions admit against: limits
-        stay exact, since slots made after the snapshot count as held (SlotRepository.counted)."""
+        """The batch's snapshot (the queues and flows of new specs resolved into it) while it is younger
+        than `max_age_s` or a fresher one is being read, else the org read now. What a service's
+        submissions admit against: limits stay exact whatever its age, since slots made after it count
+        as held (SlotRepository.counted); a submission never waits behind a read the workers started."""
         wanted = list(specs)
-        async with self._lock:
-            snapshot = self._snapshot
-            fresh = self._max_age_s is not None and time.monotonic() - self._observed <= self._max_age_s
-            if snapshot is None or not fresh:
-                self._specs.clear()
-                return await self._observe(wanted)
-            if not all(snapshot.covers(s) for s in wanted):
-                snapshot = self._snapshot = await self._observer.extend(snapshot, wanted)
-                self._specs.update({s.key: s for s in wanted})
+        snapshot = self._snapshot
+        if snapshot is None:
+            async with self._lock:
+                snapshot = self._snapshot or await self._observe(wanted)
+        stale = self._max_age_s is not None and time.monotonic() - self._observed > self._max_age_s
+        if stale and not self._lock.locked() and self._refresh is None:
+            # Read the org again behind the submission's back, not in its way (Genesys is paced).
+            self._refresh = asyncio.create_task(self._reobserve())
+        if all(snapshot.covers(s) for s in wanted):
             return snapshot
+        extended = await self._observer.extend(snapshot, wanted)
+        if self._snapshot is snapshot:  # unless a newer read replaced it meanwhile
+            self._snapshot = extended
+            self._specs.update({s.key: s for s in wanted})
+        return extended
+
+    async def _reobserve(self) -> None:
+        try:
+            async with self._lock:
+                if self._max_age_s is None or time.monotonic() - self._observed > self._max_age_s:
+                    await self._observe(list(self._specs.values()))
+        except Exception as exc:  # the next submission or plan reads again; nothing is lost
+            log.warning("batch.refresh_failed", error=str(exc))
+        finally:
+            self._refresh = None
 
     async def plan(self, job: Job, spec: ChannelSpec) -> ChannelChange:
         """The job's change, from a snapshot that cannot have missed an earlier job of its channel."""

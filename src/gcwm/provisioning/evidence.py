@@ -47,7 +47,7 @@ class Evidence:
         """Load the key and check it may sign this log, so a wrong key stops a run before any write."""
         key = self.key()
         if key is not None:
-            with store.unit_of_work() as tx:
+            with store.reading() as tx:
                 check_signer(tx, key)
 
     def record(self, tx: UnitOfWork, event: AuditEvent) -> AuditHead:

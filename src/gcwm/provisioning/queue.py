@@ -48,7 +48,8 @@ def enqueue_channels(
     batch_id = uuid.uuid4().hex
     job_ids: list[str] = []
     with store.unit_of_work() as tx:
-        pending = {j.channel_key: j for j in tx.jobs.unfinished(org_id=org_id) if not j.cancel_requested}
+        mine = tx.jobs.unfinished(org_id=org_id, channel_keys={s.key for s in specs})
+        pending = {j.channel_key: j for j in mine if not j.cancel_requested}
         # Only a provision job of the same spec is reused; an unfinished destroy job is superseded.
         reused = {
             s.key
@@ -107,7 +108,8 @@ def enqueue_destroys(
         records: list[Channel] = []
         for name in names:
             records.append(destroyable(tx.channels.get(org_id, channel_key(name)), name, org_id))
-        pending = {j.channel_key: j for j in tx.jobs.unfinished(org_id=org_id) if not j.cancel_requested}
+        mine = tx.jobs.unfinished(org_id=org_id, channel_keys={r.name_key for r in records})
+        pending = {j.channel_key: j for j in mine if not j.cancel_requested}
         for record in records:
             if record.name_key in job_ids:
                 continue

@@ -77,11 +77,16 @@ class JobReads:
         with self._errors("counting unfinished jobs"):
             return int(self._connection.execute(query).scalar_one())
 
-    def unfinished(self, org_id: str | None = None) -> builtins.list[Job]:
-        """Queued and running jobs, oldest first, optionally for one org."""
+    def unfinished(
+        self, org_id: str | None = None, *, channel_keys: Iterable[str] | None = None
+    ) -> builtins.list[Job]:
+        """Queued and running jobs, oldest first, optionally for one org and some channels (a service
+        queues into a long queue: look up only the channels in hand)."""
         query = sa.select(jobs).where(jobs.c.status.in_(UNFINISHED))
         if org_id is not None:
             query = query.where(jobs.c.org_id == org_id)
+        if channel_keys is not None:
+            query = query.where(jobs.c.channel_key.in_(list(channel_keys)))
         query = query.order_by(jobs.c.created_at, jobs.c.id)
         with self._errors("listing unfinished jobs"):
             return [_job(row) for row in self._connection.execute(query)]

@@ -19,7 +19,6 @@ from gcwm.store.models import Channel, Job
 from gcwm.store.outbox import OutboxMessage, _message
 from gcwm.store.store import Store
 from gcwm.store.tables import audit_entries, channels, jobs, outbox
-from gcwm.store.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ def jobs_page(
             sa.or_(jobs.c.created_at < at, sa.and_(jobs.c.created_at == at, jobs.c.id < ident))
         )
     query = query.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit + 1)
-    with UnitOfWork(store.engine, read_only=True) as tx:
+    with store.reading() as tx:
         return [_job(row) for row in tx.connection.execute(query)]
 
 
@@ -63,7 +62,7 @@ def channels_page(store: Store, org_id: str, *, after: str | None = None, limit:
     if after is not None:
         query = query.where(channels.c.name_key > after)
     query = query.order_by(channels.c.name_key).limit(limit + 1)
-    with UnitOfWork(store.engine, read_only=True) as tx:
+    with store.reading() as tx:
         return [_channel(row) for row in tx.connection.execute(query)]
 
 
@@ -84,7 +83,7 @@ def audit_page(
     if after is not None:
         query = query.where(e.seq > after)
     query = query.order_by(e.seq).limit(limit + 1)
-    with UnitOfWork(store.engine, read_only=True) as tx:
+    with store.reading() as tx:
         return [AuditEntry(**row._mapping) for row in tx.connection.execute(query)]
 
 
@@ -104,5 +103,5 @@ def notifications_page(
         at, ident = after
         query = query.where(sa.or_(o.created_at < at, sa.and_(o.created_at == at, o.id < ident)))
     query = query.order_by(o.created_at.desc(), o.id.desc()).limit(limit + 1)
-    with UnitOfWork(store.engine, read_only=True) as tx:
+    with store.reading() as tx:
         return [_message(row) for row in tx.connection.execute(query)]

@@ -77,5 +77,9 @@ class Store:
         with self._read() as tx:
             return tx.channels.list(org_id)
 
-    def _read(self) -> UnitOfWork:
+    def reading(self) -> UnitOfWork:
+        """A transaction that only reads: on SQLite it does not take the write lock, so reads never
+        queue behind writers (a service's GETs behind its submissions)."""
         return UnitOfWork(self._engine, read_only=True)
+
+    _read = reading

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from types import TracebackType
 from typing import Self
 
@@ -40,6 +42,7 @@ class UnitOfWork:
         self._engine = engine
         self._read_only = read_only
         self._connection: Connection | None = None
+        self._writer: threading.RLock | None = None
 
     @property
     def connection(self) -> Connection:
@@ -53,15 +56,15 @@ class UnitOfWork:
         if self._connection is not None:
             msg = "a unit of work begins once; ask the store for a new one"
             raise RuntimeError(msg)
-        with database_errors("beginning a transaction", self._engine):
-            connection = self._engine.connect()
-            try:
-                # On SQLite, read-only units begin DEFERRED and so do not wait for the write lock.
-                connection.execution_options(**{READ_ONLY_OPTION: self._read_only})
-                connection.begin()
-            except BaseException:
-                connection.close()
-                raise
+        self._writer = None if self._read_only else _writer_lock(self._engine)
+        if self._writer is not None:
+            self._writer.acquire()
+        try:
+            connection = self._begin()
+        except BaseException:
+            if self._writer is not None:
+                self._writer.release()
+            raise
         self._connection = connection
         clock = TransactionClock(connection)
         self.jobs = JobRepository(connection, clock)
@@ -72,6 +75,18 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(connection)
         self.dashboard_sessions = DashboardSessionRepository(connection)
         return self
+
+    def _begin(self) -> Connection:
+        with database_errors("beginning a transaction", self._engine):
+            connection = self._engine.connect()
+            try:
+                # On SQLite, read-only units begin DEFERRED and so do not wait for the write lock.
+                connection.execution_options(**{READ_ONLY_OPTION: self._read_only})
+                connection.begin()
+            except BaseException:
+                connection.close()
+                raise
+        return connection
 
     def __exit__(
         self,
@@ -93,7 +108,27 @@ class UnitOfWork:
             # connection's transaction anyway.
         finally:
             connection.close()
+            if self._writer is not None:
+                self._writer.release()
         if isinstance(exc, SQLAlchemyError):
             # A statement the repositories did not wrap (e.g. on tx.connection): still a StoreError.
             msg = f"a transaction failed on {describe(self._engine)}: {reason(exc)}"
             raise StoreError(msg) from exc
+
+
+# SQLite has one writer at a time, and a writer that finds the lock taken sleeps in SQLite's busy
+# handler (steps of up to 100 ms) however soon it is freed: under a service's load the waits pile up
+# into seconds. Writers of one process therefore queue on a lock of their own, handed over at once;
+# only writers of other processes meet the busy handler. PostgreSQL needs none of this.
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> threading.RLock | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    with _WRITERS_GUARD:
+        lock = _WRITERS.get(engine)
+        if lock is None:
+            lock = _WRITERS[engine] = threading.RLock()
+        return lock

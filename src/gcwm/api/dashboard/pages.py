@@ -190,7 +190,7 @@ async def notifications(request: Request) -> Response:
     store = runtime_of(request).store
 
     def read() -> dict[str, Any]:
-        with store.unit_of_work() as tx:
+        with store.reading() as tx:
             return {
                 "pending": tx.outbox.list(status="pending", limit=100),
                 "dead": tx.outbox.list(status="dead", limit=100),

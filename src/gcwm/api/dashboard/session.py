@@ -91,7 +91,7 @@ async def current_session(request: Request) -> PageSession | None:
 
 
 def _live(store: Store, token_hash: str) -> tuple[str, str, str] | None:
-    with store.unit_of_work() as tx:
+    with store.reading() as tx:
         session = tx.dashboard_sessions.live(token_hash)
     return None if session is None else (session.key_id, session.key_name, session.role)
 
