@@ -148,7 +148,8 @@ def main() -> None:
         emulator_port, serve_port = _port(), _port()
         emulator = subprocess.Popen(
             [*GCWM, "emulator", "--port", str(emulator_port), "--client-id", CLIENT[0],
-             "--client-secret", CLIENT[1], "--rate-limit", str(args.genesys_rpm), "--activation-delay", "0.05",
+             "--client-secret", CLIENT[1], "--rate-limit", str(args.genesys_rpm),
+             "--activation-delay", "0.05",
              "--limit", "web.deployments.deployments.max=100000",
              "--limit", "web.deployments.configuration.max=100000"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -191,8 +192,8 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         return
     print(
-        f"{args.rate:g} req/s per route for {args.seconds:g} s, gcwm serve --workers {args.workers} (SQLite), "
-        f"Genesys paced at {args.genesys_rpm}/min"
+        f"{args.rate:g} req/s per route for {args.seconds:g} s, gcwm serve --workers {args.workers} "
+        f"({'PostgreSQL' if args.database_url else 'SQLite'}), Genesys paced at {args.genesys_rpm}/min"
     )
     for route in ("GET /v1/jobs/{id}", "POST /v1/channels"):
         r = result[route]
