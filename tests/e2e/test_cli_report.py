@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from tests.conftest import EXAMPLES
@@ -37,7 +38,7 @@ def test_text_output_ends_with_the_latency_tables(gcwm_env: dict[str, str]) -> N
 
 
 def test_report_gives_the_stored_steps_of_past_runs(gcwm_env: dict[str, str]) -> None:
-    """Two runs later, the report holds both runs' steps and jobs, and no Genesys operations."""
+    """Two runs later, the report holds both runs' steps and jobs."""
     first = run_gcwm(["provision", str(EXAMPLES / "channel.yaml"), "--output", "json"], gcwm_env)
     again = run_gcwm(["provision", str(EXAMPLES / "channel.yaml"), "--output", "json"], gcwm_env)
     assert first.code == 0 and again.code == 0, first.stderr + again.stderr
@@ -45,7 +46,6 @@ def test_report_gives_the_stored_steps_of_past_runs(gcwm_env: dict[str, str]) ->
     report = run_gcwm(["report", "latency", "--output", "json"], gcwm_env)
     assert report.code == 0, report.stderr
     document = report.json()
-    assert "operations" not in document
     steps = {name for run in runs for name in run["steps"]}
     assert set(document["steps"]) == steps
     for name in steps:
@@ -63,7 +63,8 @@ def test_report_since_a_future_time_is_empty(gcwm_env: dict[str, str]) -> None:
     run_gcwm(["provision", str(EXAMPLES / "channel.yaml")], gcwm_env)
     result = run_gcwm(["report", "latency", "--since", "2999-01-01T00:00:00Z", "--output", "json"], gcwm_env)
     assert result.code == 0, result.stderr
-    assert (result.json()["steps"], result.json()["jobs"]) == ({}, {})
+    document = result.json()
+    assert (document["steps"], document["jobs"], document["operations"]) == ({}, {}, {})
 
 
 def test_report_refuses_a_since_it_cannot_read(gcwm_env: dict[str, str]) -> None:
@@ -71,3 +72,23 @@ def test_report_refuses_a_since_it_cannot_read(gcwm_env: dict[str, str]) -> None
     result = run_gcwm(["report", "latency", "--since", "last tuesday"], gcwm_env)
     assert result.code == 2
     assert "--since 'last tuesday'" in result.stderr and "24h" in result.stderr
+
+
+def test_report_counts_the_calls_the_jobs_made(gcwm_env: dict[str, str], emulator: RunningEmulator) -> None:
+    """The stored operations are exactly the calls the emulator answered during `gcwm provision` less
+    those it makes outside any job: the login check and the read of the org, which `gcwm plan` of the
+    same spec makes alike (and nothing else: it writes nothing)."""
+    spec = str(EXAMPLES / "channel.yaml")
+    planned = run_gcwm(["plan", spec, "--output", "json"], gcwm_env)
+    assert planned.code == 2, planned.stderr  # changes to make
+    outside_jobs = Counter(emulator.stats()["byOperation"])
+    assert all(op.startswith("GET ") for op in outside_jobs)
+    run = run_gcwm(["provision", spec, "--output", "json"], gcwm_env)
+    assert run.code == 0, run.stderr
+    during_run = Counter(emulator.stats()["byOperation"]) - outside_jobs
+    report = run_gcwm(["report", "latency", "--output", "json"], gcwm_env)
+    assert report.code == 0, report.stderr
+    operations = report.json()["operations"]
+    assert {op: s["count"] for op, s in operations.items()} == dict(during_run - outside_jobs)
+    assert "POST /api/v2/webdeployments/deployments" in operations
+    assert all(sum(s["statuses"].values()) == s["count"] and _ordered(s) for s in operations.values())

@@ -1,8 +1,9 @@
 """`gcwm report latency`, and the latency summary `gcwm provision` ends with.
 
-Both give one document (gcwm.observability.latency.summary_document): p50/p95/p99 and max per step
-and per job kind; a run adds each Genesys operation it called. Past runs' operations are not stored
-(only their steps and jobs are), so the report has no `operations` key.
+Both give one document (gcwm.observability.latency.summary_document): p50/p95/p99 and max per step,
+per job kind and per Genesys operation. A run counts every call it made; the report, the calls its
+jobs made (stored when each job ended), not those made outside any job (the login check, a batch's
+read of the org).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def report_latency(
     ),
     output: Output = OutputOption,
 ) -> None:
-    """p50/p95/p99 and max of every provisioning step and of whole jobs, from the stored timings."""
+    """p50/p95/p99 and max of every provisioning step, whole jobs and Genesys operations, from the
+    stored timings."""
 
     def work(store: Store) -> dict[str, Any]:
         from gcwm.cli.audit import _since  # the one reading of --since every command shares
@@ -46,19 +48,27 @@ def report_latency(
         return
     from gcwm import render
 
-    if not document["steps"] and not document["jobs"]:
+    if not document["steps"] and not document["jobs"] and not document["operations"]:
         render.stderr().print("no step timings stored" + (f" since {document['since']}" if since else ""))
         return
     render.latency_summary(document)
 
 
 def stored_latency(store: Store, *, since: datetime | None = None) -> dict[str, Any]:
-    """The latency document of the step and job timings stored since `since` (all when None)."""
-    from gcwm.observability.latency import summary_document
-    from gcwm.store.ops_reads import timings
+    """The latency document of the step, job and Genesys call timings stored since `since` (all
+    when None)."""
+    from gcwm.observability.latency import Distribution, summary_document
+    from gcwm.store.ops_reads import call_timings, timings
 
     stored = timings(store, since=since)
-    document = summary_document(steps=stored.steps, jobs=stored.jobs)
+    durations: dict[str, list[float]] = {}
+    statuses: dict[str, dict[str, int]] = {}
+    for operation, status, ms in call_timings(store, since=since):
+        durations.setdefault(operation, []).append(ms)
+        counts = statuses.setdefault(operation, {})
+        counts[status] = counts.get(status, 0) + 1
+    operations = {op: (Distribution.of(samples), statuses[op]) for op, samples in durations.items()}
+    document = summary_document(steps=stored.steps, jobs=stored.jobs, operations=operations)
     document["since"] = since.isoformat() if since is not None else None
     return document
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from gcwm.observability.calls import current_calls
+from gcwm.observability.calls import record_call
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -84,13 +84,11 @@ API_REQUEST_SECONDS = Histogram(
 def observe_genesys_call(operation: str, status: str, seconds: float) -> None:
     """One Genesys call attempt answered (or failed without an answer: status "none").
 
-    Counted in the process-wide histogram and, when a run is recording, in that run's samples."""
+    Counted in the process-wide histogram and in every recorder open in this context (a run's, a job's)."""
     GENESYS_REQUEST_SECONDS.labels(operation=operation, status=status).observe(seconds)
     if status == "429":
         GENESYS_RATE_LIMITED.labels(operation=operation).inc()
-    calls = current_calls()
-    if calls is not None:
-        calls.record(operation, status, seconds)
+    record_call(operation, status, seconds)
 
 
 def observe_rate_limit(headers: Mapping[str, str]) -> None:

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import structlog
 
 from gcwm.errors import GcwmError, JobError, StoreError, is_transient
+from gcwm.observability.calls import CallSamples, recording_calls
 from gcwm.observability.context import request_context
 from gcwm.observability.metrics import JOB_SECONDS
 from gcwm.provisioning import steps
@@ -130,8 +131,13 @@ class Worker:
 
         async def run(job: Job) -> None:
             try:
-                with request_context(actor=job.actor, correlation_id=job.correlation_id):
-                    await self._run_job(job, emit)
+                # The job's own recorder of Genesys calls; a run's recorder (gcwm provision), when
+                # open, keeps receiving them too.
+                with (
+                    request_context(actor=job.actor, correlation_id=job.correlation_id),
+                    recording_calls() as calls,
+                ):
+                    await self._run_job(job, emit, calls)
             finally:
                 slots.release()
                 wake.set()
@@ -199,7 +205,7 @@ class Worker:
         with self._store.unit_of_work() as tx:
             return tx.jobs.claim_next(self.worker_id, self._lease_s, org_id=self._org_id)
 
-    async def _run_job(self, job: Job, emit: EventSink) -> None:
+    async def _run_job(self, job: Job, emit: EventSink, calls: CallSamples) -> None:
         bound = log.bind(job_id=job.id, channel=job.channel_name, attempt=job.attempts)
         bound.info("job.claimed", worker=self.worker_id)
         emit(JobEvent(job.id, job.channel_name, "started"))
@@ -221,7 +227,7 @@ class Worker:
                 return
             document = {**work.result(), "worker": self.worker_id}
         except JobCancelled:
-            await asyncio.to_thread(self._finish, job, "cancelled", None, _cancelled())
+            await asyncio.to_thread(self._finish, job, "cancelled", None, _cancelled(), calls)
             bound.info("job.cancelled")
             emit(JobEvent(job.id, job.channel_name, "cancelled", message="cancelled"))
             return
@@ -230,13 +236,13 @@ class Worker:
             emit(JobEvent(job.id, job.channel_name, "failed", message=exc.message))
             return
         except GcwmError as exc:
-            await self._fail(job, checkpoints, exc, emit)
+            await self._fail(job, checkpoints, exc, emit, calls)
             return
         except Exception as exc:
             # A bug, not a Genesys answer: fail the job (resumable) instead of retrying it forever.
             bound.exception("job.crashed")
             error = {"error": type(exc).__name__, "message": f"internal error: {exc}"}
-            await asyncio.to_thread(self._finish, job, "failed", None, error)
+            await asyncio.to_thread(self._finish, job, "failed", None, error, calls)
             emit(JobEvent(job.id, job.channel_name, "failed", message=error["message"]))
             return
         finally:
@@ -244,7 +250,7 @@ class Worker:
             if not work.done():  # this job was cut off (the worker stops): so is its work, now
                 work.cancel()
                 await asyncio.gather(work, return_exceptions=True)
-        await asyncio.to_thread(self._finish, job, "succeeded", document, None)
+        await asyncio.to_thread(self._finish, job, "succeeded", document, None, calls)
         bound.info("job.succeeded", outcome=document["outcome"])
         emit(JobEvent(job.id, job.channel_name, "succeeded", message=document["outcome"]))
 
@@ -271,13 +277,16 @@ class Worker:
         result.latency_ms["total"] = round(planned + (time.perf_counter() - started) * 1000, 1)
         return result
 
-    async def _fail(self, job: Job, checkpoints: Checkpoints, exc: GcwmError, emit: EventSink) -> None:
+    async def _fail(
+        self, job: Job, checkpoints: Checkpoints, exc: GcwmError, emit: EventSink, calls: CallSamples
+    ) -> None:
         bound = log.bind(job_id=job.id, channel=job.channel_name, attempt=job.attempts)
         if is_transient(exc):
             if job.attempts < self._max_attempts:
                 # Genesys or the database was briefly unwell beyond the call-level retries: queue the
                 # job again; it resumes from its checkpoints.
                 bound.warning("job.released", error=exc.message)
+                # Its calls so far are not stored: only a job's last attempt keeps its call timings.
                 await asyncio.to_thread(self._release, job, exc.to_dict())
                 return
             exc.message += (
@@ -292,7 +301,7 @@ class Worker:
             except JobError:
                 return  # lost the lease meanwhile: the job's new owner decides
         bound.warning("job.failed", error=exc.message)
-        await asyncio.to_thread(self._finish, job, "failed", None, exc.to_dict())
+        await asyncio.to_thread(self._finish, job, "failed", None, exc.to_dict(), calls)
         emit(JobEvent(job.id, job.channel_name, "failed", message=exc.message))
 
     def _release(self, job: Job, error: dict[str, Any]) -> None:
@@ -305,9 +314,12 @@ class Worker:
         status: Literal["succeeded", "failed", "cancelled"],
         result: dict[str, Any] | None,
         error: dict[str, Any] | None,
+        calls: CallSamples | None = None,
     ) -> None:
         with self._store.unit_of_work() as tx:
             tx.jobs.finish(job.id, self.worker_id, status=status, result=result, error=error)
+            if calls is not None:
+                tx.call_timings.add(job.id, calls.calls)
             # Slots the job reserved but never used are free again; made ones stay counted.
             tx.slots.release(job.id, held_only=True)
             if status == "failed":

@@ -1,5 +1,5 @@
-"""Reads for operating gcwm: stored step and job timings (latency reports) and the counts `/metrics`
-exposes (jobs and outbox messages by status, audit chain length).
+"""Reads for operating gcwm: stored step, job and Genesys call timings (latency reports) and the
+counts `/metrics` exposes (jobs and outbox messages by status, audit chain length).
 
 Plain functions over the store's engine, each one short read-only transaction, so a scrape or a
 report never waits for a writer and holds no lock a worker needs.
@@ -20,7 +20,7 @@ from gcwm.store.models import JOB_STATUSES
 from gcwm.store.outbox import OUTBOX_STATUSES
 from gcwm.store.sql import database_errors
 from gcwm.store.store import Store
-from gcwm.store.tables import audit_entries, job_steps, jobs, outbox
+from gcwm.store.tables import audit_entries, genesys_calls, job_steps, jobs, outbox
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,16 @@ def timings(
             for kind, started, finished in connection.execute(job_query)
         ]
     return Timings(steps, ended)
+
+
+def call_timings(store: Store, *, since: datetime | None = None) -> list[tuple[str, str, float]]:
+    """(operation, status, ms) of every stored Genesys call attempt made at or after `since`, oldest first."""
+    query = sa.select(genesys_calls.c.operation, genesys_calls.c.status, genesys_calls.c.duration_ms)
+    if since is not None:
+        query = query.where(genesys_calls.c.at >= since)
+    query = query.order_by(genesys_calls.c.at, genesys_calls.c.job_id, genesys_calls.c.seq)
+    with _reading(store, "reading Genesys call timings") as connection:
+        return [(str(op), str(status), float(ms)) for op, status, ms in connection.execute(query)]
 
 
 def jobs_by_status(store: Store) -> dict[str, int]:

@@ -203,3 +203,17 @@ dashboard_sessions = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("expires_at", UtcDateTime(), nullable=False),
 )
+
+# Every Genesys call attempt a finished job made (its last claim's: a job released for a retry keeps
+# none of the attempt it gave up), for `gcwm report latency` and the dashboard's per-operation charts.
+genesys_calls = sa.Table(
+    "genesys_calls",
+    metadata,
+    sa.Column("job_id", sa.String(36), sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("seq", sa.Integer(), primary_key=True),
+    sa.Column("operation", sa.String(), nullable=False),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("duration_ms", sa.Float(), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Index(None, "at"),
+)

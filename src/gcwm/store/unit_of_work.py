@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gcwm.errors import StoreError
 from gcwm.store.api_keys import ApiKeyRepository
+from gcwm.store.call_timings import CallTimingRepository
 from gcwm.store.channels import ChannelRepository
 from gcwm.store.dashboard_sessions import DashboardSessionRepository
 from gcwm.store.engine import READ_ONLY_OPTION
@@ -37,6 +38,7 @@ class UnitOfWork:
     api_keys: ApiKeyRepository
     idempotency: IdempotencyRepository
     dashboard_sessions: DashboardSessionRepository
+    call_timings: CallTimingRepository
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -74,6 +76,7 @@ class UnitOfWork:
         self.api_keys = ApiKeyRepository(connection)
         self.idempotency = IdempotencyRepository(connection)
         self.dashboard_sessions = DashboardSessionRepository(connection)
+        self.call_timings = CallTimingRepository(connection)
         return self
 
     def _begin(self) -> Connection:
