@@ -1,5 +1,5 @@
-"""Reads the operator dashboard shows that no repository has: step timings with the time each step
-finished (the latency charts draw them over time) and the newest audit entries first.
+"""Reads the operator dashboard shows that no repository has: step and Genesys call timings with the
+time each ended (the latency charts draw them over time) and the newest audit entries first.
 
 Each is one short read-only transaction, so a page view never waits for a writer.
 """
@@ -17,9 +17,9 @@ from sqlalchemy.engine import Connection
 from gcwm.store.engine import READ_ONLY_OPTION
 from gcwm.store.sql import database_errors
 from gcwm.store.store import Store
-from gcwm.store.tables import audit_entries, job_steps
+from gcwm.store.tables import audit_entries, genesys_calls, job_steps
 
-__all__ = ["AuditRow", "StepTiming", "recent_audit", "step_timings"]
+__all__ = ["AuditRow", "StepTiming", "call_timings", "recent_audit", "step_timings"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,19 @@ def step_timings(store: Store, *, since: datetime | None = None, limit: int = 20
     newest = query.order_by(job_steps.c.finished_at.desc()).limit(limit)
     with _reading(store, "reading step timings") as connection:
         rows = [StepTiming(str(s), at, float(ms)) for s, at, ms in connection.execute(newest)]
+    rows.reverse()
+    return rows
+
+
+def call_timings(store: Store, *, since: datetime | None = None, limit: int = 20_000) -> list[StepTiming]:
+    """Genesys call attempts of finished jobs made at or after `since`, oldest first; at most the newest
+    `limit`. Each as a StepTiming named by its operation, so the step charts' code draws them alike."""
+    query = sa.select(genesys_calls.c.operation, genesys_calls.c.at, genesys_calls.c.duration_ms)
+    if since is not None:
+        query = query.where(genesys_calls.c.at >= since)
+    newest = query.order_by(genesys_calls.c.at.desc()).limit(limit)
+    with _reading(store, "reading Genesys call timings") as connection:
+        rows = [StepTiming(str(op), at, float(ms)) for op, at, ms in connection.execute(newest)]
     rows.reverse()
     return rows
 

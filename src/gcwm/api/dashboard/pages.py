@@ -25,7 +25,7 @@ from gcwm.api.runtime import ApiRuntime, runtime_of
 from gcwm.audit import VerifyResult, configured_public_key, head_path, verify_store
 from gcwm.errors import ConfigError
 from gcwm.store import Job
-from gcwm.store.dashboard_reads import recent_audit, step_timings
+from gcwm.store.dashboard_reads import call_timings, recent_audit, step_timings
 
 __all__ = ["WINDOWS", "router"]
 
@@ -213,8 +213,19 @@ async def latency(request: Request, window: str = "24h") -> Response:
     if span is not None:
         since = await _read(runtime.store.database_now) - span
     timings = await _read(step_timings, runtime.store, since=since)
-    charts = step_charts(timings)
-    context = {"charts": charts, "window": window, "windows": list(WINDOWS), "samples": len(timings)}
+    calls = await _read(call_timings, runtime.store, since=since)
+    # Drawn together so steps and operations share one time axis; operation names ("GET /api/...")
+    # never look like step names.
+    charts = step_charts([*timings, *calls])
+    operations = {c.step for c in calls}
+    context = {
+        "charts": [c for c in charts if c.name not in operations],
+        "operation_charts": [c for c in charts if c.name in operations],
+        "window": window,
+        "windows": list(WINDOWS),
+        "samples": len(timings),
+        "call_samples": len(calls),
+    }
     return page(request, "latency.html", context, session=session)
 
 
