@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from gcwm.store.sql import database_errors
@@ -35,6 +36,12 @@ class CallTimingRepository:
         """Store `calls` of job `job_id`, numbered in order, in one statement; how many."""
         if not calls:
             return 0
+        # A job run again (resumed, taken over) adds its calls after those of its earlier runs.
+        last = sa.select(sa.func.coalesce(sa.func.max(genesys_calls.c.seq), 0)).where(
+            genesys_calls.c.job_id == job_id
+        )
+        with database_errors(f"reading the Genesys call timings of job {job_id}", self._connection):
+            start = int(self._connection.execute(last).scalar_one()) + 1
         rows = [
             {
                 "job_id": job_id,
@@ -44,7 +51,7 @@ class CallTimingRepository:
                 "duration_ms": call.duration_ms,
                 "at": call.at,
             }
-            for seq, call in enumerate(calls, start=1)
+            for seq, call in enumerate(calls, start=start)
         ]
         with database_errors(f"storing the Genesys call timings of job {job_id}", self._connection):
             self._connection.execute(genesys_calls.insert(), rows)
