@@ -8,9 +8,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from gcwm.emulator import EmbeddedEmulator, EmulatorConfig
 from tests.support.emulator import RunningEmulator
+
+# Property tests run on a busy 2-core CI machine beside servers of other tests: what they check is
+# correctness, not speed, so a slow draw (hypothesis builds its Unicode tables on first use) is no
+# failure, and no single example has a deadline.
+settings.register_profile("gcwm", suppress_health_check=[HealthCheck.too_slow], deadline=None)
+settings.load_profile("gcwm")
 
 ROOT = Path(__file__).parents[1]
 EXAMPLES = ROOT / "examples"
