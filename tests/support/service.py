@@ -1,6 +1,7 @@
 """A live `gcwm serve` for tests: a real subprocess on a free port, its own GCWM_HOME and database.
 
-Keys are made the way an operator makes them, with `gcwm keys create` in the same GCWM_HOME. The
+Keys are made in the same GCWM_HOME and database through `gcwm keys create`'s use case (in this
+process, to spare each test a command's start-up; `create_key` runs the command itself). The
 server's stderr goes to a file whose tail is shown when it fails to start or to stop.
 
     from tests.support.service import start_service
@@ -19,7 +20,6 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,10 @@ from typing import Any
 
 import httpx
 
+from gcwm.api import keys as api_keys
+from gcwm.api.roles import Role
+from gcwm.bootstrap import open_evidence, open_store
+from gcwm.settings import Settings
 from tests.support.polling import wait_until
 
 ROLES = ("viewer", "operator", "admin")
@@ -127,6 +131,20 @@ def clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("GCWM_", "GENESYSCLOUD_"))}
 
 
+def make_key_in_process(env: dict[str, str], role: str, name: str) -> str:
+    """A new key of `role` in the home and database `env` names (migrating the database and making
+    the audit signing key on first use, as the command would)."""
+    settings = Settings.model_validate(
+        {k: v for k, v in env.items() if k.startswith("GCWM_")}  # the aliases are the variable names
+    )
+    store = open_store(settings)
+    try:
+        _, token = api_keys.create_key(store, open_evidence(settings), role=Role(role), name=name)
+    finally:
+        store.engine.dispose()
+    return token
+
+
 @contextmanager
 def start_service(
     env: dict[str, str] | None,
@@ -149,8 +167,9 @@ def start_service(
     stderr_path = tmp_path / "gcwm-serve.stderr"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    # The first key alone, before the server: it migrates the database and makes the audit key.
-    first = {roles[0]: create_key(full_env, roles[0], f"test-{roles[0]}")} if roles else {}
+    # The keys are made in this process, through the same use case as `gcwm keys create` (whose own
+    # test runs the command): a `gcwm` start-up per key would cost every API test seconds.
+    keys = {role: make_key_in_process(full_env, role, f"test-{role}") for role in roles}
     with stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
             [*gcwm_command(), "serve", "--host", "127.0.0.1", "--port", str(port), *extra_args],
@@ -158,21 +177,12 @@ def start_service(
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
-    service = RunningService(url, home, full_env, stderr_path, process, keys=first)
+    service = RunningService(url, home, full_env, stderr_path, process, keys=keys)
     try:
-        _make_keys(service, roles)
         _wait_healthy(service, startup_timeout_s)
         yield service
     finally:
         _stop(service)
-
-
-def _make_keys(service: RunningService, roles: Sequence[str]) -> None:
-    """The other keys at once, while the server starts (each `gcwm` start-up takes seconds)."""
-    todo = [r for r in roles if r not in service.keys]
-    with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
-        made = pool.map(lambda role: service.create_key(role, f"test-{role}"), todo)
-        service.keys.update(zip(todo, made, strict=True))
 
 
 def _wait_healthy(service: RunningService, timeout_s: float) -> None:
