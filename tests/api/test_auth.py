@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.api.flows import assert_problem, document
 from tests.support.service import RunningService
 
@@ -48,3 +50,27 @@ def test_an_operator_may_not_delete_a_channel(service: RunningService) -> None:
     with service.client("operator") as http:
         refused = http.delete("/v1/channels/anything")
     assert assert_problem(refused, 403)["required"] == "admin"
+
+
+def test_an_admin_lists_and_revokes_keys_an_operator_may_not(service: RunningService) -> None:
+    """Keys are managed by admins: the list never shows a key, a revocation over HTTP takes effect at
+    once and is audited with the admin's key id as the actor."""
+    with service.client("operator") as http:
+        assert assert_problem(http.get("/v1/keys"), 403)["required"] == "admin"
+        assert_problem(http.post(f"/v1/keys/{service.key_id('viewer')}/revoke"), 403)
+    viewer_id = service.key_id("viewer")
+    with service.client("admin") as http:
+        listed = http.get("/v1/keys")
+        assert listed.status_code == 200
+        assert {k["name"] for k in listed.json()["keys"]} == {"test-viewer", "test-operator", "test-admin"}
+        assert not any(token in listed.text for token in service.keys.values())
+        revoked = http.post(f"/v1/keys/{viewer_id}/revoke")
+        assert revoked.status_code == 200 and revoked.json()["revokedAt"]
+        assert_problem(http.post("/v1/keys/0000000000/revoke"), 404)
+    with service.client("viewer") as http:
+        assert_problem(http.get("/v1/jobs"), 401)
+    shown = service.gcwm("audit", "show", "--output", "json")
+    assert shown.returncode == 0, shown.stderr
+    (entry,) = [e for e in json.loads(shown.stdout)["entries"] if e["action"] == "apikey.revoked"]
+    assert entry["actor"] == service.key_id("admin")
+    assert entry["summary"] == {"principal": viewer_id, "name": "test-viewer", "role": "viewer"}

