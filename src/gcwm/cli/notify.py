@@ -7,7 +7,6 @@ import json
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -29,25 +28,15 @@ _STATUSES = ("pending", "delivered", "dead")
 
 
 def message_summary(message: OutboxMessage) -> dict[str, Any]:
-    """A notification as `notify list --output json` prints it."""
-    return {
-        "id": message.id,
-        "status": message.status,
-        "event": message.event_type,
-        "channel": message.channel,
-        "orgId": message.org_id,
-        "target": {"type": message.target.get("type"), "url": message.target.get("url")},
-        "attempts": message.attempts,
-        "nextAttemptAt": _iso(message.next_attempt_at),
-        "deliveredAt": _iso(message.delivered_at),
-        "lastError": message.last_error,
-        "externalRef": message.external_ref,
-        "auditSeq": message.audit_seq,
-        "createdAt": _iso(message.created_at),
-    }
+    """A notification as `notify list --output json` prints it (the API's document too)."""
+    from gcwm.notify.documents import notification_document
+
+    return notification_document(message)
 
 
 def message_details(message: OutboxMessage) -> dict[str, Any]:
+    from gcwm.notify.documents import iso
+
     """A notification as `notify show --output json` prints it: the summary, the whole target (never a
     secret: it names the variable), the lease, and the payload as sent."""
     try:
@@ -57,8 +46,8 @@ def message_details(message: OutboxMessage) -> dict[str, Any]:
     return {
         **message_summary(message),
         "target": message.target,
-        "lease": {"owner": message.lease_owner, "expiresAt": _iso(message.lease_expires_at)},
-        "updatedAt": _iso(message.updated_at),
+        "lease": {"owner": message.lease_owner, "expiresAt": iso(message.lease_expires_at)},
+        "updatedAt": iso(message.updated_at),
         "payload": payload,
     }
 
@@ -265,7 +254,3 @@ def _table(rows: list[dict[str, Any]]) -> None:
     for line in lines:
         cells = "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False))
         print(f"{cells}  {line[-1]}".rstrip())
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")

@@ -19,7 +19,6 @@ import structlog
 from gcwm.errors import GenesysError, GenesysNotFound, ProvisioningError
 from gcwm.genesys import GenesysClient, is_outcome_unknown
 from gcwm.genesys.models import WebDeployment, WebDeploymentConfigurationVersion
-from gcwm.observability.metrics import PROVISION_STEP_SECONDS
 from gcwm.provisioning import steps
 from gcwm.provisioning.checkpoints import Checkpoints
 from gcwm.provisioning.listings import ActivationWatcher, OrgListings
@@ -356,22 +355,7 @@ class ChannelApply:
 
     # -- helpers ---------------------------------------------------------------------------------
     async def _step(self, name: str, model: type[R], run: Callable[[], Awaitable[R]]) -> R:
-        if (done := self.cp.get(name, model)) is not None:
-            self.latency[name] = self.cp.duration_ms(name) or 0.0
-            return done
-        self.cp.check_cancelled()
-        started = time.perf_counter()
-        outcome = "error"
-        try:
-            result = await run()
-            outcome = "ok"
-        finally:
-            elapsed = time.perf_counter() - started
-            PROVISION_STEP_SECONDS.labels(step=name, outcome=outcome).observe(elapsed)
-        ms = round(elapsed * 1000, 1)
-        await self.cp.record(name, result, ms)
-        self.latency[name] = ms
-        return result
+        return await self.cp.step(name, model, run, self.latency)
 
     def _outcome(self, config: ConfigurationReady, deployment: DeploymentReady) -> str:
         change = self.change

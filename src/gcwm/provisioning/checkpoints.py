@@ -8,9 +8,11 @@ its next step (`JobCancelled`), since the step in hand may have a create in flig
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from gcwm.observability.metrics import PROVISION_STEP_SECONDS
 from gcwm.provisioning import steps
 from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.plan import Action, ChannelChange
@@ -67,6 +69,28 @@ class Checkpoints:
         self.cancel_requested = self.cancel_requested or cancel
         if self.on_step is not None and step in steps.VISIBLE_STEPS:
             self.on_step(step)
+
+    async def step(
+        self, name: str, model: type[R], run: Callable[[], Awaitable[R]], latency: dict[str, float]
+    ) -> R:
+        """Run a step once: its recorded result if it finished before (a resumed job), else `run()`,
+        timed (histogram and `latency[name]`, in ms) and recorded. Checks for a cancel first."""
+        if (done := self.get(name, model)) is not None:
+            latency[name] = self.duration_ms(name) or 0.0
+            return done
+        self.check_cancelled()
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            result = await run()
+            outcome = "ok"
+        finally:
+            elapsed = time.perf_counter() - started
+            PROVISION_STEP_SECONDS.labels(step=name, outcome=outcome).observe(elapsed)
+        ms = round(elapsed * 1000, 1)
+        await self.record(name, result, ms)
+        latency[name] = ms
+        return result
 
     async def record_rollback(self, removed: list[str], left: list[str], cleared: dict[str, None]) -> None:
         """Forget every step (their work was undone) and record what the rollback removed, at once."""

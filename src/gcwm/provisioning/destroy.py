@@ -18,7 +18,6 @@ import structlog
 
 from gcwm.errors import GenesysConflict, GenesysError, GenesysNotFound, ProvisioningError
 from gcwm.genesys import is_outcome_unknown
-from gcwm.observability.metrics import PROVISION_STEP_SECONDS
 from gcwm.provisioning import steps
 from gcwm.provisioning.apply import BatchTools
 from gcwm.provisioning.checkpoints import Checkpoints
@@ -161,22 +160,7 @@ class ChannelDestroy:
             raise ProvisioningError(msg, channel=self.job.channel_name, step=f"{kind}_gone") from None
 
     async def _step(self, name: str, model: type[R], run: Callable[[], Awaitable[R]]) -> R:
-        if (done := self.cp.get(name, model)) is not None:
-            self.latency[name] = self.cp.duration_ms(name) or 0.0
-            return done
-        self.cp.check_cancelled()
-        started = time.perf_counter()
-        outcome = "error"
-        try:
-            result = await run()
-            outcome = "ok"
-        finally:
-            elapsed = time.perf_counter() - started
-            PROVISION_STEP_SECONDS.labels(step=name, outcome=outcome).observe(elapsed)
-        ms = round(elapsed * 1000, 1)
-        await self.cp.record(name, result, ms)
-        self.latency[name] = ms
-        return result
+        return await self.cp.step(name, model, run, self.latency)
 
 
 def record_destroyed(tx: UnitOfWork, job: Job, result: dict[str, Any], evidence: Evidence | None) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -15,6 +14,7 @@ from gcwm.api.idempotency import IdempotencyKey, idempotent
 from gcwm.api.problems import TYPE_BASE, Problem
 from gcwm.api.runtime import ApiRuntime, runtime_of
 from gcwm.api.v1.models import NotificationDocument, NotificationPage, problems
+from gcwm.notify.documents import notification_document
 from gcwm.store import OutboxError, OutboxMessage
 from gcwm.store.pages import notifications_page
 
@@ -25,29 +25,6 @@ Viewer = Annotated[Principal, Depends(require(Role.viewer))]
 Operator = Annotated[Principal, Depends(require(Role.operator))]
 
 LISTING = "notifications"
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at is not None else None
-
-
-def notification(message: OutboxMessage) -> dict[str, Any]:
-    """A notification as `gcwm notify list --output json` shows it: the target's type and URL only."""
-    return {
-        "id": message.id,
-        "status": message.status,
-        "event": message.event_type,
-        "channel": message.channel,
-        "orgId": message.org_id,
-        "target": {"type": message.target.get("type"), "url": message.target.get("url")},
-        "attempts": message.attempts,
-        "nextAttemptAt": _iso(message.next_attempt_at),
-        "deliveredAt": _iso(message.delivered_at),
-        "lastError": message.last_error,
-        "externalRef": message.external_ref,
-        "auditSeq": message.audit_seq,
-        "createdAt": _iso(message.created_at),
-    }
 
 
 @router.get("/notifications", response_model=NotificationPage, responses=problems())
@@ -66,7 +43,7 @@ def list_notifications(
     next_cursor = (
         pagination.encode(LISTING, [last.created_at.isoformat(), last.id]) if more and last else None
     )
-    return {"notifications": [notification(m) for m in page], "nextCursor": next_cursor}
+    return {"notifications": [notification_document(m) for m in page], "nextCursor": next_cursor}
 
 
 @router.post(
@@ -91,6 +68,6 @@ async def retry(
                 ) from None
 
     async def work() -> Response:
-        return JSONResponse(notification(await asyncio.to_thread(due_now)))
+        return JSONResponse(notification_document(await asyncio.to_thread(due_now)))
 
     return await idempotent(request, runtime, principal, key, work)
