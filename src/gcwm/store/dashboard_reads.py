@@ -6,16 +6,11 @@ Each is one short read-only transaction, so a page view never waits for a writer
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
-from gcwm.store.engine import READ_ONLY_OPTION
-from gcwm.store.sql import database_errors
 from gcwm.store.store import Store
 from gcwm.store.tables import audit_entries, genesys_calls, job_steps
 
@@ -51,7 +46,7 @@ def step_timings(store: Store, *, since: datetime | None = None, limit: int = 20
     if since is not None:
         query = query.where(job_steps.c.finished_at >= since)
     newest = query.order_by(job_steps.c.finished_at.desc()).limit(limit)
-    with _reading(store, "reading step timings") as connection:
+    with store.read_connection("reading step timings") as connection:
         rows = [StepTiming(str(s), at, float(ms)) for s, at, ms in connection.execute(newest)]
     rows.reverse()
     return rows
@@ -64,7 +59,7 @@ def call_timings(store: Store, *, since: datetime | None = None, limit: int = 20
     if since is not None:
         query = query.where(genesys_calls.c.at >= since)
     newest = query.order_by(genesys_calls.c.at.desc()).limit(limit)
-    with _reading(store, "reading Genesys call timings") as connection:
+    with store.read_connection("reading Genesys call timings") as connection:
         rows = [StepTiming(str(op), at, float(ms)) for op, at, ms in connection.execute(newest)]
     rows.reverse()
     return rows
@@ -75,14 +70,5 @@ def recent_audit(store: Store, *, channel: str | None = None, limit: int = 200) 
     query = sa.select(audit_entries).order_by(audit_entries.c.seq.desc()).limit(limit)
     if channel is not None:
         query = query.where(audit_entries.c.channel == channel)
-    with _reading(store, "reading the audit log") as connection:
+    with store.read_connection("reading the audit log") as connection:
         return [AuditRow(**row._mapping) for row in connection.execute(query)]
-
-
-@contextmanager
-def _reading(store: Store, action: str) -> Iterator[Connection]:
-    engine = store.engine
-    with database_errors(action, engine), engine.connect() as connection:
-        connection.execution_options(**{READ_ONLY_OPTION: True})
-        with connection.begin():
-            yield connection

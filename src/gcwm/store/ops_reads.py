@@ -7,18 +7,14 @@ report never waits for a writer and holds no lock a worker needs.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
-from gcwm.store.engine import READ_ONLY_OPTION
 from gcwm.store.models import JOB_STATUSES
 from gcwm.store.outbox import OUTBOX_STATUSES
-from gcwm.store.sql import database_errors
 from gcwm.store.store import Store
 from gcwm.store.tables import audit_entries, genesys_calls, job_steps, jobs, outbox
 
@@ -51,7 +47,7 @@ def timings(
         ids = list(job_ids)
         step_query = step_query.where(job_steps.c.job_id.in_(ids))
         job_query = job_query.where(jobs.c.id.in_(ids))
-    with _reading(store, "reading step and job timings") as connection:
+    with store.read_connection("reading step and job timings") as connection:
         steps = [(str(step), float(ms)) for step, ms in connection.execute(step_query)]
         ended = [
             (str(kind), (finished - started).total_seconds() * 1000)
@@ -66,7 +62,7 @@ def call_timings(store: Store, *, since: datetime | None = None) -> list[tuple[s
     if since is not None:
         query = query.where(genesys_calls.c.at >= since)
     query = query.order_by(genesys_calls.c.at, genesys_calls.c.job_id, genesys_calls.c.seq)
-    with _reading(store, "reading Genesys call timings") as connection:
+    with store.read_connection("reading Genesys call timings") as connection:
         return [(str(op), str(status), float(ms)) for op, status, ms in connection.execute(query)]
 
 
@@ -74,7 +70,7 @@ def jobs_by_status(store: Store) -> dict[str, int]:
     """How many jobs are in each status (every status present, zero or not)."""
     query = sa.select(jobs.c.status, sa.func.count()).group_by(jobs.c.status)
     counts: dict[str, int] = dict.fromkeys(JOB_STATUSES, 0)
-    with _reading(store, "counting jobs by status") as connection:
+    with store.read_connection("counting jobs by status") as connection:
         counts.update({str(status): int(n) for status, n in connection.execute(query)})
     return counts
 
@@ -83,30 +79,20 @@ def outbox_by_status(store: Store) -> dict[str, int]:
     """How many ITSM notifications are pending, delivered and dead."""
     query = sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status)
     counts: dict[str, int] = dict.fromkeys(OUTBOX_STATUSES, 0)
-    with _reading(store, "counting outbox messages by status") as connection:
+    with store.read_connection("counting outbox messages by status") as connection:
         counts.update({str(status): int(n) for status, n in connection.execute(query)})
     return counts
 
 
 def audit_length(store: Store) -> int:
     """How many entries the audit log's chain holds."""
-    with _reading(store, "counting audit entries") as connection:
+    with store.read_connection("counting audit entries") as connection:
         return int(connection.execute(sa.select(sa.func.count()).select_from(audit_entries)).scalar_one())
-
-
-@contextmanager
-def _reading(store: Store, action: str) -> Iterator[Connection]:
-    engine = store.engine
-    with database_errors(action, engine), engine.connect() as connection:
-        # On SQLite a read-only transaction begins DEFERRED: it never waits for the write lock.
-        connection.execution_options(**{READ_ONLY_OPTION: True})
-        with connection.begin():
-            yield connection
 
 
 def migration_revision(store: Store) -> str | None:
     """The Alembic revision the database is at (None: never migrated); compare with `head_revision()`."""
     from alembic.runtime.migration import MigrationContext
 
-    with _reading(store, "reading the database's migration revision") as connection:
+    with store.read_connection("reading the database's migration revision") as connection:
         return MigrationContext.configure(connection).get_current_revision()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from gcwm.store.models import Channel, Job, JobStep
+from gcwm.store.sql import database_errors
 from gcwm.store.unit_of_work import UnitOfWork
 
 
@@ -83,3 +86,10 @@ class Store:
         return UnitOfWork(self._engine, read_only=True)
 
     _read = reading
+
+    @contextmanager
+    def read_connection(self, action: str) -> Iterator[Connection]:
+        """A read-only transaction's connection for the store's report queries; a failure is a
+        StoreError saying `action` failed and where."""
+        with database_errors(action, self._engine), self.reading() as tx:
+            yield tx.connection
