@@ -84,7 +84,8 @@ def test_a_newer_spec_waits_for_the_job_whose_create_is_in_flight(
     """Two runs for one channel: the second does not start its own create while the first one's is in
     flight (sent, not yet carried out); it waits, then updates what the first made. One
     configuration, one deployment, one POST."""
-    env = {**gcwm_env, "GCWM_DATABASE_URL": f"sqlite:///{tmp_path}/shared.db"}
+    # A short lease: the running job hears of the cancel at its next renewal (a third of the lease).
+    env = {**gcwm_env, "GCWM_DATABASE_URL": f"sqlite:///{tmp_path}/shared.db", "GCWM_LEASE_SECONDS": "3"}
     emulator.add_fault("POST", DEPLOYMENTS, "latency", latency_ms=120_000)
     older = subprocess.Popen(
         [*gcwm_command(), "provision", str(_spec(tmp_path / "v1.yaml", "web")), "-o", "json"],

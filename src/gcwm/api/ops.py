@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from gcwm.api.auth import authenticate, check_role
 from gcwm.api.roles import Role
 from gcwm.api.runtime import ApiRuntime, runtime_of
+from gcwm.api.v1.models import problems
 from gcwm.errors import GcwmError
 from gcwm.observability.gauges import StoredCounts, StoredGauges
 from gcwm.observability.metrics import REGISTRY
@@ -58,7 +59,10 @@ async def metrics_reader(request: Request, runtime: Runtime) -> None:
     "/metrics",
     dependencies=[Depends(metrics_reader)],
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}},
+        **{status: answer for status, answer in problems().items() if status in (401, 403)},
+    },
 )
 async def metrics(runtime: Runtime) -> Response:
     """The Prometheus text exposition of gcwm's metrics and the store's gauges."""
