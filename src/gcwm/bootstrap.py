@@ -151,6 +151,7 @@ async def open_app(
             notify_grace_s=settings.notify_grace_seconds,
             evidence=open_evidence(settings),
         )
+        stack.push_async_callback(service.aclose)  # closes before the store and client it uses
         yield App(
             settings=settings, store=store, client=client, service=service, org=org, emulator_url=emulator_url
         )

@@ -172,12 +172,15 @@ async def test_a_submission_never_waits_behind_a_read_of_the_org(
     specs = parse_spec(channel_yaml("web-quick"))
     async with gcwm_app(settings) as app:
         batch = Batch(app.client, app.store, app.org_id, Timeouts(), max_age_s=0.0)
-        first = await batch.recent(specs)
-        emulator.add_fault("GET", r"/api/v2/webdeployments/deployments$", "latency", latency_ms=60_000)
-        again = await asyncio.wait_for(batch.recent(specs), timeout=5)
-        assert again is first
-        await eventually(lambda: emulator.delayed_requests() == 1, what="the background read to be held")
-        assert emulator.release_held() == 1
-        await eventually(lambda: batch.observations == 2, what="the background read to finish")
-        newer = await batch.recent(specs)
-        assert newer.observed_at > first.observed_at
+        try:
+            first = await batch.recent(specs)
+            emulator.add_fault("GET", r"/api/v2/webdeployments/deployments$", "latency", latency_ms=60_000)
+            again = await asyncio.wait_for(batch.recent(specs), timeout=5)
+            assert again is first
+            await eventually(lambda: emulator.delayed_requests() == 1, what="the background read to be held")
+            assert emulator.release_held() == 1
+            await eventually(lambda: batch.observations == 2, what="the background read to finish")
+            newer = await batch.recent(specs)
+            assert newer.observed_at > first.observed_at
+        finally:
+            await batch.aclose()  # the last call began another read (its snapshot is at once too old)

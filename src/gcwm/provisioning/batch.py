@@ -88,6 +88,13 @@ class Batch:
             self._specs.update({s.key: s for s in wanted})
         return extended
 
+    async def aclose(self) -> None:
+        """Stop a background read still running (before the client and the store it uses close)."""
+        refresh = self._refresh
+        if refresh is not None:
+            refresh.cancel()
+            await asyncio.gather(refresh, return_exceptions=True)
+
     async def _reobserve(self) -> None:
         try:
             async with self._lock:

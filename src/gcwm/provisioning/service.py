@@ -170,6 +170,11 @@ class ProvisioningService:
             raise await asyncio.to_thread(self._refuse, specs, refused) from None
         return _Queued(batch, snapshot.observed_at, job_ids)
 
+    async def aclose(self) -> None:
+        """End what the service runs in the background (the serving batch's read of the org)."""
+        if self._shared is not None:
+            await self._shared.aclose()
+
     def _serving_batch(self) -> Batch:
         """The batch a serving process's workers and submissions share; its snapshot lives
         `_SERVICE_SNAPSHOT_S` at most (the service's unit of a batch)."""
