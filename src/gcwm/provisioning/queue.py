@@ -7,12 +7,13 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from gcwm.errors import ChannelNotFound
 from gcwm.observability.context import actor, correlation_id
 from gcwm.provisioning.evidence import Evidence
 from gcwm.spec import ChannelSpec, channel_key
-from gcwm.store import Channel, Store
+from gcwm.store import Channel, Job, Store, UnitOfWork
 
 KIND_PROVISION = "provision"
 KIND_DESTROY = "destroy"
@@ -73,16 +74,7 @@ def enqueue_channels(
                 continue
             if existing is not None:
                 tx.jobs.cancel(existing.id)
-            job = tx.jobs.enqueue(
-                batch_id=batch_id,
-                org_id=org_id,
-                channel_name=spec.name,
-                channel_key=spec.key,
-                kind=KIND_PROVISION,
-                spec=document,
-                actor=actor() or "unknown",
-                correlation_id=correlation_id() or batch_id,
-            )
+            job = _enqueue(tx, batch_id, org_id, spec.name, spec.key, KIND_PROVISION, document)
             tx.slots.reserve(org_id, job.id, admit.slots.get(spec.key, ()))
             if evidence is not None:
                 summary = {"specHash": spec.spec_hash(), "creates": list(admit.slots.get(spec.key, ()))}
@@ -119,16 +111,8 @@ def enqueue_destroys(
                 continue
             if existing is not None:
                 tx.jobs.cancel(existing.id)
-            job = tx.jobs.enqueue(
-                batch_id=batch_id,
-                org_id=org_id,
-                channel_name=record.name,
-                channel_key=record.name_key,
-                kind=KIND_DESTROY,
-                spec=record.spec,  # the channel's last desired spec: its ITSM subscription, its hash
-                actor=actor() or "unknown",
-                correlation_id=correlation_id() or batch_id,
-            )
+            # The channel's last desired spec: its ITSM subscription, its hash.
+            job = _enqueue(tx, batch_id, org_id, record.name, record.name_key, KIND_DESTROY, record.spec)
             if evidence is not None:
                 summary = {"specHash": record.spec_hash, "kind": KIND_DESTROY}
                 evidence.for_job(tx, job, "job.queued", "queued", summary)
@@ -143,3 +127,19 @@ def destroyable(record: Channel | None, name: str, org_id: str) -> Channel:
         msg = f"no channel named {name!r} in org {org_id}; {said}"
         raise ChannelNotFound(msg, channel=name)
     return record
+
+
+def _enqueue(
+    tx: UnitOfWork, batch_id: str, org_id: str, name: str, key: str, kind: str, spec: dict[str, Any]
+) -> Job:
+    """A job of `kind` for one channel, asked for by the current actor in the current run."""
+    return tx.jobs.enqueue(
+        batch_id=batch_id,
+        org_id=org_id,
+        channel_name=name,
+        channel_key=key,
+        kind=kind,
+        spec=spec,
+        actor=actor() or "unknown",
+        correlation_id=correlation_id() or batch_id,
+    )

@@ -10,6 +10,7 @@ audit entries.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import structlog
 from fastapi import APIRouter, Request
@@ -131,33 +132,13 @@ async def submit(request: Request) -> Response:
 
 @router.post("/jobs/{job_id}/cancel")
 async def cancel(request: Request, job_id: str) -> Response:
-    checked = await _checked(request, operator=True)
-    if isinstance(checked, Response):
-        return checked
-    session, _ = checked
-    store = runtime_of(request).store
-    try:
-        with request_context(actor=session.key_id):
-            job = await asyncio.to_thread(cancel_job, store, job_id)
-    except GcwmError as error:
-        return _failed(request, session, error)
-    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    return await _operator_action(request, lambda store: f"/jobs/{cancel_job(store, job_id).id}")
 
 
 @router.post("/jobs/{job_id}/resume")
 async def resume(request: Request, job_id: str) -> Response:
     """Put a failed or cancelled job back in the queue; this service's workers pick it up."""
-    checked = await _checked(request, operator=True)
-    if isinstance(checked, Response):
-        return checked
-    session, _ = checked
-    store = runtime_of(request).store
-    try:
-        with request_context(actor=session.key_id):
-            resumed = await asyncio.to_thread(_requeue, store, job_id)
-    except GcwmError as error:
-        return _failed(request, session, error)
-    return RedirectResponse(f"/jobs/{resumed}", status_code=303)
+    return await _operator_action(request, lambda store: f"/jobs/{_requeue(store, job_id)}")
 
 
 def _requeue(store: Store, job_id: str) -> str:
@@ -168,19 +149,26 @@ def _requeue(store: Store, job_id: str) -> str:
 @router.post("/notifications/{message_id}/retry")
 async def retry(request: Request, message_id: str) -> Response:
     """Make a pending or dead-lettered notification due now."""
+
+    def work(store: Store) -> str:
+        with store.unit_of_work() as tx:
+            tx.outbox.retry(message_id)
+        return "/notifications"
+
+    return await _operator_action(request, work)
+
+
+async def _operator_action(request: Request, work: Callable[[Store], str]) -> Response:
+    """An operator's button: origin, session, CSRF token and role checked, then `work` run as the
+    session's key, off the event loop; it names the page to go to. A refusal is shown instead."""
     checked = await _checked(request, operator=True)
     if isinstance(checked, Response):
         return checked
     session, _ = checked
     store = runtime_of(request).store
-
-    def work() -> None:
-        with store.unit_of_work() as tx:
-            tx.outbox.retry(message_id)
-
     try:
         with request_context(actor=session.key_id):
-            await asyncio.to_thread(work)
+            location = await asyncio.to_thread(work, store)
     except GcwmError as error:
         return _failed(request, session, error)
-    return RedirectResponse("/notifications", status_code=303)
+    return RedirectResponse(location, status_code=303)
