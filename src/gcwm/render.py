@@ -79,7 +79,7 @@ def provision_result(document: dict[str, Any]) -> None:
         latency_summary(document["latency"])
     elif ok:
         out.print(_latency_table(ok))
-    if len(ok) == 1:
+    if len(ok) == 1 and ok[0]["snippet"]:  # a destroyed channel's document has none
         out.print("\nEmbed snippet for the website:", style="bold")
         out.print(ok[0]["snippet"], markup=False, soft_wrap=True)
     for c in ok:
