@@ -11,10 +11,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from gcwm.store.audit import AuditEntry
 from gcwm.store.store import Store
 from gcwm.store.tables import audit_entries, genesys_calls, job_steps
 
-__all__ = ["AuditRow", "StepTiming", "call_timings", "recent_audit", "step_timings"]
+__all__ = ["StepTiming", "call_timings", "recent_audit", "step_timings"]
 
 
 @dataclass(frozen=True)
@@ -26,49 +27,42 @@ class StepTiming:
     duration_ms: float
 
 
-@dataclass(frozen=True)
-class AuditRow:
-    """One audit entry as stored: the body is its canonical JSON, `hash` its link in the chain."""
-
-    seq: int
-    at: datetime
-    action: str
-    org_id: str
-    channel: str | None
-    job_id: str | None
-    body: str
-    hash: str
-
-
 def step_timings(store: Store, *, since: datetime | None = None, limit: int = 20_000) -> list[StepTiming]:
     """Steps finished at or after `since`, oldest first; at most the newest `limit` of them."""
-    query = sa.select(job_steps.c.step, job_steps.c.finished_at, job_steps.c.duration_ms)
-    if since is not None:
-        query = query.where(job_steps.c.finished_at >= since)
-    newest = query.order_by(job_steps.c.finished_at.desc()).limit(limit)
-    with store.read_connection("reading step timings") as connection:
-        rows = [StepTiming(str(s), at, float(ms)) for s, at, ms in connection.execute(newest)]
-    rows.reverse()
-    return rows
+    c = job_steps.c
+    return _timings(store, c.step, c.finished_at, c.duration_ms, since, limit, "reading step timings")
 
 
 def call_timings(store: Store, *, since: datetime | None = None, limit: int = 20_000) -> list[StepTiming]:
     """Genesys call attempts of finished jobs made at or after `since`, oldest first; at most the newest
     `limit`. Each as a StepTiming named by its operation, so the step charts' code draws them alike."""
-    query = sa.select(genesys_calls.c.operation, genesys_calls.c.at, genesys_calls.c.duration_ms)
+    c = genesys_calls.c
+    return _timings(store, c.operation, c.at, c.duration_ms, since, limit, "reading Genesys call timings")
+
+
+def _timings(
+    store: Store,
+    name: sa.ColumnElement[str],
+    at: sa.ColumnElement[datetime],
+    ms: sa.ColumnElement[float],
+    since: datetime | None,
+    limit: int,
+    action: str,
+) -> list[StepTiming]:
+    query = sa.select(name, at, ms)
     if since is not None:
-        query = query.where(genesys_calls.c.at >= since)
-    newest = query.order_by(genesys_calls.c.at.desc()).limit(limit)
-    with store.read_connection("reading Genesys call timings") as connection:
-        rows = [StepTiming(str(op), at, float(ms)) for op, at, ms in connection.execute(newest)]
+        query = query.where(at >= since)
+    newest = query.order_by(at.desc()).limit(limit)
+    with store.read_connection(action) as connection:
+        rows = [StepTiming(str(n), when, float(d)) for n, when, d in connection.execute(newest)]
     rows.reverse()
     return rows
 
 
-def recent_audit(store: Store, *, channel: str | None = None, limit: int = 200) -> list[AuditRow]:
+def recent_audit(store: Store, *, channel: str | None = None, limit: int = 200) -> list[AuditEntry]:
     """The newest `limit` audit entries (of one channel, when given), newest first."""
     query = sa.select(audit_entries).order_by(audit_entries.c.seq.desc()).limit(limit)
     if channel is not None:
         query = query.where(audit_entries.c.channel == channel)
     with store.read_connection("reading the audit log") as connection:
-        return [AuditRow(**row._mapping) for row in connection.execute(query)]
+        return [AuditEntry(**row._mapping) for row in connection.execute(query)]
