@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 import uvicorn
@@ -29,26 +28,9 @@ from tests.conftest import FAST, ROOT, gcwm_command
 from tests.e2e.conftest import run_gcwm
 from tests.emulator.harness import Emulator
 from tests.emulator.steps import DEPLOYMENTS, deployment, wait_until_active
+from tests.support.browser import Browser, ConsoleMessage, Page, chromium, screenshot
 from tests.support.polling import wait_until
 
-try:
-    from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
-except ImportError:
-    pytest.skip("playwright is not installed (pip install playwright)", allow_module_level=True)
-
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)", allow_module_level=True)
-
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 LAUNCHER = "#gcwm-messenger-standin"
 WAIT_MS = 15_000
 
@@ -75,17 +57,14 @@ class Visit:
         ]
 
     def screenshot(self, name: str) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+        screenshot(self.page, name)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless, driven by Playwright."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @contextmanager
