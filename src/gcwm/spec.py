@@ -272,6 +272,11 @@ def parse_spec(text: str, *, source: str = "<spec>") -> list[ChannelSpec]:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise SpecError([SpecProblem(source, where, f"not valid YAML/JSON: {problem}")]) from exc
+    return parse_spec_document(data, source=source)
+
+
+def parse_spec_document(data: object, *, source: str = "<spec>") -> list[ChannelSpec]:
+    """Validate a spec document already parsed (the API's JSON body); problems as `parse_spec`'s."""
     if not isinstance(data, dict):
         problem = "expected a mapping with a top-level `channels:` list"
         raise SpecError([SpecProblem(source, "", problem)])

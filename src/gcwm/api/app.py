@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import structlog
@@ -26,6 +28,7 @@ from gcwm.observability import metrics
 log = structlog.get_logger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+BLOCKING_THREADS = 32
 
 
 def create_app(
@@ -47,6 +50,17 @@ def create_app(
             serving = await stack.enter_async_context(opener()) if opener is not None else runtime
             assert serving is not None
             app.state.runtime = serving
+            # What start-up built (modules, the app, its routes and models) lives as long as the
+            # process: moved out of the collector's sight, a full collection scans only what requests
+            # made since, not everything (pauses of 70-90 ms under load otherwise).
+            gc.collect()
+            gc.freeze()
+            # asyncio.to_thread's pool (cpu count + 4 threads by default) runs every request's key
+            # lookup and every submission's transaction: a few submissions waiting for the database's
+            # writer must not hold up the reads behind them.
+            asyncio.get_running_loop().set_default_executor(
+                ThreadPoolExecutor(max_workers=BLOCKING_THREADS, thread_name_prefix="gcwm-io")
+            )
             stop = asyncio.Event()
             workers = asyncio.create_task(serving.service.run_workers(stop)) if serving.run_workers else None
             try:

@@ -11,7 +11,14 @@ from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.plan import Action, ChannelChange, Plan, build_plan
 from gcwm.provisioning.queue import enqueue_channels
 from gcwm.provisioning.results import OrgRef, has_failures, run_document
-from gcwm.provisioning.service import PlanReport, ProvisioningService, cancel_job, job_details, job_summary
+from gcwm.provisioning.service import (
+    PlanReport,
+    ProvisioningService,
+    cancel_job,
+    job_details,
+    job_steps_document,
+    job_summary,
+)
 from gcwm.provisioning.worker import JobEvent, Worker
 
 __all__ = [
@@ -32,6 +39,7 @@ __all__ = [
     "enqueue_channels",
     "has_failures",
     "job_details",
+    "job_steps_document",
     "job_summary",
     "review",
     "run_document",

@@ -37,7 +37,18 @@ def enqueue_channels(
     admission: Admission | None = None,
     evidence: Evidence | None = None,
 ) -> list[str]:
-    """Record the desired channels and queue a job for each; the job ids, in spec order.
+    """The ids of `queue_channel_jobs`'s jobs."""
+    return [job.id for job in queue_channel_jobs(store, org_id, specs, admission, evidence)]
+
+
+def queue_channel_jobs(
+    store: Store,
+    org_id: str,
+    specs: Sequence[ChannelSpec],
+    admission: Admission | None = None,
+    evidence: Evidence | None = None,
+) -> list[Job]:
+    """Record the desired channels and queue a job for each; the jobs as queued, in spec order.
 
     A channel whose unfinished job has the same spec keeps that job (a crashed run left it: finish
     it, do not add a twin). One with another spec is superseded: the old job is cancelled (asked to
@@ -47,7 +58,7 @@ def enqueue_channels(
     """
     admit = admission or Admission()
     batch_id = uuid.uuid4().hex
-    job_ids: list[str] = []
+    queued: list[Job] = []
     with store.unit_of_work() as tx:
         mine = tx.jobs.unfinished(org_id=org_id, channel_keys={s.key for s in specs})
         pending = {j.channel_key: j for j in mine if not j.cancel_requested}
@@ -70,7 +81,7 @@ def enqueue_channels(
                 tx.channels.record_ids(org_id, spec.key, proposed_csp=admit.csp[spec.key])
             existing = pending.get(spec.key)
             if spec.key in reused and existing is not None:
-                job_ids.append(existing.id)
+                queued.append(existing)
                 continue
             if existing is not None:
                 tx.jobs.cancel(existing.id)
@@ -79,8 +90,8 @@ def enqueue_channels(
             if evidence is not None:
                 summary = {"specHash": spec.spec_hash(), "creates": list(admit.slots.get(spec.key, ()))}
                 evidence.for_job(tx, job, "job.queued", "queued", summary)
-            job_ids.append(job.id)
-    return job_ids
+            queued.append(job)
+    return queued
 
 
 def enqueue_destroys(

@@ -26,11 +26,11 @@ from gcwm.provisioning.batch import Batch
 from gcwm.provisioning.checks import proposed_policy
 from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.plan import Plan, build_plan
-from gcwm.provisioning.queue import destroyable, enqueue_channels, enqueue_destroys
+from gcwm.provisioning.queue import destroyable, enqueue_destroys, queue_channel_jobs
 from gcwm.provisioning.results import OrgRef, refused_document, run_document, with_checks
 from gcwm.provisioning.worker import EventSink, Worker
 from gcwm.spec import ChannelSpec, channel_key
-from gcwm.store import Channel, Job, Store
+from gcwm.store import Channel, Job, JobStep, Store
 
 # How old the snapshot the service's workers plan from may get (another process may change the org).
 _SERVICE_SNAPSHOT_S = 5.0
@@ -51,11 +51,15 @@ class PlanReport:
 
 @dataclass(frozen=True)
 class _Queued:
-    """What queueing a batch leaves: the batch its jobs plan from, when it observed, the job ids."""
+    """What queueing a batch leaves: the batch its jobs plan from, when it observed, the jobs."""
 
     batch: Batch
     observed_at: datetime
-    job_ids: list[str]
+    jobs: list[Job]
+
+    @property
+    def job_ids(self) -> list[str]:
+        return [job.id for job in self.jobs]
 
 
 class ProvisioningService:
@@ -87,6 +91,7 @@ class ProvisioningService:
         self._notify_grace_s = notify_grace_s
         self._serving: Worker | None = None
         self._shared: Batch | None = None
+        self._signer_checked = False
 
     def _batch(self) -> Batch:
         return Batch(self.client, self.store, self.org.id, self.timeouts)
@@ -142,10 +147,12 @@ class ProvisioningService:
         in spec order. Raises PolicyViolation or LimitExceeded after recording the refusal."""
         # A service answers many submissions a second: the database work runs off the event loop
         # (which also runs the workers), and the org is read at most once per serving batch's age.
-        await asyncio.to_thread(self.evidence.ready, self.store)
+        if not self._signer_checked:
+            # Once per process: a serving process answers many submissions a second.
+            await asyncio.to_thread(self.evidence.ready, self.store)
+            self._signer_checked = True
         review = admission.review(specs, source=source, policy=self.policy, org=self.org)
-        queued = await self._queue(specs, review, source, shared=True)
-        return await asyncio.to_thread(lambda: [self.store.get_job(job_id) for job_id in queued.job_ids])
+        return (await self._queue(specs, review, source, shared=True)).jobs
 
     async def _queue(
         self, specs: Sequence[ChannelSpec], review: admission.Review, source: str, *, shared: bool = False
@@ -163,12 +170,12 @@ class ProvisioningService:
         plan = build_plan(specs, snapshot)
         admit = admission.admission(specs, plan, snapshot, self.policy, review, source=source)
         try:
-            job_ids = await asyncio.to_thread(
-                enqueue_channels, self.store, self.org.id, list(specs), admit, self.evidence
+            jobs = await asyncio.to_thread(
+                queue_channel_jobs, self.store, self.org.id, list(specs), admit, self.evidence
             )
         except LimitExceeded as refused:
             raise await asyncio.to_thread(self._refuse, specs, refused) from None
-        return _Queued(batch, snapshot.observed_at, job_ids)
+        return _Queued(batch, snapshot.observed_at, jobs)
 
     async def aclose(self) -> None:
         """End what the service runs in the background (the serving batch's read of the org)."""
@@ -329,12 +336,16 @@ def cancel_job(store: Store, job_id: str) -> Job:
 
 def job_details(store: Store, job_id: str) -> dict[str, Any]:
     """One job with its checkpointed steps, as `gcwm jobs show` prints it."""
-    job = store.get_job(job_id)
+    job, steps = store.job_with_steps(job_id)
+    return job_steps_document(job, steps)
+
+
+def job_steps_document(job: Job, steps: Sequence[JobStep]) -> dict[str, Any]:
+    """`job_details`'s document of a job and its steps, read already."""
     row = job_summary(job)
     row["result"] = job.result
     row["steps"] = [
-        {"step": s.step, "durationMs": s.duration_ms, "attempt": s.attempt, "data": s.data}
-        for s in store.job_steps(job.id)
+        {"step": s.step, "durationMs": s.duration_ms, "attempt": s.attempt, "data": s.data} for s in steps
     ]
     return row
 

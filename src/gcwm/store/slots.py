@@ -17,10 +17,22 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from gcwm.store.sql import database_errors
-from gcwm.store.tables import jobs, slot_reservations
-from gcwm.store.types import database_now
+from gcwm.store.tables import slot_reservations
+from gcwm.store.types import UtcDateTime, database_now
 
 _LOCK_SPACE = 0x736C6F74  # "slot": keeps these advisory locks apart from the migration lock
+
+_r = slot_reservations.c
+_HELD = (
+    sa.select(_r.kind, sa.func.count())
+    .where(_r.org_id == sa.bindparam("org_id"), _r.state == "held")
+    .group_by(_r.kind)
+)
+_MADE_SINCE = (
+    sa.select(_r.kind, sa.func.count())
+    .where(_r.org_id == sa.bindparam("org_id"), _r.made_at >= sa.bindparam("since", type_=UtcDateTime()))
+    .group_by(_r.kind)
+)
 
 
 class SlotRepository:
@@ -52,16 +64,17 @@ class SlotRepository:
     def counted(self, org_id: str, since: datetime) -> dict[str, int]:
         """Slots per kind that an observation of the org taken at `since` does not show yet: those
         held by unfinished jobs, and those whose object was made at or after `since`."""
-        r = slot_reservations.c
-        held = sa.and_(r.state == "held", jobs.c.status.in_(("queued", "running")))
-        query = (
-            sa.select(r.kind, sa.func.count())
-            .select_from(slot_reservations.join(jobs, jobs.c.id == r.job_id))
-            .where(r.org_id == org_id, sa.or_(held, r.made_at >= since))
-            .group_by(r.kind)
-        )
+        # Two index ranges (held rows have no made_at, so none is counted twice); a held row's job is
+        # unfinished, as the jobs.status trigger parks the rows of a job that ends.
+        counts: dict[str, int] = {}
         with self._errors(f"counting the slots reserved in org {org_id}"):
-            return {kind: int(n) for kind, n in self._connection.execute(query)}
+            for query, params in (
+                (_HELD, {"org_id": org_id}),
+                (_MADE_SINCE, {"org_id": org_id, "since": since}),
+            ):
+                for kind, n in self._connection.execute(query, params):
+                    counts[kind] = counts.get(kind, 0) + int(n)
+        return counts
 
     def made(self, job_id: str, kind: str) -> None:
         """The job's object of this kind exists now: the org's listings will show it."""
@@ -84,7 +97,7 @@ class SlotRepository:
         if kinds is not None:
             delete = delete.where(r.kind.in_(list(kinds)))
         if held_only:
-            delete = delete.where(r.state == "held")
+            delete = delete.where(r.state != "made")
         with self._errors(f"releasing the slots of job {job_id}"):
             self._connection.execute(delete)
 

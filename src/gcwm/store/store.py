@@ -40,6 +40,12 @@ class Store:
         with self._read() as tx:
             return tx.jobs.list(status=status, batch_id=batch_id, limit=limit)
 
+    def job_with_steps(self, job_id: str) -> tuple[Job, list[JobStep]]:
+        """The job with this id or unique id prefix and its steps, read together."""
+        with self._read() as tx:
+            job = tx.jobs.get(job_id)
+            return job, tx.jobs.steps(job.id)
+
     def job_steps(self, job_id: str) -> list[JobStep]:
         """The steps a job recorded, in order."""
         with self._read() as tx:

@@ -103,7 +103,10 @@ slot_reservations = sa.Table(
     sa.Column("state", sa.String(8), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("made_at", UtcDateTime(), nullable=True),
-    sa.Index(None, "org_id", "kind"),
+    # "held" (job queued or running), "parked" (job finished; a trigger on jobs.status moves the two,
+    # migration 0007) or "made": the admission count reads these two indexes only.
+    sa.Index(None, "org_id", "state", "kind"),
+    sa.Index(None, "org_id", "made_at"),
 )
 
 # The audit log: one row per entry, `body` the canonical JSON (RFC 8785) that was hashed; `hash` chains

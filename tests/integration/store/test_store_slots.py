@@ -41,3 +41,23 @@ def test_released_slots_no_longer_count(store: Store, enqueue: Callable[..., Job
         tx.slots.release(job.id)
     with store.unit_of_work() as tx:
         assert tx.slots.counted("org-1", now) == {}
+
+
+def test_a_finished_jobs_held_slots_stop_counting_and_count_again_when_it_is_resumed(
+    store: Store, enqueue: Callable[..., Job]
+) -> None:
+    """Cancelling a queued job (no worker ever releases its slots) frees them for admission at once;
+    resuming it takes them again; what it made keeps counting for older observations throughout."""
+    job, other = enqueue(), enqueue(channel_name="other")
+    with store.unit_of_work() as tx:
+        before = tx.jobs.now()
+        tx.slots.reserve("org-1", job.id, ["deployment", "configuration"])
+        tx.slots.reserve("org-1", other.id, ["deployment"])
+        tx.slots.made(job.id, "configuration")
+    with store.unit_of_work() as tx:
+        tx.jobs.cancel(job.id)
+    with store.unit_of_work() as tx:
+        assert tx.slots.counted("org-1", before) == {"deployment": 1, "configuration": 1}
+        tx.jobs.requeue(job.id)
+    with store.unit_of_work() as tx:
+        assert tx.slots.counted("org-1", before) == {"deployment": 2, "configuration": 1}

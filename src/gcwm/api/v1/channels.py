@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -20,7 +19,7 @@ from gcwm.api.v1.models import (
     problems,
 )
 from gcwm.errors import ChannelNotFound
-from gcwm.spec import channel_key, parse_spec
+from gcwm.spec import channel_key, parse_spec_document
 from gcwm.store import Channel, Job
 from gcwm.store.pages import channels_page
 
@@ -70,8 +69,8 @@ async def submit(
     channel and field (refusals list their findings); a limit that would be exceeded is a 409."""
 
     async def work() -> Response:
-        # The same parser as spec files, so a problem names the channel and field as on the CLI.
-        specs = parse_spec(json.dumps(document.model_dump(mode="json")), source=SOURCE)
+        # The same validation as spec files, so a problem names the channel and field as on the CLI.
+        specs = parse_spec_document(document.model_dump(mode="json"), source=SOURCE)
         return _queued(await runtime.service.submit(specs, source=SOURCE))
 
     return await idempotent(request, runtime, principal, key, work)
