@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 import weakref
 from types import TracebackType
@@ -44,7 +46,7 @@ class UnitOfWork:
         self._engine = engine
         self._read_only = read_only
         self._connection: Connection | None = None
-        self._writer: threading.RLock | None = None
+        self._writer: _SqliteWriter | None = None
 
     @property
     def connection(self) -> Connection:
@@ -121,17 +123,50 @@ class UnitOfWork:
 
 # SQLite has one writer at a time, and a writer that finds the lock taken sleeps in SQLite's busy
 # handler (steps of up to 100 ms) however soon it is freed: under a service's load the waits pile up
-# into seconds. Writers of one process therefore queue on a lock of their own, handed over at once;
-# only writers of other processes meet the busy handler. PostgreSQL needs none of this.
-_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+# into seconds. Writers therefore queue on locks of their own, handed over at once: a thread lock
+# within a process, and an flock(2) on a file beside the database between processes (`gcwm serve
+# --workers N`, `jobs resume` beside a service). PostgreSQL needs none of this.
+_WRITERS: weakref.WeakKeyDictionary[Engine, _SqliteWriter] = weakref.WeakKeyDictionary()
 _WRITERS_GUARD = threading.Lock()
 
 
-def _writer_lock(engine: Engine) -> threading.RLock | None:
+class _SqliteWriter:
+    """The right to write to one SQLite database, for one thread of this process at a time (reentrant)
+    and, for a database file, for one process at a time."""
+
+    def __init__(self, path: str | None) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self._lock.acquire()
+        try:
+            if self._depth == 0 and self._path is not None:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                    weakref.finalize(self, os.close, self._fd)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._lock.release()
+            raise
+        self._depth += 1
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._lock.release()
+
+
+def _writer_lock(engine: Engine) -> _SqliteWriter | None:
     if engine.dialect.name != "sqlite":
         return None
     with _WRITERS_GUARD:
         lock = _WRITERS.get(engine)
         if lock is None:
-            lock = _WRITERS[engine] = threading.RLock()
+            database = engine.url.database
+            on_disk = bool(database) and database != ":memory:" and not str(database).startswith("file:")
+            lock = _WRITERS[engine] = _SqliteWriter(f"{database}-writer" if on_disk else None)
         return lock
