@@ -146,9 +146,9 @@ class ProvisioningService:
         """Check and queue a job per channel as `provision` does, without working them; the queued jobs
         in spec order. Raises PolicyViolation or LimitExceeded after recording the refusal."""
         # A service answers many submissions a second: the database work runs off the event loop
-        # (which also runs the workers), and the org is read at most once per serving batch's age.
+        # (which also runs the workers), the org is read at most once per serving batch's age, and
+        # the signing key is checked against the log once per process.
         if not self._signer_checked:
-            # Once per process: a serving process answers many submissions a second.
             await asyncio.to_thread(self.evidence.ready, self.store)
             self._signer_checked = True
         review = admission.review(specs, source=source, policy=self.policy, org=self.org)
