@@ -135,8 +135,7 @@ async def job_live(request: Request, job_id: str) -> Response:
 
 
 def _job_context(runtime: ApiRuntime, job_id: str) -> dict[str, Any]:
-    found = runtime.store.get_job(job_id)
-    steps = runtime.store.job_steps(found.id)
+    found, steps = runtime.store.job_with_steps(job_id)
     total = sum(s.duration_ms for s in steps)
     return {"job": found, "steps": steps, "total_ms": total, "error": (found.error or {}).get("message")}
 
