@@ -76,9 +76,9 @@ def queue_channel_jobs(
             admit.check(tx.slots.counted(org_id, since), reused)
         for spec in specs:
             document = spec.to_document()
-            tx.channels.upsert_desired(org_id, spec.name, spec.key, document, spec.spec_hash())
-            if spec.key in admit.csp:
-                tx.channels.record_ids(org_id, spec.key, proposed_csp=admit.csp[spec.key])
+            tx.channels.upsert_desired(
+                org_id, spec.name, spec.key, document, spec.spec_hash(), proposed_csp=admit.csp.get(spec.key)
+            )
             existing = pending.get(spec.key)
             if spec.key in reused and existing is not None:
                 queued.append(existing)

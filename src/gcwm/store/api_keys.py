@@ -39,6 +39,10 @@ class ApiKey:
         return self.revoked_at is None
 
 
+# Built once: the service runs it on every request, and a statement object reused keeps its cache key.
+_ACTIVE_BY_HASH = sa.select(api_keys).where(_k.key_hash == sa.bindparam("key_hash"), _k.revoked_at.is_(None))
+
+
 class ApiKeyRepository:
     """API key rows on one connection inside the caller's transaction."""
 
@@ -53,9 +57,8 @@ class ApiKeyRepository:
 
     def active_by_hash(self, key_hash: str) -> ApiKey | None:
         """The unrevoked key whose hash this is."""
-        query = sa.select(api_keys).where(_k.key_hash == key_hash, _k.revoked_at.is_(None))
         with self._errors("looking up an API key"):
-            row = self._connection.execute(query).first()
+            row = self._connection.execute(_ACTIVE_BY_HASH, {"key_hash": key_hash}).first()
         return None if row is None else _key(row)
 
     def get(self, ident: str) -> ApiKey:

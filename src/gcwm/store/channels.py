@@ -41,38 +41,35 @@ class ChannelRepository:
         return None if row is None else _channel(row)
 
     def upsert_desired(
-        self, org_id: str, name: str, key: str, spec: dict[str, Any], spec_hash: str
+        self,
+        org_id: str,
+        name: str,
+        key: str,
+        spec: dict[str, Any],
+        spec_hash: str,
+        *,
+        proposed_csp: str | None = None,
     ) -> Channel:
         """Store the desired spec under the channel's key: a new channel starts pending; a known one
-        keeps its ids and status and takes the name as now spelled.
+        keeps its ids and status and takes the name as now spelled (and `proposed_csp`, if given).
 
         A removed channel that is desired again goes back to pending.
         """
         now = utcnow()
-        insert = insert_for(self._connection, channels).values(
-            id=str(uuid4()),
-            org_id=org_id,
-            name=name,
-            name_key=key,
-            spec=spec,
-            spec_hash=spec_hash,
-            status="pending",
-            created_at=now,
-            updated_at=now,
-        )
-        # One statement, so two processes upserting the same channel cannot both insert.
-        upsert = insert.on_conflict_do_update(
-            index_elements=[channels.c.org_id, channels.c.name_key],
-            set_={
-                "name": insert.excluded.name,
-                "spec": insert.excluded.spec,
-                "spec_hash": insert.excluded.spec_hash,
-                "status": sa.case((channels.c.status == "removed", "pending"), else_=channels.c.status),
-                "updated_at": insert.excluded.updated_at,
-            },
-        ).returning(*channels.c)
+        row = {
+            "id": str(uuid4()),
+            "org_id": org_id,
+            "name": name,
+            "name_key": key,
+            "spec": spec,
+            "spec_hash": spec_hash,
+            "proposed_csp": proposed_csp,
+            "status": "pending",
+            "created_at": now,
+            "updated_at": now,
+        }
         with self._errors(f"storing the desired spec of channel {name!r} in org {org_id}"):
-            return _channel(self._connection.execute(upsert).one())
+            return _channel(self._connection.execute(_upsert(self._connection), row).one())
 
     def record_ids(
         self,
@@ -137,6 +134,30 @@ class ChannelRepository:
 
     def _errors(self, action: str) -> AbstractContextManager[None]:
         return database_errors(action, self._connection)
+
+
+# The upsert per backend, built on first use and reused (it runs once per channel submitted).
+_UPSERTS: dict[str, sa.Insert] = {}
+
+
+def _upsert(connection: Connection) -> sa.Insert:
+    dialect = connection.dialect.name
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
+        insert = insert_for(connection, channels)
+        # One statement, so two processes upserting the same channel cannot both insert.
+        statement = _UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=[channels.c.org_id, channels.c.name_key],
+            set_={
+                "name": insert.excluded.name,
+                "spec": insert.excluded.spec,
+                "spec_hash": insert.excluded.spec_hash,
+                "proposed_csp": sa.func.coalesce(insert.excluded.proposed_csp, channels.c.proposed_csp),
+                "status": sa.case((channels.c.status == "removed", "pending"), else_=channels.c.status),
+                "updated_at": insert.excluded.updated_at,
+            },
+        ).returning(*channels.c)
+    return statement
 
 
 def _channel(row: sa.Row[Any]) -> Channel:

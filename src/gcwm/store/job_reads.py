@@ -26,6 +26,19 @@ MIN_ID_PREFIX = 6
 UNFINISHED = ("queued", "running")
 
 
+# The service's hot reads, built once (a reused statement keeps its cache key; see store.sql._exact).
+_STEPS = sa.select(job_steps).where(job_steps.c.job_id == sa.bindparam("job_id")).order_by(job_steps.c.seq)
+_UNFINISHED_OF_CHANNELS = (
+    sa.select(jobs)
+    .where(
+        jobs.c.status.in_(UNFINISHED),
+        jobs.c.org_id == sa.bindparam("org_id"),
+        jobs.c.channel_key.in_(sa.bindparam("keys", expanding=True)),
+    )
+    .order_by(jobs.c.created_at, jobs.c.id)
+)
+
+
 class JobReads:
     """Reads on one connection inside the caller's transaction."""
 
@@ -82,6 +95,10 @@ class JobReads:
     ) -> builtins.list[Job]:
         """Queued and running jobs, oldest first, optionally for one org and some channels (a service
         queues into a long queue: look up only the channels in hand)."""
+        if org_id is not None and channel_keys is not None:
+            params = {"org_id": org_id, "keys": list(channel_keys)}
+            with self._errors("listing unfinished jobs"):
+                return [_job(row) for row in self._connection.execute(_UNFINISHED_OF_CHANNELS, params)]
         query = sa.select(jobs).where(jobs.c.status.in_(UNFINISHED))
         if org_id is not None:
             query = query.where(jobs.c.org_id == org_id)
@@ -93,9 +110,8 @@ class JobReads:
 
     def steps(self, job_id: str) -> builtins.list[JobStep]:
         """The steps a job recorded, in the order it recorded them."""
-        query = sa.select(job_steps).where(job_steps.c.job_id == job_id).order_by(job_steps.c.seq)
         with self._errors(f"reading the steps of job {job_id}"):
-            return [JobStep(**row._mapping) for row in self._connection.execute(query)]
+            return [JobStep(**row._mapping) for row in self._connection.execute(_STEPS, {"job_id": job_id})]
 
     def finished_since(self, org_id: str, channel_key: str, since: datetime, *, other_than: str) -> bool:
         """Whether another job of this channel ended at or after `since` (what it did may be unseen)."""

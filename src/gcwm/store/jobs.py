@@ -29,6 +29,10 @@ LeaseState = Literal["held", "cancel_requested", "lost"]
 _RESUMABLE = ("failed", "cancelled")
 
 
+# Built once, executed with each job's values (a statement built per call costs its cache key again).
+_ENQUEUE = jobs.insert().returning(*jobs.c)
+
+
 class JobRepository(JobReads):
     """Job rows, read and written on one connection inside the caller's transaction."""
 
@@ -55,27 +59,23 @@ class JobRepository(JobReads):
     ) -> Job:
         """Add a queued job and return it; it runs after any older job of the same channel."""
         now = self.now()
-        statement = (
-            jobs.insert()
-            .values(
-                id=str(uuid4()),
-                batch_id=batch_id,
-                org_id=org_id,
-                channel_name=channel_name,
-                channel_key=channel_key,
-                kind=kind,
-                status="queued",
-                spec=spec,
-                actor=actor,
-                correlation_id=correlation_id,
-                attempts=0,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(*jobs.c)
-        )
+        row = {
+            "id": str(uuid4()),
+            "batch_id": batch_id,
+            "org_id": org_id,
+            "channel_name": channel_name,
+            "channel_key": channel_key,
+            "kind": kind,
+            "status": "queued",
+            "spec": spec,
+            "actor": actor,
+            "correlation_id": correlation_id,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
         with self._errors(f"enqueueing a {kind} job for channel {channel_name!r} in org {org_id}"):
-            return _job(self._connection.execute(statement).one())
+            return _job(self._connection.execute(_ENQUEUE, row).one())
 
     def claim_next(
         self,

@@ -54,7 +54,7 @@ def by_id_or_prefix(
 ) -> sa.Row[Any]:
     """The row of `table` whose id is `ident`, or whose id alone starts with it (`min_prefix` or more
     characters, as people copy ids from tables); `error` saying so when none or several match."""
-    row = connection.execute(sa.select(table).where(table.c.id == ident)).first()
+    row = connection.execute(_exact(table), {"ident": ident}).first()
     if row is not None:
         return row
     if len(ident) < min_prefix:
@@ -69,3 +69,15 @@ def by_id_or_prefix(
         msg = f"{what} id prefix {ident!r} matches more than one {what}; give more characters"
         raise error(msg)
     return matches[0]
+
+
+# One SELECT by id per table, built on first use and reused: a statement object keeps its compiled
+# form's cache key, which building it again per lookup would compute again (the service's hot path).
+_BY_ID: dict[str, sa.Select[Any]] = {}
+
+
+def _exact(table: sa.Table) -> sa.Select[Any]:
+    query = _BY_ID.get(table.name)
+    if query is None:
+        query = _BY_ID[table.name] = sa.select(table).where(table.c.id == sa.bindparam("ident"))
+    return query
