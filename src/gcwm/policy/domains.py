@@ -292,7 +292,8 @@ def _ip(address: ipaddress.IPv4Address | ipaddress.IPv6Address, shown: str, allo
 def _host(host: str, shown: str, allow_ip: bool) -> str:
     """The host name checked (wildcard, IP, characters, lengths, IDNA, PSL) and in ASCII form."""
     try:
-        mapped = idna.uts46_remap(host, std3_rules=False)
+        # UTS #46 maps ASCII to lower case and nothing else (STD3 rules are applied below).
+        mapped = host.lower() if host.isascii() else idna.uts46_remap(host, std3_rules=False)
     except ValueError as exc:
         msg = f"{shown} is not a valid host name under IDNA 2008 / UTS #46: {exc}"
         raise DomainError(msg) from exc
@@ -323,6 +324,9 @@ def _host(host: str, shown: str, allow_ip: bool) -> str:
         )
         raise DomainError(msg)
     _check_lengths(labels, wildcard, shown)
+    if all(_is_plain_label(label) for label in labels):
+        _check_public_suffix(name, wildcard, shown)
+        return f"*.{name}" if wildcard else name
     try:
         ascii_name = idna.encode(name, uts46=True, std3_rules=True).decode("ascii")
         idna.decode(ascii_name)
@@ -331,6 +335,13 @@ def _host(host: str, shown: str, allow_ip: bool) -> str:
         raise DomainError(msg) from exc
     _check_public_suffix(ascii_name, wildcard, shown)
     return f"*.{ascii_name}" if wildcard else ascii_name
+
+
+def _is_plain_label(label: str) -> bool:
+    """An LDH label that IDNA 2008 leaves as it is: ASCII, no Punycode, no hyphen at either end or in
+    the third and fourth places. Such names skip the `idna` package's encode and decode (the hot path
+    of every submission); anything else goes through them, for their checks and messages."""
+    return label.isascii() and label[:1] != "-" and label[-1:] != "-" and label[2:4] != "--"
 
 
 def _check_wildcard(labels: list[str], shown: str) -> None:
