@@ -256,3 +256,38 @@ def test_a_deployment_of_the_same_name_gcwm_did_not_make_is_left_alone_and_noted
     (change,) = build_plan([_spec()], _snapshot(deployments=[theirs])).changes
     assert change.deployment.action is Action.CREATE
     assert change.notes == ["deployment d-9 is also named 'web' but gcwm did not make it; left alone"]
+
+
+def test_of_two_deployments_marked_for_a_channel_the_first_listed_is_used_and_the_other_named() -> None:
+    """Markers are compared as names are (`Web` is `web`); a marker for another channel is not a twin."""
+    first = {**_deployment("web", ["example.com"]), "id": "d-1"}
+    twin = {**_deployment("web", ["example.com"]), "id": "d-2", "description": "[gcwm channel=Web job=b]"}
+    other = {
+        **_deployment("web", ["example.com"]),
+        "id": "d-3",
+        "description": "[gcwm channel=webshop job=c]",
+    }
+    snapshot = _snapshot(
+        drafts=[_configuration("web", "DRAFT")],
+        published=[_configuration("web", "1")],
+        deployments=[first, twin, other],
+    )
+    assert [d.id for d in snapshot.deployments_of("WEB")] == ["d-1", "d-2"]
+    (change,) = build_plan([_spec()], snapshot).changes
+    assert change.deployment.id == "d-1"
+    assert "2 deployments are marked for this channel: using d-1; left alone: d-2" in change.notes
+
+
+def _record(name: str, sessions: int, status: str = "active") -> Channel:
+    return Channel(
+        id=name, org_id="org-1", name=name, name_key=name, spec={"maxConcurrentSessions": sessions},
+        spec_hash="h", status=status, configuration_id=None, configuration_version=None, deployment_id=None,
+        deployment_status=None, snippet=None, created_at=NOW, updated_at=NOW, proposed_csp=None,
+    )  # fmt: skip
+
+
+def test_sessions_elsewhere_count_the_other_recorded_channels_but_not_removed_ones() -> None:
+    snapshot = _snapshot(records=[_record("a", 30), _record("b", 20, "removed"), _record("c", 10)])
+    assert snapshot.sessions_elsewhere({"a"}) == 10
+    assert snapshot.sessions_elsewhere({"b"}) == 40
+    assert snapshot.sessions_elsewhere({"a", "c", "new"}) == 0

@@ -91,12 +91,7 @@ def uses(
         deployments=len(snapshot.deployments) + held.get("deployment", 0),
         configurations=len(snapshot.drafts) + held.get("configuration", 0),
     )
-    keys = {s.key for s in specs}
-    elsewhere = sum(
-        int(record.spec.get("maxConcurrentSessions", 0))
-        for key, record in snapshot.records.items()
-        if key not in keys and record.status != "removed"
-    )
+    elsewhere = snapshot.sessions_elsewhere({s.key for s in specs})
     return limit_uses(
         org_limits=snapshot.org_limits,
         in_use=in_use,

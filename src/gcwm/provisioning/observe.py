@@ -13,6 +13,8 @@ import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
+from typing import TypeVar
 
 from gcwm.errors import GenesysAuthError, GenesysNotFound
 from gcwm.genesys import GenesysClient
@@ -49,10 +51,34 @@ class OrgSnapshot:
 
     def configurations_of(self, name: str) -> list[Configuration]:
         """Drafts of configurations gcwm made for this channel, oldest first."""
-        return [c for c in self.drafts.values() if _is_for(c.description, name)]
+        return list(self._drafts_by_channel.get(channel_key(name), ()))
 
     def deployments_of(self, name: str) -> list[WebDeployment]:
-        return [d for d in self.deployments.values() if _is_for(d.description, name)]
+        return list(self._deployments_by_channel.get(channel_key(name), ()))
+
+    def sessions_elsewhere(self, keys: Iterable[str]) -> int:
+        """The concurrent sessions gcwm's recorded channels other than `keys` take (removed ones none)."""
+        return self._sessions_recorded - sum(self._sessions_of(self.records.get(k)) for k in keys)
+
+    # Indexed once per snapshot: a service admits and plans every submission against the same one,
+    # so a scan of the whole org per submission would grow with the org.
+    @cached_property
+    def _drafts_by_channel(self) -> dict[str, list[Configuration]]:
+        return _by_marked_channel(self.drafts.values())
+
+    @cached_property
+    def _deployments_by_channel(self) -> dict[str, list[WebDeployment]]:
+        return _by_marked_channel(self.deployments.values())
+
+    @cached_property
+    def _sessions_recorded(self) -> int:
+        return sum(self._sessions_of(record) for record in self.records.values())
+
+    @staticmethod
+    def _sessions_of(record: Channel | None) -> int:
+        if record is None or record.status == "removed":
+            return 0
+        return int(record.spec.get("maxConcurrentSessions", 0))
 
     def covers(self, spec: ChannelSpec) -> bool:
         """Whether the queue and flow this spec names were resolved in this snapshot."""
@@ -64,9 +90,17 @@ def ref_key(ref: EntityReference) -> str:
     return f"id:{ref.id}" if ref.id else f"name:{channel_key(ref.name or '')}"
 
 
-def _is_for(description: str | None, name: str) -> bool:
-    marker = read_marker(description)
-    return marker is not None and marker.is_for(name)
+_Marked = TypeVar("_Marked", Configuration, WebDeployment)
+
+
+def _by_marked_channel(objects: Iterable[_Marked]) -> dict[str, list[_Marked]]:
+    """The objects gcwm marked, by the key of the channel each marker names, in listing order."""
+    out: dict[str, list[_Marked]] = {}
+    for obj in objects:
+        marker = read_marker(obj.description)
+        if marker is not None:
+            out.setdefault(channel_key(marker.channel), []).append(obj)
+    return out
 
 
 class Observer:
