@@ -8,16 +8,16 @@ and audit entries.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from gcwm.api.keys import verify_key
 from gcwm.api.problems import TYPE_BASE, Problem
 from gcwm.api.roles import Principal, Role
 from gcwm.api.runtime import ApiRuntime, runtime_of
-from gcwm.observability.context import request_context
+from gcwm.observability.context import bind_request
 
 __all__ = ["Principal", "Role", "authenticate", "require"]
 
@@ -65,15 +65,14 @@ def check_role(principal: Principal, needed: Role) -> None:
 def require(role: Role) -> Callable[..., Any]:
     """A dependency giving the caller, who must hold `role` or above; the request runs as the key."""
 
-    async def dependency(
-        request: Request, runtime: Annotated[ApiRuntime, Depends(runtime_of)]
-    ) -> AsyncIterator[Principal]:
-        principal = await authenticate(request, runtime)
+    async def dependency(request: Request) -> Principal:
+        principal = await authenticate(request, runtime_of(request))
         check_role(principal, role)
         request.state.principal = principal
-        cid = request.headers.get("x-correlation-id") or None
-        with request_context(actor=principal.key_id, correlation_id=_safe(cid)):
-            yield principal
+        # Not a generator dependency with a context to undo: FastAPI's exit stack for one costs more
+        # than the lookup itself, and the binding ends with the request's task anyway.
+        bind_request(actor=principal.key_id, correlation_id=_safe(request.headers.get("x-correlation-id")))
+        return principal
 
     return dependency
 

@@ -28,6 +28,16 @@ def actor() -> str:
     return _actor.get()
 
 
+def bind_request(*, actor: str, correlation_id: str | None = None) -> str:
+    """Bind actor and correlation id, logs included, for the rest of the current task: an HTTP request
+    runs in an asyncio task of its own, whose context ends with it (nothing to undo)."""
+    cid = correlation_id or new_correlation_id()
+    _correlation_id.set(cid)
+    _actor.set(actor)
+    structlog.contextvars.bind_contextvars(correlation_id=cid, actor=actor)
+    return cid
+
+
 @contextmanager
 def request_context(*, actor: str, correlation_id: str | None = None) -> Iterator[str]:
     """Bind actor and correlation id for everything done inside, logs included."""

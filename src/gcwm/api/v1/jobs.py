@@ -64,11 +64,11 @@ def list_jobs(
 
 
 @router.get("/jobs/{job_id}", response_model=JobDetails, responses=problems(404))
-def show_job(job_id: str, runtime: Runtime, _: Viewer) -> Response:
+async def show_job(job_id: str, runtime: Runtime, _: Viewer) -> Response:
     """One job: status, steps with their durations, and the channel's result once it has finished."""
     # The document is JobDetails already (schemathesis checks it): answered as built, not validated
     # again, since clients poll this route.
-    return JSONResponse(details(runtime.store, job_id))
+    return JSONResponse(await asyncio.to_thread(details, runtime.store, job_id))
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobSummary, responses=problems(404, 409))
