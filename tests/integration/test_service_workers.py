@@ -184,3 +184,29 @@ async def test_a_submission_never_waits_behind_a_read_of_the_org(
             assert newer.observed_at > first.observed_at
         finally:
             await batch.aclose()  # the last call began another read (its snapshot is at once too old)
+
+
+async def test_a_submission_never_waits_behind_a_workers_read_of_the_org(
+    settings: Settings, emulator: RunningEmulator
+) -> None:
+    """A worker that finds the serving batch's snapshot aged reads the org again before planning; the
+    submissions meanwhile are admitted against the snapshot in hand, not queued behind that read."""
+    specs = parse_spec(channel_yaml("web-planned"))
+    async with gcwm_app(settings) as app:
+        batch = Batch(app.client, app.store, app.org_id, Timeouts(), max_age_s=0.0)
+        (job,) = await app.service.submit(specs)
+        try:
+            first = await batch.recent(specs)  # aged at once: it starts a read in the background
+            await eventually(lambda: batch.observations == 2, what="the background read to finish")
+            emulator.add_fault("GET", r"/api/v2/webdeployments/deployments$", "latency", latency_ms=60_000)
+            planning = asyncio.create_task(batch.plan(job, specs[0]))
+            await eventually(lambda: emulator.delayed_requests() == 1, what="the worker's read to be held")
+            in_hand = await asyncio.wait_for(batch.recent(specs), timeout=5)
+            assert in_hand.observed_at > first.observed_at  # the background read's, not a new one
+            assert not planning.done()
+            assert emulator.release_held() == 1
+            change = await planning
+            assert change.channel == "web-planned"
+            assert batch.observations == 3
+        finally:
+            await batch.aclose()

@@ -109,18 +109,24 @@ class Batch:
         """The job's change, from a snapshot that cannot have missed an earlier job of its channel."""
         async with self._lock:
             snapshot = self._snapshot
-            if self._max_age_s is not None and time.monotonic() - self._observed > self._max_age_s:
-                snapshot = self._snapshot = None
+            aged = self._max_age_s is not None and time.monotonic() - self._observed > self._max_age_s
+            if aged:
+                # Read again for this job; the aged snapshot stays in place until then, for the
+                # submissions that admit against it (they must not wait behind this read).
                 self._specs.clear()
-            stale = snapshot is None or await asyncio.to_thread(
-                self._store.finished_since,
-                job.org_id,
-                job.channel_key,
-                snapshot.observed_at,
-                other_than=job.id,
+            stale = (
+                snapshot is None
+                or aged
+                or await asyncio.to_thread(
+                    self._store.finished_since,
+                    job.org_id,
+                    job.channel_key,
+                    snapshot.observed_at,
+                    other_than=job.id,
+                )
             )
             if snapshot is None or stale:
-                if snapshot is not None:
+                if snapshot is not None and not aged:
                     log.info(
                         "batch.observed_again", channel=spec.name, reason="a job of the channel ended since"
                     )
