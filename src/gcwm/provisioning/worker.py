@@ -192,10 +192,10 @@ class Worker:
     def _reap_dead_workers(self) -> None:
         """Free at once the jobs of gcwm processes of this host, boot and pid namespace that died."""
         dead = set()
-        for job in self._store.unfinished_jobs(self._org_id):
-            owner = WorkerIdentity.parse(job.lease_owner or "")
-            if job.status == "running" and owner is not None and owner.is_dead_here():
-                dead.add(job.lease_owner or "")
+        for lease_owner in self._store.lease_owners(self._org_id):  # running jobs only: few
+            owner = WorkerIdentity.parse(lease_owner)
+            if owner is not None and owner.is_dead_here():
+                dead.add(lease_owner)
         if dead:
             with self._store.unit_of_work() as tx:
                 freed = tx.jobs.expire_leases(dead)

@@ -108,6 +108,14 @@ class JobReads:
         with self._errors("listing unfinished jobs"):
             return [_job(row) for row in self._connection.execute(query)]
 
+    def lease_owners(self, org_id: str) -> set[str]:
+        """The lease owners of the org's running jobs."""
+        query = sa.select(jobs.c.lease_owner).where(
+            jobs.c.status == "running", jobs.c.org_id == org_id, jobs.c.lease_owner.is_not(None)
+        )
+        with self._errors(f"listing the workers running jobs of org {org_id}"):
+            return {owner for (owner,) in self._connection.execute(query)}
+
     def steps(self, job_id: str) -> builtins.list[JobStep]:
         """The steps a job recorded, in the order it recorded them."""
         with self._errors(f"reading the steps of job {job_id}"):

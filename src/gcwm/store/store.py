@@ -66,6 +66,11 @@ class Store:
         with self._read() as tx:
             return tx.jobs.unfinished(org_id)
 
+    def lease_owners(self, org_id: str) -> set[str]:
+        """The workers holding leases on the org's running jobs (a few, however long the queue)."""
+        with self._read() as tx:
+            return tx.jobs.lease_owners(org_id)
+
     def database_now(self) -> datetime:
         """The database's clock (the one every lease is compared with)."""
         with self._read() as tx:

@@ -441,3 +441,15 @@ def test_unfinished_lists_queued_and_running_jobs_oldest_first(store: Store, enq
 
     assert [j.id for j in store.unfinished_jobs()] == [running.id, queued.id]
     assert [j.id for j in store.unfinished_jobs("org-2")] == [queued.id]
+
+
+def test_lease_owners_are_the_workers_of_the_orgs_running_jobs(store: Store, enqueue: Enqueue) -> None:
+    """What the reaper checks: the owners of running jobs only, not the queue behind them."""
+    enqueue(org_id="org-1")
+    enqueue(org_id="org-1")
+    enqueue(org_id="org-1")
+    enqueue(org_id="org-2")
+    _claim(store, "worker-a", org_id="org-1")
+    _claim(store, "worker-b", org_id="org-1")
+    assert store.lease_owners("org-1") == {"worker-a", "worker-b"}
+    assert store.lease_owners("org-2") == set()
