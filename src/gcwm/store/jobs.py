@@ -91,55 +91,31 @@ class JobRepository(JobReads):
         running or queued before it. A running job whose cancel was requested and whose worker is
         gone is ended as cancelled instead of being run."""
         now = self.now()
-        claimable = sa.and_(_is_claimable(now), sa.not_(_waits_for_another(jobs)))
-        candidate = sa.select(jobs.c.id).where(claimable)
-        if batch_id is not None:
-            candidate = candidate.where(jobs.c.batch_id == batch_id)
-        if org_id is not None:
-            candidate = candidate.where(jobs.c.org_id == org_id)
-        # PostgreSQL: lock the row and skip rows other claimers hold, so workers do not queue behind
-        # each other. SQLite ignores FOR UPDATE; its BEGIN IMMEDIATE already excludes other writers.
-        candidate = (
-            candidate.order_by(jobs.c.created_at, jobs.c.id).limit(1).with_for_update(skip_locked=True)
-        )
+        params = {"now": now, "batch_id": batch_id, "org_id": org_id}
         with self._errors(f"worker {worker_id} claiming a job"):
-            self._end_abandoned_cancellations(now)
-            job_id = self._connection.execute(candidate).scalar_one_or_none()
-            if job_id is None:
+            self._connection.execute(_END_ABANDONED_CANCELLATIONS, {"now": now})
+            heads = _claim_heads(by_batch=batch_id is not None, by_org=org_id is not None)
+            found = [
+                row for head in heads if (row := self._connection.execute(head, params).first()) is not None
+            ]
+            if not found:
                 return None
-            # Compare-and-set: repeats the claimable test, so a claim can never take a live lease.
-            claim = (
-                jobs.update()
-                .where(jobs.c.id == job_id, _is_claimable(now))
-                .values(
-                    status="running",
-                    lease_owner=worker_id,
-                    lease_expires_at=_lease_end(now, lease_s),
-                    attempts=jobs.c.attempts + 1,
-                    started_at=sa.func.coalesce(jobs.c.started_at, sa.literal(now, UtcDateTime())),
-                    updated_at=now,
-                )
-                .returning(*jobs.c)
-            )
+            job_id = min(found, key=lambda row: (row.created_at, row.id)).id
+            claim = {
+                "job_id": job_id,
+                "now": now,
+                "worker_id": worker_id,
+                "lease_end": _lease_end(now, lease_s),
+            }
             try:
                 with self._connection.begin_nested():
-                    row = self._connection.execute(claim).first()
+                    row = self._connection.execute(_CLAIM, claim).first()
             except IntegrityError:
                 # Another worker started a job of this channel between our two statements (the
                 # one-running-job-per-channel index said no): poll again later.
                 return None
         # None only if the row changed between the two statements; the worker simply polls again.
         return None if row is None else _job(row)
-
-    def _end_abandoned_cancellations(self, now: datetime) -> None:
-        # A cancel requested from a worker that then died: nobody will honour it, so end it here.
-        self._connection.execute(
-            jobs.update()
-            .where(jobs.c.status == "running", jobs.c.cancel_requested, jobs.c.lease_expires_at < now)
-            .values(
-                status="cancelled", lease_owner=None, lease_expires_at=None, finished_at=now, updated_at=now
-            )
-        )
 
     def renew_lease(self, job_id: str, worker_id: str, lease_s: float) -> LeaseState:
         """Extend this worker's lease: "held", "cancel_requested" (stop at the next step), or "lost"."""
@@ -355,11 +331,12 @@ class JobRepository(JobReads):
         raise JobError(msg)
 
 
-def _is_claimable(now: datetime) -> sa.ColumnElement[bool]:
-    return sa.or_(
-        jobs.c.status == "queued",
-        sa.and_(jobs.c.status == "running", jobs.c.lease_expires_at < now),
-    )
+def _is_claimable(now: sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
+    return sa.or_(jobs.c.status == "queued", _lease_expired(now))
+
+
+def _lease_expired(now: sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
+    return sa.and_(jobs.c.status == "running", jobs.c.lease_expires_at < now)
 
 
 def _waits_for_another(job: sa.Table) -> sa.ColumnElement[bool]:
@@ -390,3 +367,54 @@ def _lease_end(now: datetime, lease_s: float) -> datetime:
         msg = f"a lease must last zero seconds or more, not {lease_s}"
         raise ValueError(msg)
     return now + timedelta(seconds=lease_s)
+
+
+# The claim's statements, built once (a worker claims on every free slot; building them, with the
+# alias in _waits_for_another, cost more than running them).
+_NOW = sa.bindparam("now", type_=UtcDateTime())
+
+# A cancel requested from a worker that then died: nobody will honour it, so a claim ends it.
+_END_ABANDONED_CANCELLATIONS = (
+    jobs.update()
+    .where(jobs.c.status == "running", jobs.c.cancel_requested, jobs.c.lease_expires_at < _NOW)
+    .values(status="cancelled", lease_owner=None, lease_expires_at=None, finished_at=_NOW, updated_at=_NOW)
+)
+
+# Compare-and-set: repeats the claimable test, so a claim can never take a live lease.
+_CLAIM = (
+    jobs.update()
+    .where(jobs.c.id == sa.bindparam("job_id"), _is_claimable(_NOW))
+    .values(
+        status="running",
+        lease_owner=sa.bindparam("worker_id"),
+        lease_expires_at=sa.bindparam("lease_end", type_=UtcDateTime()),
+        attempts=jobs.c.attempts + 1,
+        started_at=sa.func.coalesce(jobs.c.started_at, _NOW),
+        updated_at=_NOW,
+    )
+    .returning(*jobs.c)
+)
+
+_CLAIM_HEADS: dict[tuple[bool, bool], tuple[sa.Select[Any], ...]] = {}
+
+
+def _claim_heads(*, by_batch: bool, by_org: bool) -> tuple[sa.Select[Any], ...]:
+    """The two candidates of a claim, each the first of an index range in claim order: the oldest
+    queued job (status, created_at, id) and the oldest running one whose lease expired (few). One
+    query with an OR of both sorted every queued job on each claim (9 ms at 6000 queued)."""
+    heads = _CLAIM_HEADS.get((by_batch, by_org))
+    if heads is None:
+        built = []
+        for kind in (jobs.c.status == "queued", _lease_expired(_NOW)):
+            candidate = sa.select(jobs.c.id, jobs.c.created_at).where(kind, sa.not_(_waits_for_another(jobs)))
+            if by_batch:
+                candidate = candidate.where(jobs.c.batch_id == sa.bindparam("batch_id"))
+            if by_org:
+                candidate = candidate.where(jobs.c.org_id == sa.bindparam("org_id"))
+            # PostgreSQL: lock the row and skip rows other claimers hold, so workers do not queue
+            # behind each other. SQLite ignores FOR UPDATE; its BEGIN IMMEDIATE excludes other writers.
+            built.append(
+                candidate.order_by(jobs.c.created_at, jobs.c.id).limit(1).with_for_update(skip_locked=True)
+            )
+        heads = _CLAIM_HEADS[(by_batch, by_org)] = tuple(built)
+    return heads

@@ -66,8 +66,9 @@ jobs = sa.Table(
     sa.Column("finished_at", UtcDateTime(), nullable=True),
     # A cancel of a running job is a request: its worker stops at the next step (its create may be in flight).
     sa.Column("cancel_requested", sa.Boolean(), nullable=False, server_default=sa.false()),
-    # claim_next looks for queued jobs and running jobs whose lease has expired.
+    # claim_next looks for queued jobs in claim order, and running jobs whose lease has expired.
     sa.Index(None, "status", "lease_expires_at"),
+    sa.Index(None, "status", "created_at", "id"),
     sa.Index(None, "org_id", "channel_key"),
     # One running job per channel: a replacement waits until the old job has stopped.
     sa.Index(
