@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -286,8 +287,11 @@ def _record(name: str, sessions: int, status: str = "active") -> Channel:
     )  # fmt: skip
 
 
-def test_sessions_elsewhere_count_the_other_recorded_channels_but_not_removed_ones() -> None:
-    snapshot = _snapshot(records=[_record("a", 30), _record("b", 20, "removed"), _record("c", 10)])
-    assert snapshot.sessions_elsewhere({"a"}) == 10
-    assert snapshot.sessions_elsewhere({"b"}) == 40
-    assert snapshot.sessions_elsewhere({"a", "c", "new"}) == 0
+def test_sessions_elsewhere_are_the_recorded_total_less_the_channels_in_hand() -> None:
+    """The total comes from the store (every channel not removed); the channels in hand are taken
+    out by their own records, so a channel resubmitted does not count against itself."""
+    in_hand = [_record("a", 30), _record("b", 20, "removed"), _record("c", 10)]
+    snapshot = replace(_snapshot(records=in_hand), sessions_recorded=100)
+    assert snapshot.sessions_elsewhere({"a"}) == 70
+    assert snapshot.sessions_elsewhere({"b"}) == 100  # a removed channel takes none
+    assert snapshot.sessions_elsewhere({"a", "c", "new"}) == 60

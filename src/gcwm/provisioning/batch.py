@@ -43,7 +43,11 @@ class Batch:
         self._observed = time.monotonic()
         self._org_id = org_id
         self._observer = Observer(
-            client, org_id, now=store.database_now, records=lambda: store.list_channels(org_id)
+            client,
+            org_id,
+            now=store.database_now,
+            records=lambda keys: store.channels_of(org_id, keys),
+            sessions=lambda: store.sessions_recorded(org_id),
         )
 
         def spacing(waiting: int) -> float:
@@ -80,9 +84,9 @@ class Batch:
         if stale and not self._lock.locked() and self._refresh is None:
             # Read the org again behind the submission's back, not in its way (Genesys is paced).
             self._refresh = asyncio.create_task(self._reobserve())
-        if all(snapshot.covers(s) for s in wanted):
+        if all(snapshot.covers(s) and snapshot.knows_records_of(s) for s in wanted):
             return snapshot
-        extended = await self._observer.extend(snapshot, wanted)
+        extended = await self._observer.with_records(await self._observer.extend(snapshot, wanted), wanted)
         if self._snapshot is snapshot:  # unless a newer read replaced it meanwhile
             self._snapshot = extended
             self._specs.update({s.key: s for s in wanted})
@@ -131,8 +135,9 @@ class Batch:
                         "batch.observed_again", channel=spec.name, reason="a job of the channel ended since"
                     )
                 snapshot = await self._observe([spec])
-            elif not snapshot.covers(spec):
-                snapshot = self._snapshot = await self._observer.extend(snapshot, [spec])
+            elif not (snapshot.covers(spec) and snapshot.knows_records_of(spec)):
+                extended = await self._observer.extend(snapshot, [spec])
+                snapshot = self._snapshot = await self._observer.with_records(extended, [spec])
                 self._specs[spec.key] = spec
         return plan_channel(spec, snapshot)
 

@@ -44,7 +44,11 @@ class OrgSnapshot:
     # reference key (`ref_key`) -> what it matched: none, one, or (for a name) several
     queues: dict[str, tuple[Queue, ...]] = field(default_factory=dict)
     flows: dict[str, tuple[Flow, ...]] = field(default_factory=dict)
-    records: dict[str, Channel] = field(default_factory=dict)  # channel key -> gcwm's own record
+    # channel key -> gcwm's own record, for the keys in `record_keys` (the specs in hand: a record
+    # read for every channel of the org would grow with it on every read of the snapshot)
+    records: dict[str, Channel] = field(default_factory=dict)
+    record_keys: frozenset[str] = frozenset()
+    sessions_recorded: int = 0  # maxConcurrentSessions over every recorded channel not removed
     # The org's web.deployments limits by full name (`web.deployments.deployments.max`); empty when
     # the limits API is not open to this OAuth client.
     org_limits: dict[str, int] = field(default_factory=dict)
@@ -57,8 +61,13 @@ class OrgSnapshot:
         return list(self._deployments_by_channel.get(channel_key(name), ()))
 
     def sessions_elsewhere(self, keys: Iterable[str]) -> int:
-        """The concurrent sessions gcwm's recorded channels other than `keys` take (removed ones none)."""
-        return self._sessions_recorded - sum(self._sessions_of(self.records.get(k)) for k in keys)
+        """The concurrent sessions gcwm's recorded channels other than `keys` take (removed ones none);
+        the records of `keys` were read with the snapshot (`record_keys`)."""
+        return self.sessions_recorded - sum(self._sessions_of(self.records.get(k)) for k in keys)
+
+    def knows_records_of(self, spec: ChannelSpec) -> bool:
+        """Whether gcwm's record of this spec's channel (or that it has none) was read."""
+        return spec.key in self.record_keys
 
     # Indexed once per snapshot: a service admits and plans every submission against the same one,
     # so a scan of the whole org per submission would grow with the org.
@@ -69,10 +78,6 @@ class OrgSnapshot:
     @cached_property
     def _deployments_by_channel(self) -> dict[str, list[WebDeployment]]:
         return _by_marked_channel(self.deployments.values())
-
-    @cached_property
-    def _sessions_recorded(self) -> int:
-        return sum(self._sessions_of(record) for record in self.records.values())
 
     @staticmethod
     def _sessions_of(record: Channel | None) -> int:
@@ -88,6 +93,11 @@ class OrgSnapshot:
 def ref_key(ref: EntityReference) -> str:
     """How a reference is looked up: its id, or its name compared as Genesys compares names."""
     return f"id:{ref.id}" if ref.id else f"name:{channel_key(ref.name or '')}"
+
+
+def _live(records: Iterable[Channel]) -> dict[str, Channel]:
+    # A destroyed channel's record keeps its last ids for the record; they name nothing now.
+    return {r.name_key: r for r in records if r.status != "removed"}
 
 
 _Marked = TypeVar("_Marked", Configuration, WebDeployment)
@@ -112,12 +122,14 @@ class Observer:
         org_id: str,
         *,
         now: Callable[[], datetime],
-        records: Callable[[], list[Channel]],
+        records: Callable[[list[str]], list[Channel]],
+        sessions: Callable[[], int],
     ) -> None:
         self._client = client
         self._org_id = org_id
         self._now = now
-        self._records = records
+        self._records = records  # the records of these channel keys
+        self._sessions = sessions  # maxConcurrentSessions over the org's recorded channels
 
     async def observe(self, specs: Iterable[ChannelSpec]) -> OrgSnapshot:
         """Everything a plan for these specs needs, read now."""
@@ -130,7 +142,8 @@ class Observer:
             self._org_limits(),
         )
         queues, flows = await asyncio.gather(self._queues(wanted), self._flows(wanted))
-        records = await asyncio.to_thread(self._records)
+        keys = sorted({s.key for s in wanted})
+        records, sessions = await asyncio.to_thread(lambda: (self._records(keys), self._sessions()))
         live = {c.id: c for c in drafts if c.id and not c.is_deleting}
         return OrgSnapshot(
             org_id=self._org_id,
@@ -140,9 +153,22 @@ class Observer:
             deployments={d.id: d for d in deployments if d.id and not d.is_deleting},
             queues=queues,
             flows=flows,
-            # A destroyed channel's record keeps its last ids for the record; they name nothing now.
-            records={r.name_key: r for r in records if r.status != "removed"},
+            records=_live(records),
+            record_keys=frozenset(keys),
+            sessions_recorded=sessions,
             org_limits=org_limits,
+        )
+
+    async def with_records(self, snapshot: OrgSnapshot, specs: Iterable[ChannelSpec]) -> OrgSnapshot:
+        """The same snapshot, with gcwm's records of more specs' channels read (now)."""
+        keys = sorted({s.key for s in specs if not snapshot.knows_records_of(s)})
+        if not keys:
+            return snapshot
+        records = await asyncio.to_thread(self._records, keys)
+        return replace(
+            snapshot,
+            records={**snapshot.records, **_live(records)},
+            record_keys=snapshot.record_keys | frozenset(keys),
         )
 
     async def extend(self, snapshot: OrgSnapshot, specs: Iterable[ChannelSpec]) -> OrgSnapshot:

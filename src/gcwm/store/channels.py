@@ -124,6 +124,19 @@ class ChannelRepository:
         with self._errors(f"marking channel {key!r} in org {org_id} removed"):
             self._connection.execute(update)
 
+    def of_keys(self, org_id: str, keys: builtins.list[str]) -> builtins.list[Channel]:
+        """The org's channels with these keys (gcwm.spec.channel_key of their names) that exist."""
+        with self._errors(f"reading {len(keys)} channels in org {org_id}"):
+            return [
+                _channel(row) for row in self._connection.execute(_OF_KEYS, {"org_id": org_id, "keys": keys})
+            ]
+
+    def sessions_recorded(self, org_id: str) -> int:
+        """maxConcurrentSessions summed over the org's channels that are not removed (in the database:
+        one number, not every spec)."""
+        with self._errors(f"summing the concurrent sessions of org {org_id}"):
+            return int(self._connection.execute(_SESSIONS, {"org_id": org_id}).scalar_one())
+
     def list(self, org_id: str | None = None) -> builtins.list[Channel]:
         """Channels ordered by org and name, optionally for one org."""
         query = sa.select(channels).order_by(channels.c.org_id, channels.c.name)
@@ -135,6 +148,13 @@ class ChannelRepository:
     def _errors(self, action: str) -> AbstractContextManager[None]:
         return database_errors(action, self._connection)
 
+
+_OF_KEYS = sa.select(channels).where(
+    channels.c.org_id == sa.bindparam("org_id"), channels.c.name_key.in_(sa.bindparam("keys", expanding=True))
+)
+_SESSIONS = sa.select(
+    sa.func.coalesce(sa.func.sum(channels.c.spec["maxConcurrentSessions"].as_integer()), 0)
+).where(channels.c.org_id == sa.bindparam("org_id"), channels.c.status != "removed")
 
 # The upsert per backend, built on first use and reused (it runs once per channel submitted).
 _UPSERTS: dict[str, sa.Insert] = {}

@@ -86,6 +86,16 @@ class Store:
         with self._read() as tx:
             return tx.channels.get(org_id, key)
 
+    def channels_of(self, org_id: str, keys: list[str]) -> list[Channel]:
+        """The org's channels with these keys (those the store holds)."""
+        with self._read() as tx:
+            return tx.channels.of_keys(org_id, keys)
+
+    def sessions_recorded(self, org_id: str) -> int:
+        """maxConcurrentSessions summed over the org's channels that are not removed."""
+        with self._read() as tx:
+            return tx.channels.sessions_recorded(org_id)
+
     def list_channels(self, org_id: str | None = None) -> list[Channel]:
         """Channels ordered by org and name."""
         with self._read() as tx:

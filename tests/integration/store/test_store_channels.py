@@ -105,3 +105,36 @@ def test_channels_are_unique_per_org_and_name(store: Store) -> None:
     ]
     assert [c.name for c in store.list_channels("org-2")] == ["support"]
     assert store.get_channel("org-3", "support") is None
+
+
+def test_sessions_recorded_sum_the_specs_of_channels_not_removed_in_the_database(store: Store) -> None:
+    """One number from the database (JSON read there, on SQLite and PostgreSQL alike); a spec
+    without the field takes none, a removed channel none, another org's none."""
+    with store.unit_of_work() as tx:
+        for org, key, spec in (
+            ("org-1", "a", {**SPEC, "maxConcurrentSessions": 30}),
+            ("org-1", "b", {**SPEC, "maxConcurrentSessions": 20}),
+            ("org-1", "c", SPEC),
+            ("org-1", "gone", {**SPEC, "maxConcurrentSessions": 500}),
+            ("org-2", "a", {**SPEC, "maxConcurrentSessions": 7}),
+        ):
+            tx.channels.upsert_desired(org, key, key, spec, "h")
+        tx.channels.mark_removed("org-1", "gone")
+    assert store.sessions_recorded("org-1") == 50
+    assert store.sessions_recorded("org-3") == 0
+    assert sorted(c.name_key for c in store.channels_of("org-1", ["a", "gone", "missing"])) == ["a", "gone"]
+
+
+def test_upsert_keeps_the_proposed_csp_unless_a_new_one_is_given(store: Store) -> None:
+    with store.unit_of_work() as tx:
+        tx.channels.upsert_desired(
+            "org-1", "support", "support", SPEC, "h", proposed_csp="default-src 'self'"
+        )
+    with store.unit_of_work() as tx:
+        kept = tx.channels.upsert_desired("org-1", "support", "support", SPEC, "h")
+    with store.unit_of_work() as tx:
+        replaced = tx.channels.upsert_desired(
+            "org-1", "Support", "support", SPEC, "h", proposed_csp="img-src *"
+        )
+    assert kept.proposed_csp == "default-src 'self'"
+    assert (replaced.proposed_csp, replaced.name) == ("img-src *", "Support")
