@@ -71,8 +71,8 @@ class Batch:
             return await self._observe(list(specs))
 
     async def recent(self, specs: Iterable[ChannelSpec]) -> OrgSnapshot:
-        """The batch's snapshot (the queues and flows of new specs resolved into it) while it is younger
-        than `max_age_s` or a fresher one is being read, else the org read now. What a service's
+        """The batch's snapshot (new specs' queues and flows resolved into it, their records read) while
+        it is younger than `max_age_s` or a fresher one is being read, else the org read now. What a service's
         submissions admit against: limits stay exact whatever its age, since slots made after it count
         as held (SlotRepository.counted); a submission never waits behind a read the workers started."""
         wanted = list(specs)
