@@ -7,7 +7,6 @@ and audit entries.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +15,7 @@ from fastapi import Request
 from gcwm.api.keys import verify_key
 from gcwm.api.problems import TYPE_BASE, Problem
 from gcwm.api.roles import Principal, Role
-from gcwm.api.runtime import ApiRuntime, runtime_of
+from gcwm.api.runtime import ApiRuntime, read, runtime_of
 from gcwm.observability.context import bind_request
 
 __all__ = ["Principal", "Role", "authenticate", "require"]
@@ -36,8 +35,7 @@ async def authenticate(request: Request, runtime: ApiRuntime) -> Principal:
             type_=TYPE_BASE + "unauthenticated",
             headers=_CHALLENGE,
         )
-    # The lookup is blocking database I/O: off the event loop, which also runs the job workers.
-    principal = await asyncio.to_thread(verify_key, runtime.store, token.strip())
+    principal = await read(runtime.store, verify_key, runtime.store, token.strip())
     if principal is None:
         raise Problem(
             401,

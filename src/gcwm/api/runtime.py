@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 from fastapi import Request
 
 from gcwm.provisioning import OrgRef, ProvisioningService
 from gcwm.settings import Settings
 from gcwm.store import Store
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass
@@ -27,3 +33,12 @@ def runtime_of(request: Request) -> ApiRuntime:
     """The runtime of the app serving this request (a FastAPI dependency)."""
     runtime: ApiRuntime = request.app.state.runtime
     return runtime
+
+
+async def read(store: Store, query: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """A request's short read of the store: inline when the database runs in this process (a thread
+    hop costs more than the read, and under load queues it behind submissions waiting for the one
+    writer), else on a thread, off the event loop that also runs the job workers."""
+    if store.in_process:
+        return query(*args, **kwargs)
+    return await asyncio.to_thread(query, *args, **kwargs)

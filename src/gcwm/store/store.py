@@ -24,6 +24,12 @@ class Store:
         """The engine this store reads and writes through (its owner disposes it)."""
         return self._engine
 
+    @property
+    def in_process(self) -> bool:
+        """Whether the database runs in this process (SQLite): a short read costs less than handing it
+        to a thread, and in WAL mode it never waits for a writer."""
+        return self._engine.dialect.name == "sqlite"
+
     def unit_of_work(self) -> UnitOfWork:
         """A new transaction: ``with store.unit_of_work() as tx: tx.jobs.enqueue(...)``."""
         return UnitOfWork(self._engine)
