@@ -81,7 +81,6 @@ class ChannelRepository:
         deployment_id: str | _Unset | None = _UNSET,
         deployment_status: str | _Unset | None = _UNSET,
         snippet: str | _Unset | None = _UNSET,
-        proposed_csp: str | _Unset | None = _UNSET,
         status: ChannelStatus | _Unset = _UNSET,
     ) -> Channel:
         """Set the given fields of a known channel; fields not passed keep their values.
@@ -94,7 +93,6 @@ class ChannelRepository:
             "deployment_id": deployment_id,
             "deployment_status": deployment_status,
             "snippet": snippet,
-            "proposed_csp": proposed_csp,
             "status": status,
         }
         changes = {field: value for field, value in given.items() if value is not _UNSET}
