@@ -376,7 +376,7 @@ _NOW = sa.bindparam("now", type_=UtcDateTime())
 # A cancel requested from a worker that then died: nobody will honour it, so a claim ends it.
 _END_ABANDONED_CANCELLATIONS = (
     jobs.update()
-    .where(jobs.c.status == "running", jobs.c.cancel_requested, jobs.c.lease_expires_at < _NOW)
+    .where(_lease_expired(_NOW), jobs.c.cancel_requested)
     .values(status="cancelled", lease_owner=None, lease_expires_at=None, finished_at=_NOW, updated_at=_NOW)
 )
 
