@@ -84,14 +84,13 @@ class Batch:
         if stale and not self._lock.locked() and self._refresh is None:
             # Read the org again behind the submission's back, not in its way (Genesys is paced).
             self._refresh = asyncio.create_task(self._reobserve())
-        uncovered = [s for s in wanted if not snapshot.covers(s)]
-        if not uncovered and all(snapshot.knows_records_of(s) for s in wanted):
+        if all(snapshot.serves(s) for s in wanted):
             return snapshot
-        extended = await self._observer.with_records(await self._observer.extend(snapshot, uncovered), wanted)
+        extended = await self._observer.extend(snapshot, wanted)
         if self._snapshot is snapshot:  # unless a newer read replaced it meanwhile
             self._snapshot = extended
             # A new read resolves these specs' queues and flows again; records are read on demand.
-            self._specs.update({s.key: s for s in uncovered})
+            self._specs.update({s.key: s for s in wanted if not snapshot.covers(s)})
         return extended
 
     async def aclose(self) -> None:
@@ -137,11 +136,10 @@ class Batch:
                         "batch.observed_again", channel=spec.name, reason="a job of the channel ended since"
                     )
                 snapshot = await self._observe([spec])
-            elif not (snapshot.covers(spec) and snapshot.knows_records_of(spec)):
+            elif not snapshot.serves(spec):
                 if not snapshot.covers(spec):
                     self._specs[spec.key] = spec
-                extended = await self._observer.extend(snapshot, [spec])
-                snapshot = self._snapshot = await self._observer.with_records(extended, [spec])
+                snapshot = self._snapshot = await self._observer.extend(snapshot, [spec])
         return plan_channel(spec, snapshot)
 
     async def _observe(self, specs: list[ChannelSpec]) -> OrgSnapshot:

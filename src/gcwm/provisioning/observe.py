@@ -69,6 +69,10 @@ class OrgSnapshot:
         """Whether gcwm's record of this spec's channel (or that it has none) was read."""
         return spec.key in self.record_keys
 
+    def serves(self, spec: ChannelSpec) -> bool:
+        """Whether a plan of this spec needs nothing more (`Observer.extend` adds what it does)."""
+        return self.covers(spec) and self.knows_records_of(spec)
+
     # Indexed once per snapshot: a service admits and plans every submission against the same one,
     # so a scan of the whole org per submission would grow with the org.
     @cached_property
@@ -159,25 +163,25 @@ class Observer:
             org_limits=org_limits,
         )
 
-    async def with_records(self, snapshot: OrgSnapshot, specs: Iterable[ChannelSpec]) -> OrgSnapshot:
-        """The same snapshot, with gcwm's records of more specs' channels read (now)."""
-        keys = sorted({s.key for s in specs if not snapshot.knows_records_of(s)})
-        if not keys:
-            return snapshot
-        records = await asyncio.to_thread(self._records, keys)
-        return replace(
-            snapshot,
-            records={**snapshot.records, **_live(records)},
-            record_keys=snapshot.record_keys | frozenset(keys),
-        )
-
     async def extend(self, snapshot: OrgSnapshot, specs: Iterable[ChannelSpec]) -> OrgSnapshot:
-        """The same snapshot, with the queues and flows of more specs resolved."""
-        wanted = [s for s in specs if not snapshot.covers(s)]
-        if not wanted:
-            return snapshot
-        queues, flows = await asyncio.gather(self._queues(wanted), self._flows(wanted))
-        return replace(snapshot, queues={**snapshot.queues, **queues}, flows={**snapshot.flows, **flows})
+        """The same snapshot with what plans of more specs need: their queues and flows resolved,
+        gcwm's records of their channels read (now)."""
+        specs = list(specs)
+        uncovered = [s for s in specs if not snapshot.covers(s)]
+        if uncovered:
+            queues, flows = await asyncio.gather(self._queues(uncovered), self._flows(uncovered))
+            snapshot = replace(
+                snapshot, queues={**snapshot.queues, **queues}, flows={**snapshot.flows, **flows}
+            )
+        keys = sorted({s.key for s in specs if not snapshot.knows_records_of(s)})
+        if keys:
+            records = await asyncio.to_thread(self._records, keys)
+            snapshot = replace(
+                snapshot,
+                records={**snapshot.records, **_live(records)},
+                record_keys=snapshot.record_keys | frozenset(keys),
+            )
+        return snapshot
 
     async def _queues(self, specs: list[ChannelSpec]) -> dict[str, tuple[Queue, ...]]:
         refs = {ref_key(s.routing_queue): s.routing_queue for s in specs}
