@@ -17,17 +17,22 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from gcwm.store.sql import database_errors
-from gcwm.store.tables import slot_reservations
+from gcwm.store.tables import held_slot_counts, slot_reservations
 from gcwm.store.types import UtcDateTime, database_now
 
 _LOCK_SPACE = 0x736C6F74  # "slot": keeps these advisory locks apart from the migration lock
 
 _r = slot_reservations.c
-_HELD = (
-    sa.select(_r.kind, sa.func.count())
-    .where(_r.org_id == sa.bindparam("org_id"), _r.state == "held")
-    .group_by(_r.kind)
-)
+_h = held_slot_counts.c
+# Held slots: SQLite's triggers keep them counted (migration 0009); PostgreSQL counts its index.
+_HELD = {
+    "sqlite": sa.select(_h.kind, _h.held).where(_h.org_id == sa.bindparam("org_id"), _h.held > 0),
+    "postgresql": (
+        sa.select(_r.kind, sa.func.count())
+        .where(_r.org_id == sa.bindparam("org_id"), _r.state == "held")
+        .group_by(_r.kind)
+    ),
+}
 _MADE_SINCE = (
     sa.select(_r.kind, sa.func.count())
     .where(_r.org_id == sa.bindparam("org_id"), _r.made_at >= sa.bindparam("since", type_=UtcDateTime()))
@@ -69,7 +74,7 @@ class SlotRepository:
         counts: dict[str, int] = {}
         with self._errors(f"counting the slots reserved in org {org_id}"):
             for query, params in (
-                (_HELD, {"org_id": org_id}),
+                (_HELD[self._connection.dialect.name], {"org_id": org_id}),
                 (_MADE_SINCE, {"org_id": org_id, "since": since}),
             ):
                 for kind, n in self._connection.execute(query, params):
