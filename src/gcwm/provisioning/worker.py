@@ -38,7 +38,7 @@ from gcwm.provisioning.queue import KIND_DESTROY
 from gcwm.provisioning.results import channel_document
 from gcwm.provisioning.rollback import roll_back
 from gcwm.spec import ChannelSpec
-from gcwm.store import Job, Store, UnitOfWork
+from gcwm.store import Job, Store, UnitOfWork, background_writes
 
 log = structlog.get_logger(__name__)
 
@@ -95,7 +95,8 @@ class Worker:
         async def finished() -> bool:
             return await asyncio.to_thread(self._store.count_unfinished, job_ids) == 0
 
-        await self._claim_loop(on_event, finished, asyncio.Event())
+        with background_writes():  # the jobs' writes, in this task and the tasks it starts
+            await self._claim_loop(on_event, finished, asyncio.Event())
         return [self._store.get_job(job_id) for job_id in job_ids]
 
     async def run_forever(self, stop: asyncio.Event, on_event: EventSink | None = None) -> None:
@@ -109,7 +110,8 @@ class Worker:
         async def stopping() -> bool:
             return stop.is_set()
 
-        await self._claim_loop(on_event, stopping, stop, hand_back=True)
+        with background_writes():  # a request's writes go first (gcwm.store.background_writes)
+            await self._claim_loop(on_event, stopping, stop, hand_back=True)
 
     async def _claim_loop(
         self,

@@ -15,7 +15,7 @@ from gcwm.store.models import Channel, Job, JobStep
 from gcwm.store.outbox import OutboxError, OutboxMessage, OutboxRepository
 from gcwm.store.slots import SlotRepository
 from gcwm.store.store import Store
-from gcwm.store.unit_of_work import UnitOfWork
+from gcwm.store.unit_of_work import UnitOfWork, background_writes
 
 __all__ = [
     "ApiKey",
@@ -36,6 +36,7 @@ __all__ = [
     "SlotRepository",
     "Store",
     "UnitOfWork",
+    "background_writes",
     "connect",
     "default_sqlite_url",
     "head_revision",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import fcntl
 import os
 import threading
 import weakref
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Self
 
@@ -126,38 +129,84 @@ class UnitOfWork:
 # into seconds. Writers therefore queue on locks of their own, handed over at once: a thread lock
 # within a process, and an flock(2) on a file beside the database between processes (`gcwm serve
 # --workers N`, `jobs resume` beside a service). PostgreSQL needs none of this.
+#
+# Writes made in `background_writes()` (the job workers') give way, within their process, to the others
+# (a request's): a batch of jobs finishing together queued a hundred transactions at once, and the
+# submissions behind them waited 0.3-0.5 s. Between processes the flock's waiters take turns.
 _WRITERS: weakref.WeakKeyDictionary[Engine, _SqliteWriter] = weakref.WeakKeyDictionary()
 _WRITERS_GUARD = threading.Lock()
+_BACKGROUND: contextvars.ContextVar[bool] = contextvars.ContextVar("gcwm_background_writes", default=False)
+
+
+@contextlib.contextmanager
+def background_writes() -> Iterator[None]:
+    """Mark the writes of this context (and of tasks and threads started from it) as background work,
+    which gives way to this process's other writers of the same SQLite database."""
+    token = _BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        _BACKGROUND.reset(token)
 
 
 class _SqliteWriter:
     """The right to write to one SQLite database, for one thread of this process at a time (reentrant)
-    and, for a database file, for one process at a time."""
+    and, for a database file, for one process at a time; background writers give way (see above)."""
 
     def __init__(self, path: str | None) -> None:
-        self._lock = threading.RLock()
-        self._depth = 0
         self._path = path
-        self._fd: int | None = None
+        self._state = threading.Condition()  # guards the three below
+        self._held = False  # by a thread of this process
+        self._urgent = 0  # writers waiting that are not background
+        self._background = 0  # and those that are
+        self._owner: int | None = None
+        self._depth = 0
+        self._fd: int | None = None  # the database file's flock
 
     def acquire(self) -> None:
-        self._lock.acquire()
+        if self._owner == threading.get_ident():
+            self._depth += 1  # nested in this thread's own transaction
+            return
+        with self._state:
+            if _BACKGROUND.get():
+                self._background += 1
+                self._state.wait_for(lambda: not self._held and self._urgent == 0)
+                self._background -= 1
+            else:
+                self._urgent += 1
+                self._state.wait_for(lambda: not self._held)
+                self._urgent -= 1
+            self._held = True
         try:
-            if self._depth == 0 and self._path is not None:
+            if self._path is not None:
                 if self._fd is None:
-                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-                    weakref.finalize(self, os.close, self._fd)
+                    self._fd = self._open()
                 fcntl.flock(self._fd, fcntl.LOCK_EX)
         except BaseException:
-            self._lock.release()
+            self._free()
             raise
-        self._depth += 1
+        self._owner = threading.get_ident()
+        self._depth = 1
 
     def release(self) -> None:
         self._depth -= 1
-        if self._depth == 0 and self._fd is not None:
+        if self._depth > 0:
+            return
+        self._owner = None
+        if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
-        self._lock.release()
+        self._free()
+
+    def _free(self) -> None:
+        with self._state:
+            self._held = False
+            self._state.notify_all()
+
+    def _open(self) -> int:
+        assert self._path is not None
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        weakref.finalize(self, os.close, fd)
+        return fd
 
 
 def _writer_lock(engine: Engine) -> _SqliteWriter | None:
