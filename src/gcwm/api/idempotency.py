@@ -9,7 +9,6 @@ retry; 4xx answers are stored like successes, since sending the same request aga
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Annotated
@@ -66,16 +65,16 @@ async def idempotent(
                 principal.key_id, key, method=request.method, path=path, request_hash=fingerprint
             )
 
-    earlier = await asyncio.to_thread(claim)
+    earlier = await store.write(claim)
     if earlier is not None:
         return _answer_again(earlier, fingerprint)
     try:
         response = await _answer(work, path)
     except BaseException:
-        await asyncio.to_thread(_release, runtime, principal.key_id, key)
+        await store.write(_release, runtime, principal.key_id, key)
         raise
     if response.status_code >= 500:
-        await asyncio.to_thread(_release, runtime, principal.key_id, key)
+        await store.write(_release, runtime, principal.key_id, key)
         return response
     headers = {h: response.headers[h] for h in _KEPT_HEADERS if h in response.headers}
     body = bytes(response.body).decode("utf-8")
@@ -86,7 +85,7 @@ async def idempotent(
                 principal.key_id, key, status=response.status_code, headers=headers, body=body
             )
 
-    await asyncio.to_thread(complete)
+    await store.write(complete)
     return response
 
 

@@ -170,7 +170,7 @@ class ProvisioningService:
         plan = build_plan(specs, snapshot)
         admit = admission.admission(specs, plan, snapshot, self.policy, review, source=source)
         try:
-            jobs = await asyncio.to_thread(
+            jobs = await self.store.write(
                 queue_channel_jobs, self.store, self.org.id, list(specs), admit, self.evidence
             )
         except LimitExceeded as refused:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 
 from gcwm.store.models import Channel, Job, JobStep
 from gcwm.store.sql import database_errors
-from gcwm.store.unit_of_work import UnitOfWork
+from gcwm.store.unit_of_work import UnitOfWork, writer_turn
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class Store:
@@ -29,6 +34,15 @@ class Store:
         """Whether the database runs in this process (SQLite): a short read costs less than handing it
         to a thread, and in WAL mode it never waits for a writer."""
         return self._engine.dialect.name == "sqlite"
+
+    async def write(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run `work`, which writes to this store in units of work, without holding up the event loop
+        while it waits: on SQLite on the loop once the loop holds the write turn (`writer_turn`), on
+        PostgreSQL on a thread."""
+        if not self.in_process:
+            return await asyncio.to_thread(work, *args, **kwargs)
+        async with writer_turn(self._engine):
+            return work(*args, **kwargs)
 
     def unit_of_work(self) -> UnitOfWork:
         """A new transaction: ``with store.unit_of_work() as tx: tx.jobs.enqueue(...)``."""

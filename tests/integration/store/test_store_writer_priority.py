@@ -1,8 +1,9 @@
-"""SQLite's writers of one process take turns on gcwm's own lock, and the job workers' writes give way
-to a request's."""
+"""SQLite's writers of one process take turns on gcwm's own lock: the job workers' writes give way to a
+request's, and a request's write waits for its turn off the event loop, then runs on it."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -92,3 +93,81 @@ def test_background_writes_go_on_when_no_request_waits(engines: Callable[[], Eng
     for thread in threads:
         thread.join(DEADLINE_S)
     assert sorted(order) == [f"job-{n}" for n in range(BACKGROUND_WRITERS)]
+
+
+async def test_a_write_waits_for_its_turn_off_the_event_loop_then_runs_on_it(
+    engines: Callable[[], Engine],
+) -> None:
+    """While another writer holds the turn, the loop goes on serving; the transaction then runs on the
+    loop's own thread (a thread of the pool would wait for the GIL between statements, holding the
+    one write lock)."""
+    store = Store(engines())
+    loop_thread = threading.get_ident()
+    ran_on: list[int] = []
+    ticks = 0
+    served = asyncio.Event()
+
+    def work() -> str:
+        ran_on.append(threading.get_ident())
+        with store.unit_of_work() as tx:
+            return tx.jobs.now().isoformat()
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            if ticks == 100:
+                served.set()
+            await asyncio.sleep(0)
+
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with store.unit_of_work():
+            holding.set()
+            release.wait(DEADLINE_S)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait(DEADLINE_S)
+    ticker = asyncio.create_task(tick())
+    write = asyncio.create_task(store.write(work))
+    await asyncio.wait_for(served.wait(), DEADLINE_S)  # the loop runs other tasks while the write waits
+    assert not write.done() and ran_on == []
+    release.set()
+    assert await asyncio.wait_for(write, DEADLINE_S)
+    ticker.cancel()
+    holder.join(DEADLINE_S)
+    assert ran_on == [loop_thread]
+
+
+async def test_a_write_cancelled_while_it_waits_hands_its_turn_back(engines: Callable[[], Engine]) -> None:
+    """A request given up while its write waits leaves the lock usable: the turn it was about to get
+    is handed back, and the next writer gets it."""
+    store = Store(engines())
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with store.unit_of_work():
+            holding.set()
+            release.wait(DEADLINE_S)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait(DEADLINE_S)
+    waiting = asyncio.create_task(store.write(lambda: None))
+    writer = _writer(store.engine)
+    await asyncio.to_thread(_until, lambda: writer._urgent == 1, "the write waits for its turn")
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    release.set()
+    holder.join(DEADLINE_S)
+
+    def free_again() -> bool:
+        if not writer.try_acquire():
+            return False
+        writer.release()
+        return True
+
+    await asyncio.to_thread(_until, free_again, "the turn is handed back")

@@ -9,7 +9,6 @@ audit entries.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import structlog
@@ -160,7 +159,7 @@ async def retry(request: Request, message_id: str) -> Response:
 
 async def _operator_action(request: Request, work: Callable[[Store], str]) -> Response:
     """An operator's button: origin, session, CSRF token and role checked, then `work` run as the
-    session's key, off the event loop; it names the page to go to. A refusal is shown instead."""
+    session's key (`Store.write`); it names the page to go to. A refusal is shown instead."""
     checked = await _checked(request, operator=True)
     if isinstance(checked, Response):
         return checked
@@ -168,7 +167,7 @@ async def _operator_action(request: Request, work: Callable[[Store], str]) -> Re
     store = runtime_of(request).store
     try:
         with request_context(actor=session.key_id):
-            location = await asyncio.to_thread(work, store)
+            location = await store.write(work, store)
     except GcwmError as error:
         return _failed(request, session, error)
     return RedirectResponse(location, status_code=303)

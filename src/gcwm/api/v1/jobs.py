@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -78,7 +77,7 @@ async def cancel(
     """Cancel a job: a queued one at once, a running one after the step in hand (a 409 if it ended)."""
 
     async def work() -> Response:
-        job = await asyncio.to_thread(cancel_job, runtime.store, job_id)
+        job = await runtime.store.write(cancel_job, runtime.store, job_id)
         return JSONResponse(summary(job))
 
     return await idempotent(request, runtime, principal, key, work)
@@ -97,7 +96,7 @@ async def resume(
             return tx.jobs.requeue(tx.jobs.get(job_id).id)
 
     async def work() -> Response:
-        job = await asyncio.to_thread(requeue)
+        job = await runtime.store.write(requeue)
         return JSONResponse(summary(job), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
 
     return await idempotent(request, runtime, principal, key, work)

@@ -3,7 +3,6 @@ key made over HTTP would have to be kept for an Idempotency-Key replay, and a ke
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -37,7 +36,7 @@ async def revoke(
     async def work() -> Response:
         # The evidence writer comes with the service: the same signing key as every other entry.
         evidence = runtime.service.evidence
-        revoked = await asyncio.to_thread(revoke_key, runtime.store, evidence, key_id)
+        revoked = await runtime.store.write(revoke_key, runtime.store, evidence, key_id)
         return JSONResponse(key_document(revoked))
 
     return await idempotent(request, runtime, principal, key, work)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -68,6 +67,6 @@ async def retry(
                 ) from None
 
     async def work() -> Response:
-        return JSONResponse(notification_document(await asyncio.to_thread(due_now)))
+        return JSONResponse(notification_document(await runtime.store.write(due_now)))
 
     return await idempotent(request, runtime, principal, key, work)
