@@ -157,17 +157,10 @@ def test_malformed_database_url_is_a_store_error() -> None:
 
 def test_upgrade_gives_existing_rows_the_key_of_their_name(database_url: str) -> None:
     """Channels and jobs written by 0.1.0 (revision 0001) get their channel key on upgrade."""
-    url = sa.make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, poolclass=sa.NullPool)
-    config = Config()
-    config.set_main_option("script_location", str(Path(gcwm.store.__file__).parent / "migrations"))
-    config.set_main_option("path_separator", "os")
+    engine = _engine_without_migrations(database_url)
     try:
         with engine.connect() as connection, connection.begin():
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0001")
+            _upgrade(connection, "0001")
             now = datetime.now(UTC)
             connection.execute(
                 sa.text(
@@ -199,18 +192,11 @@ def test_upgrade_gives_existing_rows_the_key_of_their_name(database_url: str) ->
 def test_upgrade_counts_the_slots_already_held(database_url: str) -> None:
     """Reservations queued before revision 0009 count as held after it (SQLite keeps the count in a
     table the migration fills; PostgreSQL counts the rows)."""
-    url = sa.make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, poolclass=sa.NullPool)
-    config = Config()
-    config.set_main_option("script_location", str(Path(gcwm.store.__file__).parent / "migrations"))
-    config.set_main_option("path_separator", "os")
+    engine = _engine_without_migrations(database_url)
     now = datetime.now(UTC)
     try:
         with engine.connect() as connection, connection.begin():
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0008")
+            _upgrade(connection, "0008")
             for job, status in (("j1", "queued"), ("j2", "queued"), ("j3", "succeeded")):
                 connection.execute(
                     sa.text(
@@ -242,3 +228,20 @@ def test_upgrade_counts_the_slots_already_held(database_url: str) -> None:
             assert tx.slots.counted("org", now) == {"deployment": 2, "configuration": 1}
     finally:
         store.engine.dispose()
+
+
+def _engine_without_migrations(database_url: str) -> Engine:
+    """An engine on the test database that, unlike connect(), leaves it as it is."""
+    url = sa.make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
+    return sa.create_engine(url, poolclass=sa.NullPool)
+
+
+def _upgrade(connection: sa.Connection, revision: str) -> None:
+    """Migrate the database of `connection` to `revision`, as an earlier gcwm would have left it."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(gcwm.store.__file__).parent / "migrations"))
+    config.set_main_option("path_separator", "os")
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)

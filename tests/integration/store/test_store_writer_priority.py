@@ -4,6 +4,7 @@ request's, and a request's write waits for its turn off the event loop, then run
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -49,6 +50,26 @@ def _until(condition: Callable[[], bool], what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting until {what}")
         time.sleep(0.001)
+
+
+@contextlib.contextmanager
+def _held_by_another_thread(store: Store) -> Iterator[None]:
+    """A transaction of another thread holds the write turn until the block ends."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with store.unit_of_work():
+            holding.set()
+            release.wait(DEADLINE_S)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait(DEADLINE_S)
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join(DEADLINE_S)
 
 
 def _write(store: Store, order: list[str], label: str, *, background: bool) -> threading.Thread:
@@ -120,24 +141,13 @@ async def test_a_write_waits_for_its_turn_off_the_event_loop_then_runs_on_it(
                 served.set()
             await asyncio.sleep(0)
 
-    holding, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with store.unit_of_work():
-            holding.set()
-            release.wait(DEADLINE_S)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    holding.wait(DEADLINE_S)
-    ticker = asyncio.create_task(tick())
-    write = asyncio.create_task(store.write(work))
-    await asyncio.wait_for(served.wait(), DEADLINE_S)  # the loop runs other tasks while the write waits
-    assert not write.done() and ran_on == []
-    release.set()
+    with _held_by_another_thread(store):
+        ticker = asyncio.create_task(tick())
+        write = asyncio.create_task(store.write(work))
+        await asyncio.wait_for(served.wait(), DEADLINE_S)  # the loop runs other tasks while the write waits
+        assert not write.done() and ran_on == []
     assert await asyncio.wait_for(write, DEADLINE_S)
     ticker.cancel()
-    holder.join(DEADLINE_S)
     assert ran_on == [loop_thread]
 
 
@@ -145,24 +155,13 @@ async def test_a_write_cancelled_while_it_waits_hands_its_turn_back(engines: Cal
     """A request given up while its write waits leaves the lock usable: the turn it was about to get
     is handed back, and the next writer gets it."""
     store = Store(engines())
-    holding, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with store.unit_of_work():
-            holding.set()
-            release.wait(DEADLINE_S)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    holding.wait(DEADLINE_S)
-    waiting = asyncio.create_task(store.write(lambda: None))
     writer = _writer(store.engine)
-    await asyncio.to_thread(_until, lambda: writer._urgent == 1, "the write waits for its turn")
-    waiting.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await waiting
-    release.set()
-    holder.join(DEADLINE_S)
+    with _held_by_another_thread(store):
+        waiting = asyncio.create_task(store.write(lambda: None))
+        await asyncio.to_thread(_until, lambda: writer._urgent == 1, "the write waits for its turn")
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
 
     def free_again() -> bool:
         if not writer.try_acquire():
