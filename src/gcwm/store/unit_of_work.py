@@ -156,8 +156,8 @@ class _SqliteWriter:
 
     def __init__(self, path: str | None) -> None:
         self._path = path
-        # One lock guards the three counts below; each kind of writer waits on a condition of its own,
-        # so a release wakes one writer, not every one of them (each taking the GIL to look).
+        # One lock guards the fields below; each kind of writer waits on a condition of its own, so a
+        # release wakes one writer, not every one of them (each taking the GIL to look).
         self._state = threading.Lock()
         self._requests = threading.Condition(self._state)
         self._jobs = threading.Condition(self._state)
@@ -171,10 +171,10 @@ class _SqliteWriter:
     def acquire(self, owner: int | None = None) -> None:
         """Wait for the turn, for this thread or for the thread `owner` (which then holds it)."""
         owner = threading.get_ident() if owner is None else owner
-        if self._owner == owner:
-            self._depth += 1  # nested in the owner's own transaction
-            return
         with self._state:
+            if self._owner == owner:
+                self._depth += 1  # nested in the owner's own transaction
+                return
             if _BACKGROUND.get():
                 self._background += 1
                 while self._held or self._urgent:
@@ -194,15 +194,15 @@ class _SqliteWriter:
         except BaseException:
             self._free()
             raise
-        self._owner = owner
-        self._depth = 1
+        with self._state:
+            self._owner, self._depth = owner, 1
 
     def try_acquire(self) -> bool:
         """Take the turn for this thread if nobody holds or waits for it; never waits."""
-        if self._owner == threading.get_ident():
-            self._depth += 1
-            return True
         with self._state:
+            if self._owner == threading.get_ident():
+                self._depth += 1
+                return True
             if self._held or self._urgent:
                 return False
             self._held = True
@@ -214,15 +214,18 @@ class _SqliteWriter:
             except BlockingIOError:
                 self._free()
                 return False
-        self._owner = threading.get_ident()
-        self._depth = 1
+        with self._state:
+            self._owner, self._depth = threading.get_ident(), 1
         return True
 
     def release(self) -> None:
-        self._depth -= 1
-        if self._depth > 0:
-            return
-        self._owner = None
+        # The owner's depth is shared with a thread waiting on its behalf (writer_turn), so it changes
+        # under the lock like the rest.
+        with self._state:
+            self._depth -= 1
+            if self._depth > 0:
+                return
+            self._owner = None
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._free()
