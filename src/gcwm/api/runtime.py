@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
@@ -36,9 +35,6 @@ def runtime_of(request: Request) -> ApiRuntime:
 
 
 async def read(store: Store, query: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """A request's short read of the store: inline when the database runs in this process (a thread
-    hop costs more than the read, and under load queues it behind submissions waiting for the one
-    writer), else on a thread, off the event loop that also runs the job workers."""
-    if store.in_process:
-        return query(*args, **kwargs)
-    return await asyncio.to_thread(query, *args, **kwargs)
+    """A request's short read of the store (`Store.read`: inline on SQLite, where a thread hop cost
+    more than the read and queued it behind submissions; on a thread on PostgreSQL)."""
+    return await store.read(query, *args, **kwargs)

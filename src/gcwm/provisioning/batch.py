@@ -46,7 +46,7 @@ class Batch:
             client,
             org_id,
             now=store.database_now,
-            records=lambda keys: store.channels_of(org_id, keys),
+            records=lambda keys: store.read(store.channels_of, org_id, keys),
             sessions=lambda: store.sessions_recorded(org_id),
         )
 

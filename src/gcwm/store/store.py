@@ -35,6 +35,13 @@ class Store:
         to a thread, and in WAL mode it never waits for a writer."""
         return self._engine.dialect.name == "sqlite"
 
+    async def read(self, query: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a short read for a coroutine: inline on SQLite (a thread hop costs more than the read,
+        and in WAL mode it never waits for a writer), on a thread on PostgreSQL."""
+        if self.in_process:
+            return query(*args, **kwargs)
+        return await asyncio.to_thread(query, *args, **kwargs)
+
     async def write(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `work`, which writes to this store in units of work, without holding up the event loop
         while it waits: on SQLite on the loop once the loop holds the write turn (`writer_turn`), on
