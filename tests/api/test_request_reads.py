@@ -1,4 +1,4 @@
-"""A request's short reads of the store: inline on SQLite, on a thread for PostgreSQL."""
+"""Short reads of the store for a coroutine (`Store.read`): inline on SQLite, on a thread for PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from gcwm.api.runtime import read
 from gcwm.store import Store, connect
 from tests.support.databases import make_database_url
 
@@ -22,7 +21,7 @@ async def test_a_read_runs_on_the_loop_only_when_the_database_is_in_this_process
     with make_database_url(kind, tmp_path) as url:
         store = Store(connect(url))
         try:
-            where, answer = await read(store, lambda: (threading.get_ident(), store.database_now()))
+            where, answer = await store.read(lambda: (threading.get_ident(), store.database_now()))
             assert answer is not None
             assert (where == threading.get_ident()) is inline
         finally:

@@ -15,7 +15,7 @@ from fastapi import Request
 from gcwm.api.keys import verify_key
 from gcwm.api.problems import TYPE_BASE, Problem
 from gcwm.api.roles import Principal, Role
-from gcwm.api.runtime import ApiRuntime, read, runtime_of
+from gcwm.api.runtime import ApiRuntime, runtime_of
 from gcwm.observability.context import bind_request
 
 __all__ = ["Principal", "Role", "authenticate", "require"]
@@ -35,7 +35,7 @@ async def authenticate(request: Request, runtime: ApiRuntime) -> Principal:
             type_=TYPE_BASE + "unauthenticated",
             headers=_CHALLENGE,
         )
-    principal = await read(runtime.store, verify_key, runtime.store, token.strip())
+    principal = await runtime.store.read(verify_key, runtime.store, token.strip())
     if principal is None:
         raise Problem(
             401,

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from gcwm.api import pagination
 from gcwm.api.auth import Principal, Role, require
 from gcwm.api.idempotency import IdempotencyKey, idempotent
-from gcwm.api.runtime import ApiRuntime, read, runtime_of
+from gcwm.api.runtime import ApiRuntime, runtime_of
 from gcwm.api.v1.models import JobDetails, JobPage, JobStatus, JobSummary, problems
 from gcwm.provisioning import cancel_job, job_steps_document, job_summary
 from gcwm.provisioning.results import job_document
@@ -67,7 +67,7 @@ async def show_job(job_id: str, runtime: Runtime, _: Viewer) -> Response:
     """One job: status, steps with their durations, and the channel's result once it has finished."""
     # The document is JobDetails already (schemathesis checks it): answered as built, not validated
     # again, since clients poll this route.
-    return JSONResponse(await read(runtime.store, details, runtime.store, job_id))
+    return JSONResponse(await runtime.store.read(details, runtime.store, job_id))
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobSummary, responses=problems(404, 409))
