@@ -25,17 +25,20 @@ message and an exit code in one place each. No error ever carries a secret.
         GenesysConflict               409
         GenesysRateLimited            429, retry_after_s
         GenesysUnavailable            502 / 503 / 504
-        GenesysServerError            500 and other 5xx (not retried: Genesys does not)
+        GenesysServerError            500 and other 5xx (retried on reads only)
         GenesysBadAnswer              2xx whose body is not the documented model (or not JSON)
 
-``is_transient`` is the one judge of a passing failure: Genesys's retryable statuses (429, 502, 503,
-504), no answer at all, or the database. The transport retries the Genesys ones call by call; a job
-that still meets one is queued again. A create whose outcome is unknown is looked up before it is
-sent again.
+``is_transient`` is the one judge of a passing failure: 429 (after Retry-After), 502/503/504 on any
+call, 500 and other 5xx but 501 on reads (as the official Go SDK retries them), a 400 on a write
+that names an object made seconds before while its retry window lasts (the Terraform provider retries
+those 30 s), no answer at all, or the database (shared/genesys/README.md, "Corrections"). The
+transport retries the Genesys ones call by call; a job that still meets one is queued again. A
+create whose outcome is unknown is looked up before it is sent again.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -247,7 +250,14 @@ class GenesysAuthError(GenesysError):
 
 
 class GenesysBadRequest(GenesysError):
-    """400: Genesys refused the request; its message says why."""
+    """400: Genesys refused the request; its message says why.
+
+    `retry_until` (time.monotonic()) is set on a write that may name an object made seconds before:
+    until then the refusal may clear by itself. Nothing was written either way."""
+
+    retry_until: float | None = None
+    #: The request would break an organisation limit (`limit` in the body): that never clears by itself.
+    limit_broken: bool = False
 
 
 class GenesysNotFound(GenesysError):
@@ -290,7 +300,12 @@ class GenesysBadAnswer(GenesysError):
 def is_transient(exc: BaseException) -> bool:
     """True for a failure that may well pass if the same work is tried again later.
 
-    Genesys treats only 429, 502, 503 and 504 as retryable (shared/genesys/README.md); a request that
-    got no answer and a database hiccup pass too. Everything else is a refusal or a bug.
+    429 and 502/503/504 on any call, a 5xx other than 501 on a read, a 400 inside its retry window
+    (`GenesysBadRequest.retry_until`), no answer, and a database hiccup (module docstring).
+    Everything else is a refusal or a bug.
     """
+    if isinstance(exc, GenesysServerError):
+        return exc.operation.startswith("GET ") and exc.status != 501
+    if isinstance(exc, GenesysBadRequest):
+        return exc.retry_until is not None and time.monotonic() < exc.retry_until
     return isinstance(exc, (GenesysRateLimited, GenesysUnavailable, GenesysTransportError, StoreError))

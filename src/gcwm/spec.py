@@ -31,11 +31,21 @@ _NAME = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$"
 _HEX_COLOUR = r"^#[0-9A-Fa-f]{6}$"
 # BCP 47-ish tags as Genesys uses them (`en-us`, `fr`, `zh-hant-tw`).
 _LANGUAGE = r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$"
+# A media type as RFC 6838 names them (restricted-name: letters, digits and !#$&-^_.+), or the
+# wildcards supported content profiles accept: `image/*`, `*/*` (Resource Center; SDK `MediaType`).
+_TOKEN = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+_MEDIA_TYPE = rf"^(?:\*/\*|{_TOKEN}/(?:\*|{_TOKEN}))$"
+MediaTypeText = Annotated[str, StringConstraints(pattern=_MEDIA_TYPE)]
+#: The types of a profile when the spec names none: Messenger's own image types and PDF.
+DEFAULT_FILE_TYPES = ("image/jpeg", "image/png", "image/gif", "application/pdf")
+#: Attachments over web messaging are capped at 25 MB (Resource Center, "Supported content profiles").
+ATTACHMENT_MAX_KB = 25600
 
 _PATTERN_NAMES = {
     _NAME: "a valid name (letters, digits, space, '.', '_', '-'; at most 100 characters)",
     _HEX_COLOUR: "a hex colour like #FF4F1F",
     _LANGUAGE: "a language tag like en-us",
+    _MEDIA_TYPE: "a media type like image/png (type/subtype), or a wildcard like image/* or */*",
 }
 
 Name = Annotated[str, StringConstraints(pattern=_NAME)]
@@ -82,11 +92,34 @@ class EntityReference(_Strict):
 
 
 class FileUpload(_Strict):
+    """What visitors may attach. `fileTypes` are media types (RFC 6838 `type/subtype`, or a wildcard
+    `image/*` or `*/*`): they become the channel's supported content profile, which is what Genesys
+    enforces; Messenger's own upload modes get the image types among them. Attachments are capped at
+    25 MB (Resource Center, "Supported content profiles"). `orgDefaultProfile: true` leaves the
+    deployment on the org's default profile instead (which allows every inbound type unless an
+    administrator narrowed it), and then `fileTypes` must be left out."""
+
     enabled: bool = False
-    file_types: list[Annotated[str, StringConstraints(pattern=r"^[\w.+-]+/[\w.+*-]+$")]] = Field(
-        default_factory=lambda: ["image/jpeg", "image/png", "image/gif", "application/pdf"]
-    )
-    max_file_size_kb: int = Field(default=10240, ge=1, le=102400, alias="maxFileSizeKB")
+    file_types: list[MediaTypeText] | None = Field(default=None, min_length=1)
+    max_file_size_kb: int = Field(default=10240, ge=1, le=ATTACHMENT_MAX_KB, alias="maxFileSizeKB")
+    org_default_profile: bool = False
+
+    @model_validator(mode="after")
+    def _one_source_of_types(self) -> FileUpload:
+        if self.org_default_profile and self.file_types is not None:
+            msg = "give fileTypes or orgDefaultProfile, not both"
+            raise ValueError(msg)
+        if self.file_types is not None and len({t.lower() for t in self.file_types}) != len(self.file_types):
+            msg = "fileTypes lists a media type twice"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def media_types(self) -> list[str]:
+        """The inbound media types of the channel's profile (lower case, as media types compare)."""
+        if self.org_default_profile:
+            return []
+        return [t.lower() for t in (self.file_types or DEFAULT_FILE_TYPES)]
 
 
 LabelKey = Literal[

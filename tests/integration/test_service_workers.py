@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from gcwm.errors import ChannelNotFound, PolicyViolation
-from gcwm.provisioning.apply import Timeouts
 from gcwm.provisioning.batch import Batch
+from gcwm.provisioning.tools import Timeouts
 from gcwm.settings import Settings
 from gcwm.spec import parse_spec
 from tests.integration.conftest import Provision, channel_yaml, gcwm_app

@@ -17,6 +17,8 @@ from gcwm.genesys.models import (
     LimitsEntityListing,
     Queue,
     QueueEntityListing,
+    SupportedContent,
+    SupportedContentListing,
     TokenInfo,
     WebDeployment,
     WebDeploymentConfigurationVersion,
@@ -32,6 +34,7 @@ _FLOWS = "/api/v2/flows"
 _LIMITS = "/api/v2/organizations/limits/namespaces"
 _CONFIGS = "/api/v2/webdeployments/configurations"
 _DEPLOYMENTS = "/api/v2/webdeployments/deployments"
+_PROFILES = "/api/v2/conversations/messaging/supportedcontent"
 _PAGE_SIZE = 100  # numbered listings (queues, flows)
 # Cursor listings of web deployment objects: "Defaults to 300" in the SDK; asked for explicitly.
 _CURSOR_PAGE_SIZE = 300
@@ -106,7 +109,12 @@ class GenesysClient:
 
         Not re-sent when the answer is lost: the caller looks it up first."""
         return await self._send(
-            WebDeploymentConfigurationVersion, "POST", _CONFIGS, body=body, resend_unknown=False
+            WebDeploymentConfigurationVersion,
+            "POST",
+            _CONFIGS,
+            body=body,
+            resend_unknown=False,
+            names_fresh_objects=True,
         )
 
     async def get_configuration_draft(self, configuration_id: str) -> WebDeploymentConfigurationVersion:
@@ -135,14 +143,13 @@ class GenesysClient:
         listing = WebDeploymentConfigurationVersionEntityListing
         return [v async for v in self._pages(listing, path, op, {})]
 
-    async def list_configurations(
-        self, *, published_only: bool = False
-    ) -> list[WebDeploymentConfigurationVersion]:
-        """Every configuration of the org: its draft, or with `published_only` its latest published
-        version (configurations never published are then left out)."""
-        params = {"showOnlyPublished": "true"} if published_only else {}
+    async def list_configurations(self) -> list[WebDeploymentConfigurationVersion]:
+        """Every configuration of the org, as its DRAFT: "View configuration drafts" in every SDK.
+
+        The listing never shows a published version, so it cannot say which version is live or what
+        it holds: `list_configuration_versions` does (shared/genesys/README.md, "Corrections")."""
         listing = WebDeploymentConfigurationVersionEntityListing
-        return [c async for c in self._pages(listing, _CONFIGS, f"GET {_CONFIGS}", params)]
+        return [c async for c in self._pages(listing, _CONFIGS, f"GET {_CONFIGS}", {})]
 
     async def update_configuration_draft(
         self, configuration_id: str, body: WebDeploymentConfigurationVersion
@@ -153,6 +160,7 @@ class GenesysClient:
             f"{_CONFIGS}/{configuration_id}/versions/draft",
             op=f"PUT {_CONFIGS}/{{configurationId}}/versions/draft",
             body=body,
+            names_fresh_objects=True,
         )
 
     async def publish_configuration_draft(self, configuration_id: str) -> WebDeploymentConfigurationVersion:
@@ -163,6 +171,7 @@ class GenesysClient:
             f"{_CONFIGS}/{configuration_id}/versions/draft/publish",
             op=f"POST {_CONFIGS}/{{configurationId}}/versions/draft/publish",
             resend_unknown=False,
+            names_fresh_objects=True,
         )
 
     async def delete_configuration(self, configuration_id: str) -> None:
@@ -175,7 +184,9 @@ class GenesysClient:
     # -- web deployments ---------------------------------------------------------------------
     async def create_deployment(self, body: WebDeployment) -> WebDeployment:
         """Create a deployment (status Pending). Not re-sent when the answer is lost."""
-        return await self._send(WebDeployment, "POST", _DEPLOYMENTS, body=body, resend_unknown=False)
+        return await self._send(
+            WebDeployment, "POST", _DEPLOYMENTS, body=body, resend_unknown=False, names_fresh_objects=True
+        )
 
     async def get_deployment(self, deployment_id: str) -> WebDeployment:
         return await self._get(
@@ -196,6 +207,7 @@ class GenesysClient:
             f"{_DEPLOYMENTS}/{deployment_id}",
             op=f"PUT {_DEPLOYMENTS}/{{deploymentId}}",
             body=body,
+            names_fresh_objects=True,
         )
 
     async def delete_deployment(self, deployment_id: str) -> None:
@@ -203,6 +215,47 @@ class GenesysClient:
             "DELETE",
             f"{_DEPLOYMENTS}/{deployment_id}",
             operation=f"DELETE {_DEPLOYMENTS}/{{deploymentId}}",
+        )
+
+    # -- supported content profiles ----------------------------------------------------------
+    async def list_supported_content(self) -> list[SupportedContent]:
+        """Every supported content profile of the org (numbered pages, as the provider reads them)."""
+        profiles: list[SupportedContent] = []
+        number = 1
+        while True:
+            params = {"pageSize": _PAGE_SIZE, "pageNumber": number}
+            page = await self._get(SupportedContentListing, _PROFILES, params=params)
+            profiles.extend(page.entities)
+            if not page.entities or number >= (page.page_count or 1):
+                return profiles
+            number += 1
+
+    async def create_supported_content(self, body: SupportedContent) -> SupportedContent:
+        """Create a profile. Not re-sent when the answer is lost: the caller looks it up by name first."""
+        return await self._send(SupportedContent, "POST", _PROFILES, body=body, resend_unknown=False)
+
+    async def get_supported_content(self, profile_id: str) -> SupportedContent:
+        return await self._get(
+            SupportedContent,
+            f"{_PROFILES}/{profile_id}",
+            op=f"GET {_PROFILES}/{{supportedContentId}}",
+        )
+
+    async def update_supported_content(self, profile_id: str, body: SupportedContent) -> SupportedContent:
+        """Change a profile in place (Genesys's update is a PATCH, as the provider sends it)."""
+        return await self._send(
+            SupportedContent,
+            "PATCH",
+            f"{_PROFILES}/{profile_id}",
+            op=f"PATCH {_PROFILES}/{{supportedContentId}}",
+            body=body,
+        )
+
+    async def delete_supported_content(self, profile_id: str) -> None:
+        await self.transport.request(
+            "DELETE",
+            f"{_PROFILES}/{profile_id}",
+            operation=f"DELETE {_PROFILES}/{{supportedContentId}}",
         )
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -226,8 +279,12 @@ class GenesysClient:
         params: dict[str, Any] | None = None,
         body: WireModel | None = None,
         resend_unknown: bool = True,
+        names_fresh_objects: bool = False,
     ) -> M:
-        """One operation whose answer is a `model`: send, retry as allowed, validate the answer."""
+        """One operation whose answer is a `model`: send, retry as allowed, validate the answer.
+
+        `names_fresh_objects`: a write that may name an object made seconds before (a configuration,
+        a published version), which Genesys can refuse with a 400 that clears by itself."""
         operation = op or f"{method} {path}"
         response = await self.transport.request(
             method,
@@ -236,6 +293,7 @@ class GenesysClient:
             params=params,
             json=None if body is None else body.dump(),
             resend_unknown=resend_unknown,
+            names_fresh_objects=names_fresh_objects,
         )
         try:
             return model.model_validate(response.json())

@@ -53,14 +53,17 @@ def error_from_response(operation: str, response: httpx.Response) -> GenesysErro
     elif status == 409:
         cls = GenesysConflict
     elif status in (502, 503, 504):
-        cls = GenesysUnavailable  # with 429, the only statuses Genesys calls retryable
+        cls = GenesysUnavailable  # transient on any call
     elif status >= 500:
         cls = GenesysServerError
     elif status == 400:
         cls = GenesysBadRequest
     else:
         cls = GenesysError
-    return cls(message, operation=operation, status=status, code=code, context_id=context_id)
+    error = cls(message, operation=operation, status=status, code=code, context_id=context_id)
+    if isinstance(error, GenesysBadRequest):
+        error.limit_broken = body.limit is not None or code == "limit.exceeded"
+    return error
 
 
 def error_from_transport(operation: str, exc: httpx.TransportError) -> GenesysTransportError:

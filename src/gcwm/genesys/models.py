@@ -21,6 +21,14 @@ MESSAGE_FLOW_TYPE = "INBOUNDSHORTMESSAGE"
 LIMITS_NAMESPACE = "web.deployments"
 #: A configuration's editable version: "DRAFT" in bodies, "draft" in paths (shared/genesys/README.md).
 DRAFT_VERSION = "DRAFT"
+#: What Messenger's own file upload modes accept: `FileUploadMode.fileTypes` items are an enum in the Java
+#: SDK docs (FileTypesEnum; the Python SDK drops enums on list items), and `maxFileSizeKB` is 0..10240
+#: (Terraform provider schema, `validation.IntBetween(0, 10240)`). shared/genesys/README.md, "Corrections".
+MESSENGER_FILE_TYPES = ("image/jpeg", "image/gif", "image/png")
+MESSENGER_MAX_FILE_SIZE_KB = 10240
+#: What the org's default supported content profile lets agents send (Resource Center, "Supported content
+#: profiles": .jpg, .png and .gif outbound); gcwm's profiles keep that and narrow what visitors send.
+DEFAULT_OUTBOUND_TYPES = ("image/jpeg", "image/png", "image/gif")
 
 
 class WireModel(BaseModel):
@@ -247,6 +255,53 @@ def latest_published(
     return max(numbered, key=lambda v: v.number or 0) if numbered else None
 
 
+class MediaType(WireModel):
+    """An RFC 2046 media type (`image/png`) or a wildcard (`image/*`, `*/*`)."""
+
+    type: str | None = None
+
+
+class MediaTypeAccess(WireModel):
+    inbound: list[MediaType] | None = None
+    outbound: list[MediaType] | None = None
+
+
+class MediaTypes(WireModel):
+    allow: MediaTypeAccess | None = None
+
+
+class SupportedContent(WireModel):
+    """A supported content profile: which media visitors may send (inbound) and agents may send
+    (outbound) over messaging; a deployment names one in `supportedContent`."""
+
+    id: str | None = None
+    name: str
+    version: int | None = None
+    media_types: MediaTypes | None = None
+    date_created: datetime | None = None
+    date_modified: datetime | None = None
+    self_uri: str | None = None
+
+    @property
+    def inbound_types(self) -> list[str]:
+        access = self.media_types.allow if self.media_types is not None else None
+        return [m.type for m in (access.inbound or []) if m.type] if access is not None else []
+
+
+class SupportedContentReference(WireModel):
+    id: str
+    name: str | None = None
+    self_uri: str | None = None
+
+
+class SupportedContentListing(WireModel):
+    entities: list[SupportedContent] = Field(default_factory=list)
+    page_size: int | None = None
+    page_number: int | None = None
+    total: int | None = None
+    page_count: int | None = None
+
+
 class WebDeploymentConfigurationVersionEntityListing(WireModel):
     entities: list[WebDeploymentConfigurationVersion] = Field(default_factory=list)
     total: int | None = None
@@ -273,6 +328,7 @@ class WebDeployment(_Lifecycle):
     allow_all_domains: bool | None = None
     allowed_domains: list[str] | None = None
     snippet: str | None = None
+    supported_content: SupportedContentReference | None = None
     flow: WebDeploymentFlowEntityRef | None = None
     configuration: WebDeploymentConfigurationVersionEntityRef | None = None
     date_created: datetime | None = None

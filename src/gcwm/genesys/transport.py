@@ -11,7 +11,7 @@ import httpx
 import stamina
 import structlog
 
-from gcwm.errors import GenesysAuthError, GenesysError, GenesysRateLimited
+from gcwm.errors import GenesysAuthError, GenesysBadRequest, GenesysError, GenesysRateLimited
 from gcwm.genesys.auth import ClientCredentials, TokenProvider
 from gcwm.genesys.errors import error_from_response, error_from_transport
 from gcwm.genesys.pacer import Pacer
@@ -67,12 +67,16 @@ class GenesysTransport:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         resend_unknown: bool = True,
+        names_fresh_objects: bool = False,
     ) -> httpx.Response:
         """Send and retry. `resend_unknown=False` for creates: an answer that may hide a
-        committed write is raised to the caller, which looks the object up before sending again."""
+        committed write is raised to the caller, which looks the object up before sending again.
+        `names_fresh_objects`: a 400 may clear by itself, so it is retried for `fresh_object_400_s`
+        from the first one (never a broken organisation limit, which does not clear)."""
         op = operation or f"{method} {path}"
         hook = BackoffHook(self.retry, resend_unknown=resend_unknown, rng=self._rng)
         cause = ""
+        window_ends: float | None = None
         async for attempt in stamina.retry_context(
             on=hook, attempts=self.retry.attempts, timeout=self.retry.budget_s
         ):
@@ -85,6 +89,10 @@ class GenesysTransport:
                     return await self._send_authenticated(method, path, op, params, json)
                 except GenesysError as exc:
                     cause = _cause(exc)
+                    if names_fresh_objects and isinstance(exc, GenesysBadRequest) and not exc.limit_broken:
+                        if window_ends is None:
+                            window_ends = time.monotonic() + self.retry.fresh_object_400_s
+                        exc.retry_until = window_ends
                     raise
         msg = f"{op}: retry loop ended without an answer"  # unreachable: stamina re-raises
         raise GenesysError(msg, operation=op)

@@ -6,7 +6,6 @@ entry points (cli, api, bootstrap) nor the emulator.
 """
 
 from gcwm.provisioning.admission import Review, review
-from gcwm.provisioning.apply import ChannelResult, Timeouts
 from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.plan import Action, ChannelChange, Plan, build_plan
 from gcwm.provisioning.queue import enqueue_channels
@@ -19,6 +18,7 @@ from gcwm.provisioning.service import (
     job_steps_document,
     job_summary,
 )
+from gcwm.provisioning.tools import ChannelResult, Timeouts
 from gcwm.provisioning.worker import JobEvent, Worker
 
 __all__ = [

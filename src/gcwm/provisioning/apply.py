@@ -3,85 +3,52 @@
 Each step's typed result is checkpointed before the next begins, so a job that dies anywhere resumes
 where it stopped. Before each create or publish an intent is checkpointed; a create whose answer was
 lost (this run or a crashed one) is never sent again blind: the org's listing is searched for the
-object's marker first, and what is found is adopted.
+object's marker first, and what is found is adopted (gcwm.provisioning.writes). A publish whose
+answer was lost is found in the configuration's versions.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import TypeVar
 
 import structlog
 
 from gcwm.errors import GenesysError, GenesysNotFound, ProvisioningError
-from gcwm.genesys import GenesysClient, is_outcome_unknown
-from gcwm.genesys.models import WebDeployment, WebDeploymentConfigurationVersion
+from gcwm.genesys import is_outcome_unknown
+from gcwm.genesys.models import (
+    SupportedContent,
+    WebDeployment,
+    WebDeploymentConfigurationVersion,
+    latest_published,
+)
 from gcwm.provisioning import steps
 from gcwm.provisioning.checkpoints import Checkpoints
-from gcwm.provisioning.listings import ActivationWatcher, OrgListings
-from gcwm.provisioning.mapping import Marker, desired_configuration, desired_deployment, read_marker
+from gcwm.provisioning.mapping import (
+    Marker,
+    content_hash,
+    desired_configuration,
+    desired_deployment,
+    desired_supported_content,
+    read_marker,
+)
 from gcwm.provisioning.plan import Action, ChannelChange
 from gcwm.provisioning.steps import (
     ConfigurationReady,
-    CreateIntent,
     DeploymentActive,
     DeploymentReady,
     Published,
     PublishIntent,
     R,
     Replaced,
+    SupportedContentReady,
 )
+from gcwm.provisioning.tools import BatchTools, ChannelResult
+from gcwm.provisioning.writes import Writes
 from gcwm.spec import ChannelSpec
 
 log = structlog.get_logger(__name__)
 _O = TypeVar("_O", WebDeployment, WebDeploymentConfigurationVersion)
-_T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """How long to wait for Genesys, and how often to look."""
-
-    configuration_active_s: float = 60.0
-    deployment_active_s: float = 180.0
-    poll_initial_s: float = 0.1
-    poll_max_s: float = 2.0
-    # Reads of one listing are at most this far apart, however many jobs wait on them.
-    busy_poll_s: float = 2.0
-    create_attempts: int = 8
-    lookup_settle_s: float = 1.0
-    rollback_s: float = 60.0
-    # A deleted object reads back (Deleting) for a while; Terraform waits up to 30 s for its 404
-    # (shared/genesys/README.md), we allow twice that.
-    deletion_s: float = 60.0
-
-
-@dataclass
-class ChannelResult:
-    """What provisioning one channel produced."""
-
-    name: str
-    outcome: str  # created | updated | unchanged | recreated | adopted | replaced
-    configuration_id: str
-    configuration_version: str
-    deployment_id: str
-    deployment_status: str
-    snippet: str
-    latency_ms: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class BatchTools:
-    """What every job of a batch shares: one client, the org's listings and the activation watcher."""
-
-    client: GenesysClient
-    listings: OrgListings
-    watcher: ActivationWatcher
-    timeouts: Timeouts
 
 
 class ChannelApply:
@@ -108,6 +75,16 @@ class ChannelApply:
         self.latency: dict[str, float] = {}
         self.notes = list(change.notes)
         self.log = log.bind(channel=spec.name, job_id=job_id)
+        self.writes = Writes(
+            checkpoints,
+            self.notes,
+            attempts=self.t.create_attempts,
+            settle_s=self.t.lookup_settle_s,
+            backoff_initial_s=self.t.poll_initial_s,
+            backoff_max_s=self.t.poll_max_s,
+            marker=self.marker.render(),
+        )
+        self.writes.log = self.log
 
     async def run(self) -> ChannelResult:
         if (problem := self.change.problem) is not None:
@@ -117,7 +94,8 @@ class ChannelApply:
         try:
             config = await self._configuration()
             published = await self._publication(config)
-            deployment = await self._deployment(config, published)
+            profile = await self._supported_content()
+            deployment = await self._deployment(config, published, profile)
             active = await self._active(deployment)
         except ProvisioningError as exc:
             if exc.channel:
@@ -146,7 +124,7 @@ class ChannelApply:
                 steps.CONFIGURATION_CREATED, ConfigurationReady, self._create_configuration
             )
         assert plan.id is not None
-        if plan.action is Action.UPDATE and plan.fields:
+        if plan.action is Action.UPDATE and plan.send_draft:
             return await self._step(
                 steps.CONFIGURATION_UPDATED, ConfigurationReady, self._update_configuration
             )
@@ -154,8 +132,9 @@ class ChannelApply:
 
     async def _create_configuration(self) -> ConfigurationReady:
         body = desired_configuration(self.spec, self.marker)
-        created, adopted = await self._create_once(
+        created, adopted = await self.writes.create_once(
             steps.CONFIGURATION_CREATE_SENT,
+            what="configuration create",
             create=lambda: self.client.create_configuration(body),
             lookup=lambda after: self._ours(self.listings.drafts.read(after)),
         )
@@ -166,13 +145,24 @@ class ChannelApply:
     async def _update_configuration(self) -> ConfigurationReady:
         config_id = self.change.configuration.id
         assert config_id is not None
-        await self.client.update_configuration_draft(config_id, desired_configuration(self.spec, self.marker))
+        body = desired_configuration(self.spec, self.marker)
+        await self.writes.update(
+            "configuration draft update",
+            lambda: self.client.update_configuration_draft(config_id, body),
+            lambda: self.client.get_configuration_draft(config_id),
+        )
         return ConfigurationReady(configuration_id=config_id, created=False)
 
     async def _publication(self, config: ConfigurationReady) -> Published:
-        if self.change.configuration.action is Action.NOOP:
+        plan = self.change.configuration
+        if plan.action is Action.NOOP or (plan.action is Action.UPDATE and not plan.publish):
+            # The live version already holds the spec (a draft put back needs no new version).
             assert self.change.published_version is not None
-            return Published(configuration_id=config.configuration_id, version=self.change.published_version)
+            return Published(
+                configuration_id=config.configuration_id,
+                version=self.change.published_version,
+                content_hash=self.change.published_hash,
+            )
         return await self._step(
             steps.CONFIGURATION_PUBLISHED, Published, lambda: self._publish(config.configuration_id)
         )
@@ -180,11 +170,14 @@ class ChannelApply:
     async def _publish(self, config_id: str) -> Published:
         current = self.change.published_version or ""
         before = int(current) if current.isdigit() else None
+        published = content_hash(desired_configuration(self.spec, self.marker))
         if self.cp.has(steps.CONFIGURATION_PUBLISH_SENT) and (
             version := await self._new_version(config_id, before)
         ):
             self._note_adopted("publish of configuration", config_id, True)
-            return Published(configuration_id=config_id, version=version, adopted_lost_publish=True)
+            return Published(
+                configuration_id=config_id, version=version, adopted_lost_publish=True, content_hash=published
+            )
         await self.watcher.draft_active(config_id, self.t.configuration_active_s)
         if not self.cp.has(steps.CONFIGURATION_PUBLISH_SENT):
             await self.cp.record(
@@ -192,23 +185,32 @@ class ChannelApply:
             )
         for attempt in range(1, self.t.create_attempts + 1):
             try:
-                answer = await self.client.publish_configuration_draft(config_id)
-                return Published(configuration_id=config_id, version=answer.version or "")
+                async with self.writes.counting_retries("publish"):
+                    answer = await self.client.publish_configuration_draft(config_id)
+                return Published(
+                    configuration_id=config_id, version=answer.version or "", content_hash=published
+                )
             except GenesysError as exc:
                 if not is_outcome_unknown(exc) or attempt == self.t.create_attempts:
                     raise
                 self.log.warning("publish.outcome_unknown", error=exc.message, attempt=attempt)
                 if version := await self._new_version(config_id, before):
                     self._note_adopted("publish of configuration", config_id, True)
-                    return Published(configuration_id=config_id, version=version, adopted_lost_publish=True)
-                await self._back_off(attempt)
+                    return Published(
+                        configuration_id=config_id,
+                        version=version,
+                        adopted_lost_publish=True,
+                        content_hash=published,
+                    )
+                await self.writes.back_off(attempt)
         raise AssertionError("unreachable: the last attempt re-raises")
 
     async def _new_version(self, config_id: str, before: int | None) -> str | None:
-        """A published version above `before`, if the publish we sent happened after all."""
+        """A published version above `before`, if the publish we sent happened after all: read from the
+        configuration's versions (the drafts listing never shows one)."""
 
-        async def look(after: float) -> str | None:
-            latest = (await self.listings.published.read(after)).get(config_id)
+        async def look(_after: float) -> str | None:
+            latest = latest_published(await self.client.list_configuration_versions(config_id))
             number = latest.number if latest is not None else None
             return (
                 latest.version
@@ -216,10 +218,54 @@ class ChannelApply:
                 else None
             )
 
-        return await self._settled(look)
+        return await self.writes.settled(look)
+
+    # -- the supported content profile -----------------------------------------------------------
+    async def _supported_content(self) -> SupportedContentReady | None:
+        wanted = desired_supported_content(self.spec)
+        plan = self.change.supported_content
+        if wanted is None:
+            return None
+        if plan.action is Action.CREATE:
+            return await self._step(
+                steps.SUPPORTED_CONTENT_READY, SupportedContentReady, lambda: self._create_profile(wanted)
+            )
+        assert plan.id is not None
+        profile_id = plan.id
+        if plan.action is Action.UPDATE:
+
+            async def update() -> SupportedContentReady:
+                await self.writes.update(
+                    "supported content profile update",
+                    lambda: self.client.update_supported_content(profile_id, wanted),
+                    lambda: self.client.get_supported_content(profile_id),
+                )
+                return SupportedContentReady(profile_id=profile_id, created=False)
+
+            return await self._step(steps.SUPPORTED_CONTENT_READY, SupportedContentReady, update)
+        return SupportedContentReady(profile_id=profile_id, created=False)
+
+    async def _create_profile(self, wanted: SupportedContent) -> SupportedContentReady:
+        async def named(_after: float) -> SupportedContent | None:
+            # A profile carries no description to mark: gcwm names it for its channel instead.
+            return next(
+                (p for p in await self.client.list_supported_content() if p.name == wanted.name), None
+            )
+
+        created, adopted = await self.writes.create_once(
+            steps.SUPPORTED_CONTENT_CREATE_SENT,
+            what="supported content profile create",
+            create=lambda: self.client.create_supported_content(wanted),
+            lookup=named,
+        )
+        assert created.id is not None
+        self._note_adopted("supported content profile", created.id, adopted)
+        return SupportedContentReady(profile_id=created.id, created=True, adopted_lost_create=adopted)
 
     # -- the deployment --------------------------------------------------------------------------
-    async def _deployment(self, config: ConfigurationReady, published: Published) -> DeploymentReady:
+    async def _deployment(
+        self, config: ConfigurationReady, published: Published, profile: SupportedContentReady | None
+    ) -> DeploymentReady:
         plan = self.change.deployment
         assert self.change.flow_id is not None
         body = desired_deployment(
@@ -228,6 +274,7 @@ class ChannelApply:
             configuration_id=config.configuration_id,
             configuration_version=published.version,
             flow_id=self.change.flow_id,
+            supported_content_id=profile.profile_id if profile is not None else None,
         )
         if plan.action in (Action.CREATE, Action.REPLACE):
             return await self._step(
@@ -235,19 +282,24 @@ class ChannelApply:
             )
         assert plan.id is not None
         deployment_id = plan.id
-        republished = self.change.configuration.action is not Action.NOOP
+        republished = self.cp.has(steps.CONFIGURATION_PUBLISHED)
         if plan.action is Action.UPDATE or republished:
 
             async def update() -> DeploymentReady:
-                await self.client.update_deployment(deployment_id, body)
+                await self.writes.update(
+                    "deployment update",
+                    lambda: self.client.update_deployment(deployment_id, body),
+                    lambda: self.client.get_deployment(deployment_id),
+                )
                 return DeploymentReady(deployment_id=deployment_id, created=False)
 
             return await self._step(steps.DEPLOYMENT_UPDATED, DeploymentReady, update)
         return DeploymentReady(deployment_id=deployment_id, created=False)
 
     async def _create_deployment(self, body: WebDeployment) -> DeploymentReady:
-        created, adopted = await self._create_once(
+        created, adopted = await self.writes.create_once(
             steps.DEPLOYMENT_CREATE_SENT,
+            what="deployment create",
             create=lambda: self.client.create_deployment(body),
             lookup=lambda after: self._ours(self.listings.deployments.read(after)),
         )
@@ -301,32 +353,6 @@ class ChannelApply:
         return self.cp.has(steps.DEPLOYMENT_CREATED) or self.cp.has(steps.DEPLOYMENT_UPDATED)
 
     # -- creates that are never duplicated -------------------------------------------------------
-    async def _create_once(
-        self,
-        intent_step: str,
-        *,
-        create: Callable[[], Awaitable[_O]],
-        lookup: Callable[[float], Awaitable[_O | None]],
-    ) -> tuple[_O, bool]:
-        """Create, unless an earlier attempt (this run or a crashed one) already did; (object, adopted)."""
-        if self.cp.has(intent_step):
-            # An earlier attempt sent this create and got no answer it could record.
-            if (existing := await self._settled(lookup)) is not None:
-                return existing, True
-        else:
-            await self.cp.record(intent_step, CreateIntent(marker=self.marker.render()))
-        for attempt in range(1, self.t.create_attempts + 1):
-            try:
-                return await create(), False
-            except GenesysError as exc:
-                if not is_outcome_unknown(exc) or attempt == self.t.create_attempts:
-                    raise
-                self.log.warning("create.outcome_unknown", error=exc.message, attempt=attempt)
-                if (existing := await self._settled(lookup)) is not None:
-                    return existing, True
-                await self._back_off(attempt)
-        raise AssertionError("unreachable: the last attempt re-raises")
-
     async def _ours(self, listing: Awaitable[dict[str, _O]]) -> _O | None:
         """The object this job's marker names, if the listing has it."""
         for obj in (await listing).values():
@@ -334,16 +360,6 @@ class ChannelApply:
             if marker is not None and marker.job == self.job_id and marker.is_for(self.spec.name):
                 return obj
         return None
-
-    async def _settled(self, lookup: Callable[[float], Awaitable[_T | None]]) -> _T | None:
-        # Listings may lag a write slightly: look twice, a moment apart, before concluding "not made".
-        if (found := await lookup(time.monotonic())) is not None:
-            return found
-        await asyncio.sleep(self.t.lookup_settle_s)
-        return await lookup(time.monotonic())
-
-    async def _back_off(self, attempt: int) -> None:
-        await asyncio.sleep(min(self.t.poll_max_s, self.t.poll_initial_s * 2**attempt))
 
     def _note_adopted(self, what: str, object_id: str, adopted: bool) -> None:
         if adopted:

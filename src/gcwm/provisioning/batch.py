@@ -15,10 +15,10 @@ from collections.abc import Iterable
 import structlog
 
 from gcwm.genesys import GenesysClient
-from gcwm.provisioning.apply import BatchTools, Timeouts
 from gcwm.provisioning.listings import ActivationWatcher, OrgListings
 from gcwm.provisioning.observe import Observer, OrgSnapshot
 from gcwm.provisioning.plan import ChannelChange, plan_channel
+from gcwm.provisioning.tools import BatchTools, Timeouts
 from gcwm.spec import ChannelSpec
 from gcwm.store import Job, Store
 

@@ -24,6 +24,7 @@ from gcwm.provisioning.steps import (
     R,
     RolledBack,
     StepResult,
+    SupportedContentReady,
 )
 from gcwm.store import Job, Store
 
@@ -150,11 +151,19 @@ def _channel_fields(result: StepResult) -> dict[str, Any]:
             fields["configuration_id"] = cfg.id
         if dep.id and dep.action in (Action.UPDATE, Action.NOOP):
             fields["deployment_id"] = dep.id
+        if cfg.id and result.published_hash and result.published_version:
+            # The live version was seen to hold exactly the spec: the next run need not read it again.
+            fields["configuration_version"] = result.published_version
+            fields["configuration_hash"] = result.published_hash
+        if result.supported_content.id:
+            fields["supported_content_id"] = result.supported_content.id
         return fields
     if isinstance(result, ConfigurationReady):
         return {"configuration_id": result.configuration_id}
     if isinstance(result, Published):
-        return {"configuration_version": result.version}
+        return {"configuration_version": result.version, "configuration_hash": result.content_hash}
+    if isinstance(result, SupportedContentReady):
+        return {"supported_content_id": result.profile_id}
     if isinstance(result, DeploymentReady):
         return {"deployment_id": result.deployment_id}
     if isinstance(result, DeploymentActive):

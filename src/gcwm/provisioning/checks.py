@@ -71,6 +71,7 @@ def check_channel(spec: ChannelSpec, *, source: str, policy: LocalPolicy, needs:
         except DomainError as exc:
             found.append(Finding("domain_invalid", "high", f"allowedDomains[{index}]", exc.message))
     found += _visitor_text(spec)
+    found += _attachments(spec)
     proposed = proposed_policy(spec, needs)
     found += [replace(f, location=f"csp {f.location}".strip()) for f in evaluate(proposed)]
     return ChannelChecks(
@@ -92,6 +93,31 @@ def _image_urls(spec: ChannelSpec) -> list[str]:
     m = spec.messenger
     urls = [m.home_screen.logo_url if m.home_screen else None, m.bot.avatar_url if m.bot else None]
     return [u for u in urls if u]
+
+
+def _attachments(spec: ChannelSpec) -> list[Finding]:
+    """Attachments that admit any file: the org's default profile (Genesys ships it allowing every
+    inbound type, Resource Center "Supported content profiles") or a `*/*` the spec lists."""
+    upload = spec.messenger.file_upload
+    if not upload.enabled:
+        return []
+    risk = "visitors could upload any file, malicious ones included"
+    if upload.org_default_profile:
+        said = (
+            f"attachments use the org's default supported content profile, which Genesys ships allowing "
+            f"every inbound type: {risk}; list fileTypes so gcwm makes a profile for this channel"
+        )
+        return [Finding("attachments_any_type", "medium", "messenger.fileUpload.orgDefaultProfile", said)]
+    return [
+        Finding(
+            "attachments_any_type",
+            "medium",
+            f"messenger.fileUpload.fileTypes[{index}]",
+            f"*/* allows every media type: {risk}; list the types visitors need (image/png, application/pdf)",
+        )
+        for index, media_type in enumerate(upload.file_types or [])
+        if media_type == "*/*"
+    ]
 
 
 def _visitor_text(spec: ChannelSpec) -> list[Finding]:

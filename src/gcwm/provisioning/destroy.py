@@ -1,4 +1,5 @@
-"""Destroy one channel: delete its deployment, wait until Genesys no longer has it, then its configuration.
+"""Destroy one channel: delete its deployment, wait until Genesys no longer has it, then its configuration,
+then the supported content profile gcwm made for it, unless another deployment uses that.
 
 The order and the wait are Genesys's: deletion is not immediate (an object reads back `Deleting` until
 GET answers 404, and Terraform waits for that 404), and a configuration a deployment still uses cannot
@@ -18,12 +19,13 @@ import structlog
 
 from gcwm.errors import GenesysConflict, GenesysError, GenesysNotFound, ProvisioningError
 from gcwm.genesys import is_outcome_unknown
+from gcwm.genesys.models import WebDeployment
 from gcwm.provisioning import steps
-from gcwm.provisioning.apply import BatchTools
 from gcwm.provisioning.checkpoints import Checkpoints
 from gcwm.provisioning.evidence import Evidence
-from gcwm.provisioning.mapping import read_marker
+from gcwm.provisioning.mapping import profile_name, read_marker
 from gcwm.provisioning.steps import DestroyTargets, R, Removed
+from gcwm.provisioning.tools import BatchTools
 from gcwm.store import Channel, Job, UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -63,7 +65,11 @@ class ChannelDestroy:
         await self._step(
             steps.CONFIGURATION_GONE, Removed, lambda: self._gone_all("configuration", configurations)
         )
-        for object_id in [*gone.already_gone, *gone_too.already_gone]:
+        profiles = targets.supported_content_ids
+        gone_profiles = await self._step(
+            steps.SUPPORTED_CONTENT_DELETED, Removed, lambda: self._delete_profiles(profiles)
+        )
+        for object_id in [*gone.already_gone, *gone_too.already_gone, *gone_profiles.already_gone]:
             self.notes.append(f"{object_id} was already gone from the org")
         if not deployments and not configurations:
             self.notes.append("the org held nothing of this channel")
@@ -75,7 +81,11 @@ class ChannelDestroy:
             "configuration": {"id": configurations[0] if configurations else "", "version": ""},
             "deployment": {"id": deployments[0] if deployments else "", "status": ""},
             "snippet": "",
-            "removed": {"deployments": deployments, "configurations": configurations},
+            "removed": {
+                "deployments": deployments,
+                "configurations": configurations,
+                "supportedContent": profiles,
+            },
             "latencyMs": self.latency,
             "notes": self.notes,
         }
@@ -88,16 +98,50 @@ class ChannelDestroy:
             self.listings.deployments.read(now), self.listings.drafts.read(now)
         )
         record = self.record
+        deployment_ids = _unique(
+            [record.deployment_id if record else None]
+            + [d.id for d in deployments.values() if self._is_ours(d.description)]
+        )
         return DestroyTargets(
-            deployment_ids=_unique(
-                [record.deployment_id if record else None]
-                + [d.id for d in deployments.values() if self._is_ours(d.description)]
-            ),
+            deployment_ids=deployment_ids,
             configuration_ids=_unique(
                 [record.configuration_id if record else None]
                 + [c.id for c in drafts.values() if self._is_ours(c.description)]
             ),
+            supported_content_ids=await self._profiles(deployments.values(), deployment_ids),
         )
+
+    async def _profiles(self, deployments: Iterable[WebDeployment], leaving: list[str]) -> list[str]:
+        """The profiles gcwm made for this channel (recorded, or named for it) that no deployment but
+        the channel's own uses: a profile someone else's deployment names stays."""
+        name = profile_name(self.job.channel_name)
+        recorded = self.record.supported_content_id if self.record else None
+        mine = [
+            p.id
+            for p in await self.client.list_supported_content()
+            if p.id and (p.id == recorded or p.name == name)
+        ]
+        used = {
+            d.supported_content.id: d.id
+            for d in deployments
+            if d.supported_content is not None and d.id not in leaving
+        }
+        for profile_id in mine:
+            if profile_id in used:
+                user = used[profile_id]
+                self.notes.append(
+                    f"supported content profile {profile_id} is used by deployment {user}: left alone"
+                )
+        return [p for p in mine if p not in used]
+
+    async def _delete_profiles(self, ids: list[str]) -> Removed:
+        already = []
+        for profile_id in ids:
+            try:
+                await self.client.delete_supported_content(profile_id)
+            except GenesysNotFound:
+                already.append(f"supported content profile {profile_id}")
+        return Removed(ids=ids, already_gone=already)
 
     def _is_ours(self, description: str | None) -> bool:
         marker = read_marker(description)

@@ -76,11 +76,10 @@ class _Feed(Generic[T]):
 
 
 class OrgListings:
-    """The org's configuration drafts, latest published versions and deployments, read on demand."""
+    """The org's configuration drafts and deployments, read on demand."""
 
     def __init__(self, client: GenesysClient, *, spacing: Callable[[int], float]) -> None:
         self.drafts = _Feed(client.list_configurations, spacing)
-        self.published = _Feed(lambda: client.list_configurations(published_only=True), spacing)
         self.deployments = _Feed(client.list_deployments, spacing)
 
 

@@ -6,6 +6,8 @@ through the same functions, so the two can never disagree about what a field mea
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +17,9 @@ from pydantic import BaseModel, ConfigDict
 
 from gcwm.errors import DomainError
 from gcwm.genesys.models import (
+    DEFAULT_OUTBOUND_TYPES,
+    MESSENGER_FILE_TYPES,
+    MESSENGER_MAX_FILE_SIZE_KB,
     BotMessengerProfile,
     ConversationAppSettings,
     CustomI18nLabels,
@@ -23,10 +28,15 @@ from gcwm.genesys.models import (
     Humanize,
     LauncherButtonSettings,
     LocalizedLabels,
+    MediaType,
+    MediaTypeAccess,
+    MediaTypes,
     MessengerApps,
     MessengerHomeScreen,
     MessengerSettings,
     MessengerStyles,
+    SupportedContent,
+    SupportedContentReference,
     WebDeployment,
     WebDeploymentConfigurationVersion,
     WebDeploymentConfigurationVersionEntityRef,
@@ -34,7 +44,7 @@ from gcwm.genesys.models import (
     WebDeploymentHeadlessMode,
 )
 from gcwm.policy import normalize_domains, plain_text
-from gcwm.spec import ChannelSpec, channel_key
+from gcwm.spec import ChannelSpec, FileUpload, channel_key
 
 _MARKER = re.compile(r"\s*\[gcwm channel=(?P<channel>[^\]\s]+) job=(?P<job>[0-9a-f-]+)\]")
 
@@ -89,13 +99,8 @@ def desired_configuration(spec: ChannelSpec, marker: Marker) -> WebDeploymentCon
     """The Messenger configuration (draft) a spec asks for."""
     m = spec.messenger
     file_upload = FileUploadSettings(enable_attachments=m.file_upload.enabled)
-    if m.file_upload.enabled:
-        file_upload.modes = [
-            FileUploadMode(
-                file_types=list(m.file_upload.file_types),
-                max_file_size_kb=m.file_upload.max_file_size_kb,
-            )
-        ]
+    if m.file_upload.enabled and (modes := _messenger_modes(m.file_upload)):
+        file_upload.modes = modes
     conversations = ConversationAppSettings(enabled=True)
     if m.bot is not None:
         # Every text a visitor sees goes out plain (policy.html); the checks report what changed.
@@ -133,6 +138,62 @@ def desired_configuration(spec: ChannelSpec, marker: Marker) -> WebDeploymentCon
     return config
 
 
+def _messenger_modes(upload: FileUpload) -> list[FileUploadMode]:
+    """Messenger's own upload modes take only its three image types, at most 10240 KB (Java SDK
+    FileTypesEnum; provider schema): the image types the spec allows, or none. The profile governs."""
+    allowed = upload.media_types or ["*/*"]  # the org's default profile allows every type
+    images = [t for t in MESSENGER_FILE_TYPES if any(_covers(p, t) for p in allowed)]
+    if not images:
+        return []
+    size = min(upload.max_file_size_kb, MESSENGER_MAX_FILE_SIZE_KB)
+    return [FileUploadMode(file_types=images, max_file_size_kb=size)]
+
+
+def _covers(pattern: str, media_type: str) -> bool:
+    """Whether a media type or wildcard (`image/*`, `*/*`) admits `media_type`."""
+    if pattern == "*/*" or pattern == media_type:
+        return True
+    return pattern.endswith("/*") and media_type.startswith(pattern[:-1])
+
+
+#: gcwm names each channel's supported content profile after the channel (profiles carry no description
+#: to hold a marker); the suffix says who made it.
+_PROFILE_SUFFIX = " (gcwm)"
+
+
+def profile_name(channel: str) -> str:
+    return f"{channel}{_PROFILE_SUFFIX}"
+
+
+def profile_channel(name: str | None) -> str | None:
+    """The channel a profile was made for, if gcwm named it."""
+    text = name or ""
+    return text.removesuffix(_PROFILE_SUFFIX) if text.endswith(_PROFILE_SUFFIX) else None
+
+
+def desired_supported_content(spec: ChannelSpec) -> SupportedContent | None:
+    """The channel's supported content profile: what visitors may send over web messaging (inbound,
+    the spec's `fileTypes`) and agents to them (the org default's images); None when attachments are
+    off or the spec keeps the org's default profile."""
+    upload = spec.messenger.file_upload
+    if not upload.enabled or upload.org_default_profile:
+        return None
+    access = MediaTypeAccess(
+        inbound=[MediaType(type=t) for t in upload.media_types],
+        outbound=[MediaType(type=t) for t in DEFAULT_OUTBOUND_TYPES],
+    )
+    return SupportedContent(name=profile_name(spec.name), media_types=MediaTypes(allow=access))
+
+
+def supported_content_changes(desired: SupportedContent, observed: SupportedContent) -> list[FieldChange]:
+    """Fields of a profile gcwm sets whose observed value differs, as `supportedContent.<wire path>`."""
+    wanted, seen = desired.dump(), observed.dump()
+    out: list[FieldChange] = []
+    for key in ("name", "mediaTypes"):
+        out += _leaf_changes(f"supportedContent.{key}", wanted.get(key), seen.get(key))
+    return out
+
+
 def allowed_domains(spec: ChannelSpec) -> list[str]:
     """The spec's allowed domains as the deployment gets them: normalised, without duplicates.
 
@@ -151,9 +212,12 @@ def desired_deployment(
     configuration_id: str,
     configuration_version: str,
     flow_id: str,
+    supported_content_id: str | None = None,
 ) -> WebDeployment:
-    """The web deployment a spec asks for, pointing at a published configuration version."""
+    """The web deployment a spec asks for, pointing at a published configuration version (and at its
+    supported content profile, if it has one: none means the org's default)."""
     allow_all = spec.security.allow_all_domains
+    profile = SupportedContentReference(id=supported_content_id) if supported_content_id else None
     return WebDeployment(
         name=spec.name,
         description=_description(spec, marker),
@@ -163,6 +227,7 @@ def desired_deployment(
             id=configuration_id, version=configuration_version
         ),
         flow=WebDeploymentFlowEntityRef(id=flow_id),
+        supported_content=profile,
     )
 
 
@@ -192,15 +257,18 @@ def deployment_changes(desired: WebDeployment, observed: WebDeployment) -> list[
                 bool(desired.allow_all_domains),
             )
         )
-    # Order carries no meaning in an allow-list: a reordering is not a change.
-    if sorted(desired.allowed_domains or []) != sorted(observed.allowed_domains or []):
-        out.append(
-            FieldChange("deployment.allowedDomains", observed.allowed_domains or [], desired.allowed_domains)
-        )
+    # Order and case carry no meaning in an allow-list of host names.
+    out += _leaf_changes(
+        "deployment.allowedDomains", desired.allowed_domains or [], observed.allowed_domains or []
+    )
     want_flow = desired.flow.id if desired.flow else None
     have_flow = observed.flow.id if observed.flow else None
     if want_flow != have_flow:
         out.append(FieldChange("deployment.flow.id", have_flow, want_flow))
+    want_profile = desired.supported_content.id if desired.supported_content else None
+    have_profile = observed.supported_content.id if observed.supported_content else None
+    if want_profile != have_profile:
+        out.append(FieldChange("deployment.supportedContent.id", have_profile, want_profile))
     want, have = desired.configuration, observed.configuration
     for attr in ("id", "version"):
         new, old = getattr(want, attr, None), getattr(have, attr, None)
@@ -220,16 +288,59 @@ def _description_change(
     return [] if new == old else [FieldChange(f"{kind}.description", old, new)]
 
 
+def content_hash(desired: WebDeploymentConfigurationVersion) -> str:
+    """A hash of what gcwm sets on a configuration, normalised as Genesys may normalise it (the
+    description without the marker, which names the job): what a channel's record keeps of the
+    version it published, so an unchanged re-run needs no read of the versions."""
+    document = {**desired.dump(), "description": _without_marker(desired.description)}
+    canonical = json.dumps(_canonical("", document), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# Values Genesys may store in another case: colours (the provider marks them Computed; the emulator's
+# --server-defaults lower-cases them), media types, language tags and host names (case-insensitive).
+_CASELESS = frozenset({"primaryColor", "fileTypes", "type", "languages", "defaultLanguage", "allowedDomains"})
+
+
+def _normal(key: str, value: Any) -> Any:
+    return value.lower() if key in _CASELESS and isinstance(value, str) else value
+
+
+def _canonical(key: str, value: Any) -> Any:
+    """`value` normalised, lists in a fixed order (gcwm sets no list whose order carries meaning)."""
+    if isinstance(value, dict):
+        return {k: _canonical(k, v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_canonical(key, v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+    return _normal(key, value)
+
+
 def _leaf_changes(path: str, desired: Any, observed: Any) -> list[FieldChange]:
-    """Only what gcwm sets counts: Genesys may fill in defaults of its own around it."""
+    """Only what gcwm sets counts: Genesys may fill in defaults of its own around it, store a value in
+    another case, or keep a list in another order (every list gcwm sets is a set: languages, modes,
+    file types, labels, domains)."""
     if isinstance(desired, dict):
         seen = observed if isinstance(observed, dict) else {}
         return [
             c for key, value in desired.items() for c in _leaf_changes(f"{path}.{key}", value, seen.get(key))
         ]
-    if isinstance(desired, list) and isinstance(observed, list) and len(desired) == len(observed):
-        if all(not _leaf_changes(path, d, o) for d, o in zip(desired, observed, strict=True)):
+    if isinstance(desired, list):
+        if isinstance(observed, list) and _same_set(path, desired, observed):
             return []
-    elif desired == observed:
+    elif _normal(path.rsplit(".", 1)[-1], desired) == _normal(path.rsplit(".", 1)[-1], observed):
         return []
     return [FieldChange(path, observed, desired)]
+
+
+def _same_set(path: str, desired: list[Any], observed: list[Any]) -> bool:
+    """Each desired item matches its own observed item (objects: in what gcwm sets), none left over."""
+    if len(desired) != len(observed):
+        return False
+    left = list(observed)
+    for item in desired:
+        match = next((i for i, seen in enumerate(left) if not _leaf_changes(path, item, seen)), None)
+        if match is None:
+            return False
+        left.pop(match)
+    return True

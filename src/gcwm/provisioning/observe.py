@@ -1,10 +1,15 @@
 """Observe the org once per batch: gcwm's objects, the queues and flows the specs name, local records.
 
-Three listings (configuration drafts, latest published versions, deployments; cursor pages of up to
-300) show every web messaging object with its status. Queues and flows are resolved in bulk: one
-listing of Inbound Message flows, and queue pages or per-name look-ups, whichever costs fewer calls.
-The snapshot carries the database time taken before the first read, so a worker can tell whether a
-job of the same channel ended after it (and the snapshot may miss what that job made).
+Two listings (configuration drafts, deployments; cursor pages of up to 300) show every web messaging
+object with its status. The drafts listing never shows a published version ("View configuration
+drafts", shared/genesys/README.md "Corrections"), so which version is live, and what it holds, is
+read from a configuration's versions, and only where gcwm's record cannot tell: a channel whose
+draft is as specified, whose record names the version gcwm published with the hash of what it set,
+and whose deployment uses that version, needs no read (`recorded_live`). The org's supported content
+profiles are listed when a spec asks for one. Queues and flows are resolved in bulk: one listing of
+Inbound Message flows, and queue pages or per-name look-ups, whichever costs fewer calls. The
+snapshot carries the database time taken before the first read, so a worker can tell whether a job
+of the same channel ended after it (and the snapshot may miss what that job made).
 """
 
 from __future__ import annotations
@@ -22,10 +27,19 @@ from gcwm.genesys.models import (
     LIMITS_NAMESPACE,
     Flow,
     Queue,
+    SupportedContent,
     WebDeployment,
     WebDeploymentConfigurationVersion,
+    latest_published,
 )
-from gcwm.provisioning.mapping import read_marker
+from gcwm.provisioning.mapping import (
+    Marker,
+    configuration_changes,
+    content_hash,
+    desired_configuration,
+    desired_supported_content,
+    read_marker,
+)
 from gcwm.spec import ChannelSpec, EntityReference, channel_key
 from gcwm.store import Channel
 
@@ -39,8 +53,14 @@ class OrgSnapshot:
     org_id: str
     observed_at: datetime  # database time, taken before the first listing
     drafts: dict[str, Configuration] = field(default_factory=dict)  # configuration id -> draft
-    published: dict[str, Configuration] = field(default_factory=dict)  # id -> latest published
+    # configuration id -> its latest published version, for the ids in `versions_read` (an id read
+    # and missing here was never published)
+    published: dict[str, Configuration] = field(default_factory=dict)
+    versions_read: frozenset[str] = frozenset()
     deployments: dict[str, WebDeployment] = field(default_factory=dict)  # not Deleting
+    # profile id -> supported content profile, when `profiles_read` (a spec asked for one)
+    profiles: dict[str, SupportedContent] = field(default_factory=dict)
+    profiles_read: bool = False
     # reference key (`ref_key`) -> what it matched: none, one, or (for a name) several
     queues: dict[str, tuple[Queue, ...]] = field(default_factory=dict)
     flows: dict[str, tuple[Flow, ...]] = field(default_factory=dict)
@@ -71,7 +91,35 @@ class OrgSnapshot:
 
     def serves(self, spec: ChannelSpec) -> bool:
         """Whether a plan of this spec needs nothing more (`Observer.extend` adds what it does)."""
-        return self.covers(spec) and self.knows_records_of(spec)
+        return (
+            self.covers(spec)
+            and self.knows_records_of(spec)
+            and not self.versions_needed(spec)
+            and (self.profiles_read or not needs_profiles(spec))
+        )
+
+    def chosen_configuration(self, spec: ChannelSpec) -> Configuration | None:
+        """The configuration this channel uses: the one gcwm recorded, else the oldest it marked."""
+        record = self.records.get(spec.key)
+        recorded = self.drafts.get(record.configuration_id or "") if record is not None else None
+        return recorded or next(iter(self._drafts_by_channel.get(spec.key, ())), None)
+
+    def chosen_deployment(self, spec: ChannelSpec) -> WebDeployment | None:
+        """The deployment this channel uses: the one gcwm recorded, else the oldest it marked."""
+        record = self.records.get(spec.key)
+        recorded = self.deployments.get(record.deployment_id or "") if record is not None else None
+        return recorded or next(iter(self._deployments_by_channel.get(spec.key, ())), None)
+
+    def versions_needed(self, spec: ChannelSpec) -> str | None:
+        """The configuration whose versions a plan of this spec must read, if any."""
+        config = self.chosen_configuration(spec)
+        if config is None or config.id is None or config.id in self.versions_read:
+            return None
+        return None if recorded_live(spec, self) is not None else config.id
+
+    def profile_named(self, name: str) -> SupportedContent | None:
+        """The profile with this exact name (the oldest listed, if several)."""
+        return next((p for p in self.profiles.values() if p.name == name), None)
 
     # Indexed once per snapshot: a service admits and plans every submission against the same one,
     # so a scan of the whole org per submission would grow with the org.
@@ -94,9 +142,40 @@ class OrgSnapshot:
         return ref_key(spec.routing_queue) in self.queues and ref_key(spec.inbound_message_flow) in self.flows
 
 
+def recorded_live(spec: ChannelSpec, snap: OrgSnapshot) -> str | None:
+    """The live version of the channel's configuration when gcwm's record proves what it holds, else
+    None (its versions must be read): the record names the configuration, the version gcwm published
+    (or found live as specified) and the hash of what it set; the spec still hashes the same; the
+    draft holds exactly that; and the deployment uses that version. A draft edited behind gcwm's
+    back, a changed spec, an unknown configuration or a lost publish answer all fail one of these."""
+    record = snap.records.get(spec.key)
+    config = snap.chosen_configuration(spec)
+    deployment = snap.chosen_deployment(spec)
+    if record is None or config is None or config.id != record.configuration_id:
+        return None
+    version, recorded_hash = record.configuration_version, record.configuration_hash
+    if not version or not recorded_hash or deployment is None or deployment.configuration is None:
+        return None
+    if (deployment.configuration.id, deployment.configuration.version) != (config.id, version):
+        return None
+    desired = desired_configuration(spec, Marker(spec.name, "0"))
+    if content_hash(desired) != recorded_hash or configuration_changes(desired, config):
+        return None
+    return version
+
+
+def needs_profiles(spec: ChannelSpec) -> bool:
+    """Whether a plan of this spec must know the org's supported content profiles."""
+    return desired_supported_content(spec) is not None
+
+
 def ref_key(ref: EntityReference) -> str:
     """How a reference is looked up: its id, or its name compared as Genesys compares names."""
     return f"id:{ref.id}" if ref.id else f"name:{channel_key(ref.name or '')}"
+
+
+async def _nothing() -> dict[str, SupportedContent]:
+    return {}
 
 
 def _live(records: Iterable[Channel]) -> dict[str, Channel]:
@@ -139,23 +218,24 @@ class Observer:
         """Everything a plan for these specs needs, read now."""
         wanted = list(specs)
         observed_at = await asyncio.to_thread(self._now)
-        drafts, published, deployments, org_limits = await asyncio.gather(
+        read_profiles = any(needs_profiles(s) for s in wanted)
+        drafts, deployments, org_limits, profiles = await asyncio.gather(
             self._client.list_configurations(),
-            self._client.list_configurations(published_only=True),
             self._client.list_deployments(),
             self._org_limits(),
+            self._profiles() if read_profiles else _nothing(),
         )
         queues, flows = await asyncio.gather(self._queues(wanted), self._flows(wanted))
         keys = sorted({s.key for s in wanted})
         # The sum over the org's records is the heavier read (9 ms with 6000 channels): on a thread.
         records, sessions = await asyncio.gather(self._records(keys), asyncio.to_thread(self._sessions))
-        live = {c.id: c for c in drafts if c.id and not c.is_deleting}
-        return OrgSnapshot(
+        snapshot = OrgSnapshot(
             org_id=self._org_id,
             observed_at=observed_at,
-            drafts=live,
-            published={c.id: c for c in published if c.id in live},
+            drafts={c.id: c for c in drafts if c.id and not c.is_deleting},
             deployments={d.id: d for d in deployments if d.id and not d.is_deleting},
+            profiles=profiles,
+            profiles_read=read_profiles,
             queues=queues,
             flows=flows,
             records=_live(records),
@@ -163,6 +243,7 @@ class Observer:
             sessions_recorded=sessions,
             org_limits=org_limits,
         )
+        return await self._with_versions(snapshot, wanted)
 
     async def extend(self, snapshot: OrgSnapshot, specs: Iterable[ChannelSpec]) -> OrgSnapshot:
         """The same snapshot with what plans of more specs need: their queues and flows resolved,
@@ -182,7 +263,32 @@ class Observer:
                 records={**snapshot.records, **_live(records)},
                 record_keys=snapshot.record_keys | frozenset(keys),
             )
-        return snapshot
+        if not snapshot.profiles_read and any(needs_profiles(s) for s in specs):
+            snapshot = replace(snapshot, profiles=await self._profiles(), profiles_read=True)
+        return await self._with_versions(snapshot, specs)
+
+    async def _with_versions(self, snapshot: OrgSnapshot, specs: list[ChannelSpec]) -> OrgSnapshot:
+        """The snapshot with the latest published version of every configuration whose record cannot
+        say what is live (one read of its versions each)."""
+        ids = sorted({i for s in specs if (i := snapshot.versions_needed(s)) is not None})
+        if not ids:
+            return snapshot
+        found = await asyncio.gather(*(self._latest_published(i) for i in ids))
+        published = {i: v for i, v in zip(ids, found, strict=True) if v is not None}
+        return replace(
+            snapshot,
+            published={**snapshot.published, **published},
+            versions_read=snapshot.versions_read | frozenset(ids),
+        )
+
+    async def _latest_published(self, configuration_id: str) -> Configuration | None:
+        try:
+            return latest_published(await self._client.list_configuration_versions(configuration_id))
+        except GenesysNotFound:
+            return None  # deleted since the listing: the plan's next read will not show it
+
+    async def _profiles(self) -> dict[str, SupportedContent]:
+        return {p.id: p for p in await self._client.list_supported_content() if p.id}
 
     async def _queues(self, specs: list[ChannelSpec]) -> dict[str, tuple[Queue, ...]]:
         refs = {ref_key(s.routing_queue): s.routing_queue for s in specs}

@@ -1,9 +1,13 @@
 """`build_plan(desired, observed) -> Plan`: what provisioning would change, per channel. Pure: no I/O.
 
-For each channel the plan says what happens to its configuration and its deployment (create, update
-with the fields that differ, replace and why, no-op), which queue and flow it uses, and what it
-cannot do (a missing queue or flow). The worker checkpoints a channel's change before its first
-write, so a resumed job carries on with the plan it made.
+For each channel the plan says what happens to its configuration, its supported content profile and
+its deployment (create, update with the fields that differ, replace and why, no-op), which queue and
+flow it uses, and what it cannot do (a missing queue or flow). A configuration has two states that
+can drift apart: its draft and its live (latest published) version. The plan tells them apart: a live
+version that differs from the spec is republished (and the deployment moved to the new number); a
+draft edited outside gcwm but not published is only put back (its fields are `configuration.draft.*`).
+The worker checkpoints a channel's change before its first write, so a resumed job carries on with
+the plan it made.
 """
 
 from __future__ import annotations
@@ -18,18 +22,22 @@ from gcwm.provisioning.mapping import (
     FieldChange,
     Marker,
     configuration_changes,
+    content_hash,
     deployment_changes,
     desired_configuration,
     desired_deployment,
+    desired_supported_content,
     read_marker,
+    supported_content_changes,
 )
-from gcwm.provisioning.observe import OrgSnapshot, ref_key
+from gcwm.provisioning.observe import OrgSnapshot, recorded_live, ref_key
 from gcwm.provisioning.steps import StepResult
 from gcwm.spec import ChannelSpec, EntityReference, channel_key
 
 # Markers name the job that wrote an object; the plan compares without them, so any job id will do.
 _ANY_JOB = "0"
 NEW_CONFIGURATION = "(new configuration)"
+NEW_PROFILE = "(new supported content profile)"
 _Ref = TypeVar("_Ref", Queue, Flow)
 _Obj = TypeVar("_Obj", WebDeployment, WebDeploymentConfigurationVersion)
 UNRESOLVED_FLOW = "(unresolved flow)"
@@ -44,11 +52,17 @@ class Action(StrEnum):
 
 
 class ObjectChange(StepResult):
-    """What happens to one Genesys object: the action, the existing object's id, the fields."""
+    """What happens to one Genesys object: the action, the existing object's id, the fields.
+
+    A configuration's update says what it sends: the draft (`sendDraft`), then a publish (`publish`);
+    a draft that already holds the spec needs no PUT, a draft put back as the live version is needs
+    no publish."""
 
     action: Action
     id: str | None = None
     fields: list[FieldChange] = []
+    send_draft: bool = True
+    publish: bool = True
 
 
 class Problem(StepResult):
@@ -65,9 +79,14 @@ class ChannelChange(StepResult):
     action: Action
     configuration: ObjectChange
     deployment: ObjectChange
+    # Plans checkpointed before profiles existed have none: their deployments named none either.
+    supported_content: ObjectChange = ObjectChange(action=Action.NOOP)
     queue_id: str | None = None
     flow_id: str | None = None
     published_version: str | None = None  # the configuration's latest published version, if any
+    # content_hash of the spec's configuration when the live version holds exactly it (recorded with
+    # the version, so the next run needs no read of the versions)
+    published_hash: str | None = None
     deployment_status: str | None = None  # as observed, for a deployment left as it is
     deployment_active: bool = False
     snippet: str | None = None
@@ -78,7 +97,7 @@ class ChannelChange(StepResult):
 
     @property
     def fields(self) -> list[FieldChange]:
-        return [*self.configuration.fields, *self.deployment.fields]
+        return [*self.configuration.fields, *self.supported_content.fields, *self.deployment.fields]
 
     def summary(self) -> dict[str, Any]:
         """The change as `gcwm plan --output json` prints it."""
@@ -127,8 +146,10 @@ def plan_channel(spec: ChannelSpec, snap: OrgSnapshot) -> ChannelChange:
         spec.inbound_message_flow, snap.flows, "inboundMessageFlow", "inbound message flow", flow_hint
     )
     problem = queue_problem or flow_problem or (_flow_problem(flow, flow_hint) if flow else None)
-    config = _configuration(spec, snap, notes)
-    deployment = _deployment(spec, snap, notes)
+    config = snap.chosen_configuration(spec)
+    deployment = snap.chosen_deployment(spec)
+    _note_twins("configuration", config, snap.configurations_of(spec.name), notes)
+    _note_twins("deployment", deployment, snap.deployments_of(spec.name), notes)
     recorded = record is not None and bool(record.configuration_id or record.deployment_id)
     if record is not None:
         gone = [
@@ -145,8 +166,9 @@ def plan_channel(spec: ChannelSpec, snap: OrgSnapshot) -> ChannelChange:
         notes += [f"adopted {k} {o.id} that gcwm made earlier" for k, o in _found(config, deployment)]
 
     marker = Marker(spec.name, _ANY_JOB)
-    published = snap.published.get(config.id or "") if config is not None else None
-    configuration, version = _configuration_change(spec, marker, config, published, notes)
+    live = _live_version(spec, snap, config)
+    configuration, version, published_hash = _configuration_change(spec, marker, config, live, notes)
+    profile = _profile_change(spec, snap)
     flow_id = flow.id if flow is not None else UNRESOLVED_FLOW
     wanted = desired_deployment(
         spec,
@@ -154,6 +176,7 @@ def plan_channel(spec: ChannelSpec, snap: OrgSnapshot) -> ChannelChange:
         configuration_id=config.id if config is not None and config.id else NEW_CONFIGURATION,
         configuration_version=version,
         flow_id=flow_id,
+        supported_content_id=_profile_id(profile, spec),
     )
     reason = None
     if deployment is None:
@@ -172,12 +195,14 @@ def plan_channel(spec: ChannelSpec, snap: OrgSnapshot) -> ChannelChange:
     _note_namesakes(spec, snap, deployment, notes)
     return ChannelChange(
         channel=spec.name,
-        action=_overall(configuration.action, dep_change.action),
+        action=_overall(configuration.action, profile.action, dep_change.action),
         configuration=configuration,
         deployment=dep_change,
+        supported_content=profile,
         queue_id=queue.id if queue is not None else None,
         flow_id=flow.id if flow is not None else None,
-        published_version=published.version if published is not None else None,
+        published_version=live.version if live is not None else None,
+        published_hash=published_hash,
         deployment_status=deployment.status if deployment is not None else None,
         deployment_active=deployment is not None and deployment.is_active,
         snippet=deployment.snippet if deployment is not None else None,
@@ -188,63 +213,102 @@ def plan_channel(spec: ChannelSpec, snap: OrgSnapshot) -> ChannelChange:
     )
 
 
+def _live_version(
+    spec: ChannelSpec, snap: OrgSnapshot, config: WebDeploymentConfigurationVersion | None
+) -> WebDeploymentConfigurationVersion | None:
+    """The configuration's live (latest published) version: proven by gcwm's record (then the draft,
+    which holds exactly what was published, stands for it), or read from its versions; None if it
+    was never published (or, should the snapshot lack the read, is unknown: republishing is safe)."""
+    if config is None or config.id is None:
+        return None
+    if (version := recorded_live(spec, snap)) is not None:
+        return config.model_copy(update={"version": version})
+    return snap.published.get(config.id)
+
+
 def _configuration_change(
     spec: ChannelSpec,
     marker: Marker,
     config: WebDeploymentConfigurationVersion | None,
-    published: WebDeploymentConfigurationVersion | None,
+    live: WebDeploymentConfigurationVersion | None,
     notes: list[str],
-) -> tuple[ObjectChange, str]:
-    """The configuration's change, and the version the deployment will use after it."""
+) -> tuple[ObjectChange, str, str | None]:
+    """The configuration's change, the version the deployment will use after it, and the hash of
+    what the live version holds when that is the spec."""
     if config is None:
-        return ObjectChange(action=Action.CREATE), "1"
+        return ObjectChange(action=Action.CREATE), "1", None
     wanted = desired_configuration(spec, marker)
-    if published is None:
+    draft_fields = configuration_changes(wanted, config)
+    if live is None or live.number is None:
         notes.append(f"configuration {config.id} was never published: publishing it")
-        fields = configuration_changes(wanted, config)
-        return ObjectChange(action=Action.UPDATE, id=config.id, fields=fields), "1"
-    fields = configuration_changes(wanted, published)
-    if not fields:
-        return ObjectChange(action=Action.NOOP, id=config.id), published.version or ""
-    # Publishing makes the next numbered version (shared/genesys/README.md, step 5).
-    return ObjectChange(action=Action.UPDATE, id=config.id, fields=fields), str((published.number or 0) + 1)
+        fields = draft_fields
+        return (
+            ObjectChange(action=Action.UPDATE, id=config.id, fields=fields, send_draft=bool(fields)),
+            "1",
+            None,
+        )
+    live_fields = configuration_changes(wanted, live)
+    if live_fields:
+        # Publishing makes the next numbered version (shared/genesys/README.md, step 5).
+        following = str(live.number + 1)
+        notes.append(f"the live version {live.version} differs from the spec: publishing version {following}")
+        change = ObjectChange(
+            action=Action.UPDATE, id=config.id, fields=live_fields, send_draft=bool(draft_fields)
+        )
+        return change, following, None
+    version = live.version or ""
+    if draft_fields:
+        notes.append(
+            f"the draft was edited outside gcwm and not published (the live version {version} is as "
+            "specified): putting the draft back"
+        )
+        fields = [
+            f.model_copy(update={"path": f.path.replace("configuration.", "configuration.draft.", 1)})
+            for f in draft_fields
+        ]
+        change = ObjectChange(action=Action.UPDATE, id=config.id, fields=fields, publish=False)
+        return change, version, content_hash(wanted)
+    return ObjectChange(action=Action.NOOP, id=config.id), version, content_hash(wanted)
 
 
-def _overall(configuration: Action, deployment: Action) -> Action:
+def _profile_change(spec: ChannelSpec, snap: OrgSnapshot) -> ObjectChange:
+    """The channel's supported content profile: the one gcwm recorded, else the one named for it."""
+    wanted = desired_supported_content(spec)
+    if wanted is None:
+        return ObjectChange(action=Action.NOOP)
+    record = snap.records.get(spec.key)
+    recorded = snap.profiles.get(record.supported_content_id or "") if record is not None else None
+    existing = recorded or snap.profile_named(wanted.name)
+    if existing is None:
+        return ObjectChange(action=Action.CREATE)
+    fields = supported_content_changes(wanted, existing)
+    return ObjectChange(action=Action.UPDATE if fields else Action.NOOP, id=existing.id, fields=fields)
+
+
+def _profile_id(profile: ObjectChange, spec: ChannelSpec) -> str | None:
+    if desired_supported_content(spec) is None:
+        return None
+    return profile.id or NEW_PROFILE
+
+
+def _overall(configuration: Action, profile: Action, deployment: Action) -> Action:
     if configuration is Action.CREATE and deployment is Action.CREATE:
         return Action.CREATE
     if Action.REPLACE in (configuration, deployment):
         return Action.REPLACE
-    if configuration is Action.NOOP and deployment is Action.NOOP:
+    if configuration is Action.NOOP and profile is Action.NOOP and deployment is Action.NOOP:
         return Action.NOOP
     return Action.UPDATE
 
 
-def _configuration(
-    spec: ChannelSpec, snap: OrgSnapshot, notes: list[str]
-) -> WebDeploymentConfigurationVersion | None:
-    """The configuration this channel uses: the one gcwm recorded, else the oldest it marked."""
-    record = snap.records.get(spec.key)
-    recorded = snap.drafts.get(record.configuration_id or "") if record is not None else None
-    return _chosen("configuration", recorded, snap.configurations_of(spec.name), notes)
-
-
-def _deployment(spec: ChannelSpec, snap: OrgSnapshot, notes: list[str]) -> WebDeployment | None:
-    record = snap.records.get(spec.key)
-    recorded = snap.deployments.get(record.deployment_id or "") if record is not None else None
-    return _chosen("deployment", recorded, snap.deployments_of(spec.name), notes)
-
-
-def _chosen(kind: str, recorded: _Obj | None, marked: Sequence[_Obj], notes: list[str]) -> _Obj | None:
-    """The recorded object if the org still has it, else the oldest marked; twins are noted."""
-    chosen = recorded or (marked[0] if marked else None)
+def _note_twins(kind: str, chosen: _Obj | None, marked: Sequence[_Obj], notes: list[str]) -> None:
+    """Say which of several objects marked for this channel is used; the others are left alone."""
     others = [o.id for o in marked if chosen is None or o.id != chosen.id]
     if chosen is not None and others:
         left = ", ".join(map(str, others))
         notes.append(
             f"{len(marked)} {kind}s are marked for this channel: using {chosen.id}; left alone: {left}"
         )
-    return chosen
 
 
 def _note_namesakes(

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gcwm.errors import PolicyViolation
-from gcwm.provisioning.apply import ChannelResult
 from gcwm.provisioning.checks import ChannelChecks
+from gcwm.provisioning.tools import ChannelResult
 from gcwm.spec import ChannelSpec, channel_key
 from gcwm.store import Job
 

@@ -15,7 +15,7 @@ from gcwm.errors import GcwmError, GenesysConflict, GenesysNotFound
 from gcwm.genesys import GenesysClient
 from gcwm.provisioning import steps
 from gcwm.provisioning.checkpoints import Checkpoints
-from gcwm.provisioning.steps import ConfigurationReady, DeploymentReady
+from gcwm.provisioning.steps import ConfigurationReady, DeploymentReady, SupportedContentReady
 
 log = structlog.get_logger(__name__)
 _CONFLICT_PAUSE_S = 0.5
@@ -36,6 +36,9 @@ async def roll_back(
     config = checkpoints.get(steps.CONFIGURATION_CREATED, ConfigurationReady)
     if config is not None and config.created:
         made.append(("configuration", config.configuration_id))
+    profile = checkpoints.get(steps.SUPPORTED_CONTENT_READY, SupportedContentReady)
+    if profile is not None and profile.created:
+        made.append(("supported_content", profile.profile_id))
     removed: list[str] = []
     left: list[str] = []
     try:
@@ -63,11 +66,13 @@ async def _remove(client: GenesysClient, kind: str, object_id: str) -> None:
         try:
             if kind == "deployment":
                 await client.delete_deployment(object_id)
-            else:
+            elif kind == "configuration":
                 await client.delete_configuration(object_id)
+            else:
+                await client.delete_supported_content(object_id)
             return
         except GenesysNotFound:
             return
         except GenesysConflict:
-            # The configuration is still in use while its deployment is being deleted.
+            # Still in use while the deployment that named it is being deleted.
             await asyncio.sleep(_CONFLICT_PAUSE_S)

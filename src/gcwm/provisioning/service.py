@@ -21,13 +21,13 @@ from gcwm.notify import Dispatcher
 from gcwm.observability.context import actor, correlation_id
 from gcwm.policy import LimitUse, LocalPolicy
 from gcwm.provisioning import admission
-from gcwm.provisioning.apply import Timeouts
 from gcwm.provisioning.batch import Batch
 from gcwm.provisioning.checks import proposed_policy
 from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.plan import Plan, build_plan
 from gcwm.provisioning.queue import destroyable, enqueue_destroys, queue_channel_jobs
 from gcwm.provisioning.results import OrgRef, refused_document, run_document, with_checks
+from gcwm.provisioning.tools import Timeouts
 from gcwm.provisioning.worker import EventSink, Worker
 from gcwm.spec import ChannelSpec, channel_key
 from gcwm.store import Channel, Job, JobStep, Store

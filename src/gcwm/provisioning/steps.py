@@ -17,6 +17,8 @@ CONFIGURATION_CREATED = "configuration_created"
 CONFIGURATION_UPDATED = "configuration_updated"
 CONFIGURATION_PUBLISH_SENT = "configuration_publish_sent"  # intent: a publish may have happened
 CONFIGURATION_PUBLISHED = "configuration_published"
+SUPPORTED_CONTENT_CREATE_SENT = "supported_content_create_sent"
+SUPPORTED_CONTENT_READY = "supported_content_ready"  # the channel's profile, made or changed as specified
 DEPLOYMENT_CREATE_SENT = "deployment_create_sent"
 DEPLOYMENT_CREATED = "deployment_created"
 DEPLOYMENT_UPDATED = "deployment_updated"
@@ -29,6 +31,7 @@ DEPLOYMENT_DELETED = "deployment_deleted"
 DEPLOYMENT_GONE = "deployment_gone"  # GET answers 404: the configuration is no longer in use
 CONFIGURATION_DELETED = "configuration_deleted"
 CONFIGURATION_GONE = "configuration_gone"
+SUPPORTED_CONTENT_DELETED = "supported_content_deleted"
 
 # The steps a person sees as progress (intent markers are bookkeeping).
 VISIBLE_STEPS = frozenset(
@@ -37,12 +40,14 @@ VISIBLE_STEPS = frozenset(
         CONFIGURATION_CREATED,
         CONFIGURATION_UPDATED,
         CONFIGURATION_PUBLISHED,
+        SUPPORTED_CONTENT_READY,
         DEPLOYMENT_CREATED,
         DEPLOYMENT_UPDATED,
         DEPLOYMENT_ACTIVE,
         DESTROY_PLANNED,
         DEPLOYMENT_GONE,
         CONFIGURATION_GONE,
+        SUPPORTED_CONTENT_DELETED,
     }
 )
 
@@ -81,9 +86,20 @@ class ConfigurationReady(StepResult):
 
 
 class Published(StepResult):
+    """The version the deployment uses, and the hash of what gcwm set on it (mapping.content_hash)."""
+
     configuration_id: str
     version: str
     adopted_lost_publish: bool = False
+    content_hash: str | None = None
+
+
+class SupportedContentReady(StepResult):
+    """The channel's supported content profile, and how it came to be."""
+
+    profile_id: str
+    created: bool
+    adopted_lost_create: bool = False
 
 
 class DeploymentReady(StepResult):
@@ -111,10 +127,12 @@ class RolledBack(StepResult):
 
 
 class DestroyTargets(StepResult):
-    """What a destroy job removes: the ids the store recorded and the objects marked for the channel."""
+    """What a destroy job removes: the ids the store recorded and the objects marked for the channel
+    (profiles: the one recorded, or named for the channel, that no other deployment uses)."""
 
     deployment_ids: list[str]
     configuration_ids: list[str]
+    supported_content_ids: list[str] = []
 
 
 class Removed(StepResult):

@@ -27,7 +27,7 @@ from gcwm.observability.calls import CallSamples, recording_calls
 from gcwm.observability.context import request_context
 from gcwm.observability.metrics import JOB_SECONDS
 from gcwm.provisioning import steps
-from gcwm.provisioning.apply import ChannelApply, ChannelResult
+from gcwm.provisioning.apply import ChannelApply
 from gcwm.provisioning.batch import Batch
 from gcwm.provisioning.checkpoints import Checkpoints, JobCancelled
 from gcwm.provisioning.destroy import ChannelDestroy, record_destroyed
@@ -37,6 +37,7 @@ from gcwm.provisioning.plan import ChannelChange
 from gcwm.provisioning.queue import KIND_DESTROY
 from gcwm.provisioning.results import channel_document
 from gcwm.provisioning.rollback import roll_back
+from gcwm.provisioning.tools import ChannelResult
 from gcwm.spec import ChannelSpec
 from gcwm.store import Job, Store, UnitOfWork, background_writes
 

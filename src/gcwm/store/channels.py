@@ -78,6 +78,8 @@ class ChannelRepository:
         *,
         configuration_id: str | _Unset | None = _UNSET,
         configuration_version: str | _Unset | None = _UNSET,
+        configuration_hash: str | _Unset | None = _UNSET,
+        supported_content_id: str | _Unset | None = _UNSET,
         deployment_id: str | _Unset | None = _UNSET,
         deployment_status: str | _Unset | None = _UNSET,
         snippet: str | _Unset | None = _UNSET,
@@ -90,6 +92,8 @@ class ChannelRepository:
         given = {
             "configuration_id": configuration_id,
             "configuration_version": configuration_version,
+            "configuration_hash": configuration_hash,
+            "supported_content_id": supported_content_id,
             "deployment_id": deployment_id,
             "deployment_status": deployment_status,
             "snippet": snippet,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -77,9 +78,16 @@ def _sqlite_engine(url: URL, where: str) -> Engine:
     database = url.database
     if database and database != ":memory:" and not database.startswith("file:"):
         try:
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            # gcwm's directory and database are its user's alone. SQLite makes a new database 0644,
+            # but its -wal, -shm and -journal files with the database's mode (os_unix.c,
+            # findCreateFileMode): so the file is made here first, 0600. An existing directory or
+            # database keeps its mode (it may be one the user chose to share).
+            Path(database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
         except OSError as exc:
-            msg = f"could not create the directory for the database {where}: {exc}"
+            msg = f"could not create the database {where}: {exc}"
             raise StoreError(msg) from exc
     engine = sa.create_engine(url)
     event.listen(engine, "connect", _configure_sqlite)

@@ -75,3 +75,5 @@ class Channel:
     created_at: datetime
     updated_at: datetime
     proposed_csp: str | None
+    configuration_hash: str | None = None
+    supported_content_id: str | None = None

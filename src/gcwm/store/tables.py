@@ -38,6 +38,10 @@ channels = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     # The Content-Security-Policy gcwm proposed for the site that embeds the channel.
     sa.Column("proposed_csp", sa.Text(), nullable=True),
+    # What gcwm set on the version `configuration_version` (mapping.content_hash), when it published
+    # that version or found it live as specified.
+    sa.Column("configuration_hash", sa.String(), nullable=True),
+    sa.Column("supported_content_id", sa.String(), nullable=True),
     sa.UniqueConstraint("org_id", "name"),
     sa.Index("uq_channels_org_id_name_key", "org_id", "name_key", unique=True),
 )

@@ -1,0 +1,132 @@
+"""How one job writes to Genesys without ever doubling an object or hiding a retry.
+
+- `create_once`: a create whose answer was lost (this run or a crashed one) is never sent again
+  blind: the org is searched for what it made first (its marker, or a profile's name), and what is
+  found is adopted.
+- `update`: a 409 (a concurrent edit; the Terraform provider retries these, PRs #1473 and #1786) reads
+  the object again and sends the update again, a bounded number of times; one that persists fails
+  the step naming the conflict.
+- `counting_retries`: the 400s Genesys answered to a write naming an object made seconds before (the
+  transport retries them, shared/genesys/README.md "Corrections") become one of the job's notes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+import structlog
+
+from gcwm.errors import GenesysConflict, GenesysError, ProvisioningError
+from gcwm.genesys import is_outcome_unknown
+from gcwm.observability.calls import Call, recording_calls
+from gcwm.provisioning.checkpoints import Checkpoints
+from gcwm.provisioning.steps import CreateIntent
+
+log = structlog.get_logger(__name__)
+_O = TypeVar("_O")
+_T = TypeVar("_T")
+
+
+class Writes:
+    """One job's writes: creates sent once, updates that outlast a conflict, retries in its notes."""
+
+    def __init__(
+        self,
+        checkpoints: Checkpoints,
+        notes: list[str],
+        *,
+        attempts: int,
+        settle_s: float,
+        backoff_initial_s: float,
+        backoff_max_s: float,
+        marker: str,
+    ) -> None:
+        self._cp = checkpoints
+        self._notes = notes
+        self._attempts = attempts
+        self._settle_s = settle_s
+        self._initial_s = backoff_initial_s
+        self._max_s = backoff_max_s
+        self._marker = marker
+        self.log = log
+
+    async def create_once(
+        self,
+        intent_step: str,
+        *,
+        what: str,
+        create: Callable[[], Awaitable[_O]],
+        lookup: Callable[[float], Awaitable[_O | None]],
+    ) -> tuple[_O, bool]:
+        """Create, unless an earlier attempt (this run or a crashed one) already did; (object, adopted)."""
+        if self._cp.has(intent_step):
+            # An earlier attempt sent this create and got no answer it could record.
+            if (existing := await self.settled(lookup)) is not None:
+                return existing, True
+        else:
+            await self._cp.record(intent_step, CreateIntent(marker=self._marker))
+        for attempt in range(1, self._attempts + 1):
+            try:
+                async with self.counting_retries(what):
+                    return await create(), False
+            except GenesysError as exc:
+                if not is_outcome_unknown(exc) or attempt == self._attempts:
+                    raise
+                self.log.warning("create.outcome_unknown", error=exc.message, attempt=attempt)
+                if (existing := await self.settled(lookup)) is not None:
+                    return existing, True
+                await self.back_off(attempt)
+        raise AssertionError("unreachable: the last attempt re-raises")
+
+    async def update(
+        self, what: str, send: Callable[[], Awaitable[_T]], read: Callable[[], Awaitable[object]]
+    ) -> _T:
+        """Send an update; on a 409 read the object again and send it again (whole bodies: the read
+        changes nothing gcwm sends, it waits out the other edit and shows the object is still there)."""
+        for attempt in range(1, self._attempts + 1):
+            try:
+                async with self.counting_retries(what):
+                    return await send()
+            except GenesysConflict as exc:
+                if attempt == self._attempts:
+                    msg = f"{what}: Genesys answered 409 {attempt} times (a concurrent edit): {exc.message}"
+                    raise ProvisioningError(msg, step=what) from exc
+                self.log.warning("update.conflict", what=what, attempt=attempt, error=exc.message)
+                await self.back_off(attempt)
+                await read()
+        raise AssertionError("unreachable: the last attempt raises")
+
+    @asynccontextmanager
+    async def counting_retries(self, what: str) -> AsyncIterator[None]:
+        """Note the transient 400s the transport retried for this write (counted in metrics too)."""
+        with recording_calls() as calls:
+            try:
+                yield
+            finally:
+                answers = calls.calls
+                refused = Counter(c.status for c in answers)["400"]
+                if refused:
+                    outcome = "then accepted it" if _accepted(answers) else "and went on refusing"
+                    self._notes.append(
+                        f"{what}: Genesys answered 400 {refused} time(s) right after what it names was made "
+                        f"(retried, as such a refusal clears by itself), {outcome}"
+                    )
+
+    async def settled(self, lookup: Callable[[float], Awaitable[_T | None]]) -> _T | None:
+        # Listings may lag a write slightly: look twice, a moment apart, before concluding "not made".
+        if (found := await lookup(time.monotonic())) is not None:
+            return found
+        await asyncio.sleep(self._settle_s)
+        return await lookup(time.monotonic())
+
+    async def back_off(self, attempt: int) -> None:
+        await asyncio.sleep(min(self._max_s, self._initial_s * 2**attempt))
+
+
+def _accepted(calls: list[Call]) -> bool:
+    return bool(calls) and calls[-1].status.startswith("2")
