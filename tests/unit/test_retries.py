@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 
@@ -56,15 +57,41 @@ def test_unavailable_backs_off_with_full_jitter_under_a_growing_cap() -> None:
         GenesysBadRequest("x", status=400),
         GenesysAuthError("x", status=403),
         GenesysNotFound("x", status=404),
-        GenesysServerError("x", status=500),
+        GenesysServerError("x", status=500, operation="POST /api/v2/webdeployments/deployments"),
+        GenesysServerError("x", status=501, operation="GET /api/v2/webdeployments/deployments"),
         GenesysConflict("x", status=409),
         GenesysError("x", status=408),
         GenesysError("x", status=422),
     ],
 )
 def test_other_errors_are_never_retried(error: GenesysError) -> None:
-    """Genesys retries only 429, 502, 503 and 504: 400, 403, 404, 408, 409, 500 and the rest are final."""
+    """400 (outside a fresh object's window), 403, 404, 408, 409, a 500 on a write, 501 and the rest are
+    final at the call."""
     assert _hook()(error) is False
+
+
+def test_a_500_on_a_read_backs_off_like_a_503() -> None:
+    """The official Go SDK retries reads on 5xx but 501 (shared/genesys/README.md, [S14])."""
+    read = GenesysServerError("x", status=500, operation="GET /api/v2/webdeployments/deployments")
+    wait = _hook()(read)
+    assert isinstance(wait, float) and 0 < wait <= 1.0
+
+
+def test_a_400_naming_a_fresh_object_is_retried_until_its_window_ends_even_for_a_create() -> None:
+    """A 400 is a refusal (nothing was made), so a create may go again; never past the window."""
+    refused = GenesysBadRequest("x", status=400)
+    refused.retry_until = time.monotonic() + 0.3
+    wait = _hook(resend_unknown=False)(refused)
+    assert isinstance(wait, float) and 0 < wait <= 0.3
+    refused.retry_until = time.monotonic() - 0.01
+    assert _hook(resend_unknown=False)(refused) is False
+
+
+def test_retry_after_is_honoured_up_to_180_seconds_by_default() -> None:
+    """The Go SDK retries a 429 while Retry-After is at most 180 s; the old cap was 120."""
+    hook = BackoffHook(RetryPolicy(retry_after_jitter_s=0.0), resend_unknown=True, rng=random.Random(1))
+    assert hook(GenesysRateLimited("x", retry_after_s=170)) == 170.0
+    assert hook(GenesysRateLimited("x", retry_after_s=600)) == 180.0
 
 
 def test_lost_answer_on_a_create_is_not_resent_blind() -> None:
