@@ -10,6 +10,7 @@ from tests.emulator.harness import wait_for
 
 CONFIGS = "/api/v2/webdeployments/configurations"
 DEPLOYMENTS = "/api/v2/webdeployments/deployments"
+PROFILES = "/api/v2/conversations/messaging/supportedcontent"
 
 
 def configuration_body(name: str = "support-web", **extra: Any) -> dict[str, Any]:

@@ -52,7 +52,7 @@ def test_http429_rule_answers_retry_after_then_is_used_up(emulator: Emulator, ap
         ("http500", 500, "internal.server.error"),
         ("http502", 502, "bad.gateway"),
         ("http503", 503, "service.unavailable"),
-        ("http504", 504, "gateway.timeout"),
+        ("http504", 504, "request.timeout"),
         ("http400", 400, "bad.request"),
         ("http404", 404, "not.found"),
         ("http409", 409, "conflict"),

@@ -12,19 +12,38 @@ import httpx
 import pytest
 
 from tests.emulator.harness import Emulator
-from tests.emulator.steps import CONFIGS, DEPLOYMENTS, deployment
+from tests.emulator.steps import CONFIGS, DEPLOYMENTS, PROFILES, deployment
 
 SHARED_SUBSET = Path(__file__).parents[3] / "shared" / "genesys" / "api-subset.json"
-SUBSET: dict[str, Any] = json.loads(
-    resources.files("gcwm.emulator").joinpath("api-subset.json").read_text(encoding="utf-8")
-)
-MODELS: dict[str, dict[str, Any]] = SUBSET["models"]
+
+
+def _packaged(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(
+        resources.files("gcwm.emulator").joinpath(name).read_text(encoding="utf-8")
+    )
+    return document
+
+
+SUBSET = _packaged("api-subset.json")
+SUPPLEMENT = _packaged("api-supplement.json")  # the supported content operations (same SDK)
+RULES = _packaged("field_rules.json")  # list-item enums and ranges the Python SDK cannot carry
+OPERATIONS: list[dict[str, Any]] = SUBSET["operations"] + SUPPLEMENT["operations"]
+MODELS: dict[str, dict[str, Any]] = {**SUBSET["models"], **SUPPLEMENT["models"]}
+ITEM_ENUMS: dict[str, list[str]] = {key: rule["values"] for key, rule in RULES["itemEnums"].items()}
 PRIMITIVE = {"str": str, "bool": bool, "int": int, "float": (int, float), "datetime": str, "date": str}
+# The models of the request bodies the emulator accepts.
+REQUEST_MODELS = (
+    "WebDeploymentConfigurationVersion",
+    "WebDeployment",
+    "SupportedContent",
+    "SupportedContentReference",
+)
 
 
 def strays(model: str, value: Any, path: str = "") -> list[str]:
     """Fields (with their path) that `model` does not have, values of the wrong JSON type, and
-    values outside an enum; written apart from the emulator's own validator on purpose."""
+    values outside an enum (list items too, from field_rules.json); written apart from the
+    emulator's own validator on purpose."""
     if value is None or model == "object":
         return []
     if inner := re.fullmatch(r"list\[(.+)\]", model):
@@ -47,12 +66,30 @@ def strays(model: str, value: Any, path: str = "") -> list[str]:
             continue
         if "enum" in spec and item not in spec["enum"]:
             out.append(f"{path}.{key}: {item!r} not in enum")
+        allowed = ITEM_ENUMS.get(f"{model}.{key}")
+        if allowed is not None and isinstance(item, list):
+            out.extend(
+                f"{path}.{key}[{i}]: {v!r} not in item enum" for i, v in enumerate(item) if v not in allowed
+            )
         out.extend(strays(spec["type"], item, f"{path}.{key}"))
     return out
 
 
 def response_model(operation: str) -> str | None:
-    return next(op["response"] for op in SUBSET["operations"] if op["operation"] == operation)
+    return next(op["response"] for op in OPERATIONS if op["operation"] == operation)
+
+
+def reachable(roots: tuple[str, ...]) -> set[str]:
+    """Every model reachable from `roots` through field types."""
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in MODELS:
+            continue
+        seen.add(name)
+        todo.extend(w for spec in MODELS[name].values() for w in re.findall(r"[A-Z]\w*", spec["type"]))
+    return seen
 
 
 def assert_faithful(operation: str, response: httpx.Response) -> None:
@@ -68,6 +105,45 @@ def assert_faithful(operation: str, response: httpx.Response) -> None:
 def test_packaged_subset_is_the_shared_one() -> None:
     """src/gcwm/emulator/api-subset.json is an exact copy of shared/genesys/api-subset.json."""
     assert json.loads(SHARED_SUBSET.read_text(encoding="utf-8")) == SUBSET
+
+
+def test_supplement_only_adds_to_the_subset() -> None:
+    """api-supplement.json adds operations the subset lacks; models both hold are the same."""
+    assert {op["operation"] for op in SUBSET["operations"]}.isdisjoint(
+        op["operation"] for op in SUPPLEMENT["operations"]
+    )
+    shared = set(SUBSET["models"]) & set(SUPPLEMENT["models"])
+    assert shared and all(SUBSET["models"][m] == SUPPLEMENT["models"][m] for m in shared)
+
+
+def test_every_list_of_strings_in_request_bodies_was_looked_up() -> None:
+    """Each list[str] field reachable from a request body is in field_rules.json, with an item enum
+    or as checked without one; and every rule names a field of the right type."""
+    lists = {
+        f"{model}.{field}"
+        for model in reachable(REQUEST_MODELS)
+        for field, spec in MODELS[model].items()
+        if spec["type"] == "list[str]"
+    }
+    assert lists == set(ITEM_ENUMS) | set(RULES["checked"]["withoutItemEnum"])
+    assert set(ITEM_ENUMS).isdisjoint(RULES["checked"]["withoutItemEnum"])
+    for key in RULES["ranges"]:
+        model, field = key.split(".")
+        assert MODELS[model][field]["type"] in ("int", "float"), key
+    assert all(rule["source"] for rule in [*RULES["itemEnums"].values(), *RULES["ranges"].values()])
+
+
+def test_file_types_item_enum_is_the_java_sdks() -> None:
+    """FileUploadMode.fileTypes items: image/jpeg, image/gif, image/png (Java SDK FileTypesEnum)."""
+    assert ITEM_ENUMS["FileUploadMode.fileTypes"] == ["image/jpeg", "image/gif", "image/png"]
+    assert RULES["ranges"]["FileUploadMode.maxFileSizeKB"] | {"source": ""} == {
+        "minimum": 0,
+        "maximum": 10240,
+        "source": "",
+    }
+    assert strays("FileUploadMode", {"fileTypes": ["image/png", "image/bmp"]}) == [
+        ".fileTypes[1]: 'image/bmp' not in item enum"
+    ]
 
 
 def test_every_operation_answers_with_its_model_only(emulator: Emulator, api: httpx.Client) -> None:
@@ -107,14 +183,40 @@ def test_every_operation_answers_with_its_model_only(emulator: Emulator, api: ht
     later = deployment(api, "second")
     calls["delete_webdeployments_deployment"] = api.delete(f"{DEPLOYMENTS}/{later['id']}")
     calls["delete_webdeployments_configuration"] = api.delete(f"{CONFIGS}/{later['configuration']['id']}")
+    calls.update(_profile_calls(api))
     for operation, response in calls.items():
         assert_faithful(operation, response)
-    served = {op["operation"] for op in SUBSET["operations"]}
+    served = {op["operation"] for op in OPERATIONS}
     assert served - set(calls) == {
         "post_webdeployments_configurations",
         "post_webdeployments_configuration_versions_draft_publish",
         "post_webdeployments_deployments",
     }  # made (and checked) inside deployment() above
+
+
+def _profile_calls(api: httpx.Client) -> dict[str, httpx.Response]:
+    """One call per supported content operation (api-supplement.json)."""
+    body = {"name": "images", "mediaTypes": {"allow": {"inbound": [{"type": "image/*"}], "outbound": []}}}
+    created = api.post(PROFILES, json=body)
+    made = created.json()["id"]
+    default = api.get(f"{PROFILES}/default").json()["id"]
+    calls = {
+        "post_conversations_messaging_supportedcontent": created,
+        "get_conversations_messaging_supportedcontent": api.get(PROFILES, params={"pageSize": 1}),
+        "get_conversations_messaging_supportedcontent_supported_content_id": api.get(f"{PROFILES}/{made}"),
+        "patch_conversations_messaging_supportedcontent_supported_content_id": api.patch(
+            f"{PROFILES}/{made}", json={"name": "renamed"}
+        ),
+        "put_conversations_messaging_supportedcontent_default": api.put(
+            f"{PROFILES}/default", json={"id": made}
+        ),
+        "get_conversations_messaging_supportedcontent_default": api.get(f"{PROFILES}/default"),
+    }
+    api.put(f"{PROFILES}/default", json={"id": default})
+    calls["delete_conversations_messaging_supportedcontent_supported_content_id"] = api.delete(
+        f"{PROFILES}/{made}"
+    )
+    return calls
 
 
 def test_create_and_publish_answers_hold_their_model_only(api: httpx.Client) -> None:

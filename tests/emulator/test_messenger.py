@@ -13,6 +13,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from tests.emulator.harness import Emulator
+from tests.emulator.messenger_shape import shape_problems
 from tests.emulator.steps import DEPLOYMENTS, deployment, wait_until_active
 
 BOOTSTRAP = "/genesys-bootstrap/genesys.min.js"
@@ -87,8 +88,9 @@ def test_bootstrap_loads_messenger_ui_from_its_own_origin(emulator: Emulator) ->
 
 
 def test_config_json_points_both_endpoints_at_the_emulator(emulator: Emulator, api: httpx.Client) -> None:
-    """config.json: the configuration version, apiEndpoint and the ws:// messagingEndpoint; readable
-    cross-origin; Inactive until the deployment is Active."""
+    """config.json: the configuration version, apiEndpoint and the ws:// messagingEndpoint, and the
+    emulator's values where the version says nothing; readable cross-origin; Inactive until the
+    deployment is Active."""
     made = deployment(api)
     first = httpx.get(f"{emulator.url}{config_json(made['id'])}")
     assert first.status_code == 200
@@ -103,9 +105,18 @@ def test_config_json_points_both_endpoints_at_the_emulator(emulator: Emulator, a
         "languages": ["en-us"],
         "defaultLanguage": "en-us",
         "apiEndpoint": emulator.url,
-        "messenger": {"apps": {"conversations": {"messagingEndpoint": ws_origin}}},
+        "messenger": {
+            "enabled": True,
+            "apps": {"conversations": {"messagingEndpoint": ws_origin}},
+            "styles": {"primaryColor": "#ff4f1f"},
+            "launcherButton": {"visibility": "On"},
+            "fileUpload": {"modes": []},
+        },
+        "journeyEvents": {"enabled": False},
         "status": "Active",
+        "auth": {"enabled": False, "allowSessionUpgrade": False},
     }
+    assert shape_problems(body) == []
 
 
 def test_config_json_of_an_unknown_deployment_is_404(emulator: Emulator) -> None:
@@ -130,11 +141,18 @@ def _socket_url(emulator: Emulator, deployment_id: str) -> str:
 
 
 def test_websocket_sends_one_hello_and_stays_open(emulator: Emulator, api: httpx.Client) -> None:
-    """/v1?deploymentId=...: one JSON hello; after the client speaks, the socket is still open."""
+    """/v1?deploymentId=...: one JSON hello (with the session's allowedMedia); after the client
+    speaks, the socket is still open."""
     made = deployment(api)
     with connect(_socket_url(emulator, made["id"]), open_timeout=5) as socket:
         hello: dict[str, Any] = json.loads(socket.recv(timeout=5))
-        assert hello == {"type": "hello", "deploymentId": made["id"], "connected": True}
+        assert hello == {
+            "type": "hello",
+            "deploymentId": made["id"],
+            "connected": True,
+            # The org's default profile applies: every inbound type, up to 25 MB ([S15]).
+            "allowedMedia": {"inbound": {"fileTypes": [{"type": "*/*"}], "maxFileSizeKB": 25600}},
+        }
         socket.send(json.dumps({"action": "echo"}))
         assert socket.ping().wait(timeout=5)
 

@@ -86,13 +86,15 @@ def test_unknown_bearer_token_is_bad_credentials(emulator: Emulator) -> None:
 
 
 def test_expired_token_is_credentials_expired_until_a_new_login(emulator: Emulator) -> None:
-    """POST /emulator/tokens/expire expires every token; a new login works again."""
+    """POST /emulator/tokens/expire expires every token (401 credentials.expired with Genesys's
+    message, [S10]); a new login works again."""
     with emulator.client() as api:
         assert api.get("/api/v2/tokens/me").status_code == 200
         assert emulator.admin("POST", "tokens/expire")["expired"] >= 1
         response = api.get("/api/v2/tokens/me")
     assert response.status_code == 401
     assert response.json()["code"] == "credentials.expired"
+    assert response.json()["message"] == "The supplied credentials are expired and cannot be used."
     with emulator.client() as fresh:
         assert fresh.get("/api/v2/tokens/me").status_code == 200
 

@@ -96,9 +96,15 @@ def test_editing_the_draft_makes_it_pending_and_publishes_version_two(api: httpx
     assert missing.status_code == 404
 
 
-def test_configuration_listing_shows_drafts_or_only_published_versions(api: httpx.Client) -> None:
-    """One entry per configuration; showOnlyPublished=true keeps those published, at their version."""
+def test_configuration_listing_shows_drafts_even_when_only_published_ones_are_asked(
+    api: httpx.Client,
+) -> None:
+    """The listing holds drafts ("View configuration drafts"); showOnlyPublished=true keeps the
+    configurations with a published version, still as their drafts; the versions listing is where
+    published versions show (README, Corrections)."""
     published = published_configuration(api, "published")
+    edited = {**configuration_body("published"), "description": "edited after publishing"}
+    assert api.put(f"{CONFIGS}/{published}/versions/draft", json=edited).status_code == 200
     draft_only = api.post(CONFIGS, json=configuration_body("draft-only")).json()["id"]
     everything = api.get(CONFIGS).json()
     assert [(c["id"], c["version"]) for c in everything["entities"]] == [
@@ -106,7 +112,13 @@ def test_configuration_listing_shows_drafts_or_only_published_versions(api: http
         (draft_only, "DRAFT"),
     ]
     only = api.get(CONFIGS, params={"showOnlyPublished": "true"}).json()
-    assert [(c["id"], c["version"]) for c in only["entities"]] == [(published, "1")]
+    assert [(c["id"], c["version"]) for c in only["entities"]] == [(published, "DRAFT")]
+    assert only["entities"][0]["description"] == "edited after publishing"
+    assert "datePublished" not in only["entities"][0]
+    assert "showOnlyPublished=true" in only["selfUri"]
+    versions = api.get(f"{CONFIGS}/{published}/versions").json()["entities"]
+    assert [v["version"] for v in versions] == ["DRAFT", "1"]
+    assert "description" not in versions[1]
 
 
 def test_updating_a_deployment_makes_it_pending_again(api: httpx.Client) -> None:

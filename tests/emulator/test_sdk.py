@@ -102,3 +102,86 @@ def test_sdk_reads_organization_limits(api_client: Any) -> None:
     """OrganizationApi reads web.deployments limits as Limit objects."""
     limits = sdk.OrganizationApi(api_client).get_organizations_limits_namespace("web.deployments")
     assert {limit.key for limit in limits.entities} == {"deployments.max", "configuration.max"}
+
+
+def test_sdk_manages_supported_content_profiles(api_client: Any) -> None:
+    """ConversationsApi: create, list, read, patch, switch the default and delete a profile; a
+    deployment names it through WebDeployment.supported_content."""
+    conversations = sdk.ConversationsApi(api_client)
+    seeded = conversations.get_conversations_messaging_supportedcontent_default()
+    assert [m.type for m in seeded.media_types.allow.inbound] == ["*/*"]
+
+    image = sdk.MediaType()
+    image.type = "image/*"
+    allow = sdk.MediaTypeAccess()
+    allow.inbound = [image]
+    allow.outbound = []
+    media = sdk.MediaTypes()
+    media.allow = allow
+    body = sdk.SupportedContent()
+    body.name = "sdk-profile"
+    body.media_types = media
+    made = conversations.post_conversations_messaging_supportedcontent(body)
+    assert (made.name, made.version) == ("sdk-profile", 1)
+    assert made.date_created is not None
+
+    listing = conversations.get_conversations_messaging_supportedcontent(page_size=25, page_number=1)
+    assert [p.id for p in listing.entities] == [seeded.id, made.id]
+    assert listing.total == 2
+    assert (
+        conversations.get_conversations_messaging_supportedcontent_supported_content_id(made.id).name
+        == "sdk-profile"
+    )
+    change = sdk.SupportedContent()
+    change.name = "sdk-renamed"
+    patched = conversations.patch_conversations_messaging_supportedcontent_supported_content_id(
+        made.id, change
+    )
+    assert (patched.name, patched.version, patched.media_types.allow.inbound[0].type) == (
+        "sdk-renamed",
+        2,
+        "image/*",
+    )
+
+    reference = sdk.SupportedContentReference()
+    reference.id = made.id
+    assert conversations.put_conversations_messaging_supportedcontent_default(reference).id == made.id
+    assert conversations.get_conversations_messaging_supportedcontent_default().id == made.id
+    with pytest.raises(sdk.rest.ApiException) as caught:
+        conversations.delete_conversations_messaging_supportedcontent_supported_content_id(made.id)
+    assert caught.value.status == 409
+    reference.id = seeded.id
+    conversations.put_conversations_messaging_supportedcontent_default(reference)
+    conversations.delete_conversations_messaging_supportedcontent_supported_content_id(made.id)
+    with pytest.raises(sdk.rest.ApiException) as gone:
+        conversations.get_conversations_messaging_supportedcontent_supported_content_id(made.id)
+    assert gone.value.status == 404
+
+
+def test_sdk_reads_a_deployments_supported_content(api_client: Any) -> None:
+    """A deployment created with supported_content reads back its id, name and selfUri."""
+    conversations = sdk.ConversationsApi(api_client)
+    profile = sdk.SupportedContent()
+    profile.name = "for-deployment"
+    made = conversations.post_conversations_messaging_supportedcontent(profile)
+
+    web = sdk.WebDeploymentsApi(api_client)
+    config = sdk.WebDeploymentConfigurationVersion()
+    config.name = "sdk-profile-config"
+    draft = web.post_webdeployments_configurations(config)
+    _poll_status(lambda: web.get_webdeployments_configuration_versions_draft(draft.id), "Active")
+    web.post_webdeployments_configuration_versions_draft_publish(draft.id)
+    flows = sdk.ArchitectApi(api_client).get_flows(type=["inboundshortmessage"], name="Sales Messaging Flow")
+    deployment = sdk.WebDeployment()
+    deployment.name = "sdk-with-profile"
+    deployment.configuration = sdk.WebDeploymentConfigurationVersionEntityRef()
+    deployment.configuration.id = draft.id
+    deployment.configuration.version = "1"
+    deployment.flow = sdk.WebDeploymentFlowEntityRef()
+    deployment.flow.id = flows.entities[0].id
+    deployment.allow_all_domains = True
+    deployment.supported_content = sdk.SupportedContentReference()
+    deployment.supported_content.id = made.id
+    created = web.post_webdeployments_deployments(deployment)
+    assert (created.supported_content.id, created.supported_content.name) == (made.id, "for-deployment")
+    assert created.supported_content.self_uri.endswith(made.id)

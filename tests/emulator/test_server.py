@@ -117,3 +117,38 @@ def test_serve_runs_in_the_foreground() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_gcwm_emulator_takes_server_defaults_and_dependency_400s() -> None:
+    """`gcwm emulator --server-defaults --dependency-400s 3` starts with both behaviours on."""
+    port = _free_port()
+    args = ["emulator", "--port", str(port), "--server-defaults", "--dependency-400s", "3"]
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from gcwm.cli import main; main()", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ),
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def faults() -> dict[str, object] | None:
+            try:
+                answer: dict[str, object] = httpx.get(f"{base}/emulator/faults").json()
+            except httpx.TransportError:
+                return None
+            return answer
+
+        assert wait_for(faults, timeout_s=20, what="gcwm emulator to listen")["dependency_400s"] == 3
+        token = httpx.post(
+            f"{base}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=("gcwm-local", "gcwm-local-secret"),
+        ).json()["access_token"]
+        body = {"name": "cli", "messenger": {"styles": {"primaryColor": "#ABCDEF"}}}
+        made = httpx.post(f"{base}{CONFIGS}", json=body, headers={"Authorization": f"Bearer {token}"}).json()
+        assert made["messenger"]["styles"]["primaryColor"] == "#abcdef"
+        assert made["messenger"]["enabled"] is False
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.emulator.harness import Emulator, wait_for
-from tests.emulator.steps import CONFIGS, DEPLOYMENTS, deployment
+from tests.emulator.steps import CONFIGS, DEPLOYMENTS, PROFILES, deployment
 
 
 def _org(emulator: Emulator) -> tuple[str, dict[str, str]]:
@@ -109,3 +109,50 @@ def test_two_emulators_in_one_process_are_independent(start_emulator: Callable[.
         assert foreign.get(CONFIGS).status_code == 401
     with two.client() as api:
         assert api.get(CONFIGS).json()["entities"] == []
+
+
+def test_profiles_and_the_default_survive_a_restart(
+    start_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    """Profiles made, patched and deleted, and the default switched, are journaled and replayed;
+    the seeded default keeps its id; a reset is replayed as one too."""
+    state = tmp_path / "org.json"
+    first = start_emulator(state_file=state)
+    with first.client() as api:
+        seeded = api.get(f"{PROFILES}/default").json()
+        kept = api.post(PROFILES, json={"name": "kept"}).json()["id"]
+        api.patch(f"{PROFILES}/{kept}", json={"name": "kept and renamed"})
+        dropped = api.post(PROFILES, json={"name": "dropped"}).json()["id"]
+        api.delete(f"{PROFILES}/{dropped}")
+        api.put(f"{PROFILES}/default", json={"id": kept})
+    first.server.stop()
+    second = start_emulator(state_file=state)
+    with second.client() as api:
+        listed = api.get(PROFILES).json()["entities"]
+        assert [(p["id"], p["name"], p["version"]) for p in listed] == [
+            (seeded["id"], "Default", 1),
+            (kept, "kept and renamed", 2),
+        ]
+        assert api.get(f"{PROFILES}/default").json()["id"] == kept
+    second.admin("POST", "reset")
+    second.server.stop()
+    third = start_emulator(state_file=state)
+    with third.client() as api:
+        assert [p["id"] for p in api.get(PROFILES).json()["entities"]] == [seeded["id"]]
+        assert api.get(f"{PROFILES}/default").json()["id"] == seeded["id"]
+
+
+def test_a_state_file_saved_before_profiles_gets_the_default_seeded(
+    start_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    """An older state file without profiles still loads: its org gets the default profile."""
+    state = tmp_path / "org.json"
+    start_emulator(state_file=state).server.stop()
+    saved = json.loads(state.read_text())
+    del saved["supportedContents"], saved["defaultSupportedContentId"]
+    state.write_text(json.dumps(saved))
+    again = start_emulator(state_file=state)
+    with again.client() as api:
+        default = api.get(f"{PROFILES}/default").json()
+    assert default["name"] == "Default"
+    assert [p["id"] for p in json.loads(state.read_text())["supportedContents"]] == [default["id"]]

@@ -27,6 +27,15 @@ def emulator(
     limit: list[str] = typer.Option(
         [], help="an org limit, repeatable: web.deployments.deployments.max=3 (or configuration.max)"
     ),
+    server_defaults: bool = typer.Option(
+        False, "--server-defaults", help="fill and normalise fields as Genesys does (Computed fields)"
+    ),
+    dependency_400s: int = typer.Option(
+        0,
+        "--dependency-400s",
+        min=0,
+        help="answer 400 to the first N publishes of each configuration and deployment creates per version",
+    ),
 ) -> None:
     """Serve the emulated Genesys Cloud API (OAuth at POST /oauth/token on the same origin)."""
     from gcwm import render
@@ -44,6 +53,8 @@ def emulator(
         latency_ms=latency_ms,
         seed=seed,
         state_file=state_file,
+        server_defaults=server_defaults,
+        dependency_400s=dependency_400s,
     )
     try:
         config = config.with_limits(_parse_limits(limit))

@@ -1,8 +1,8 @@
 """OAuth client credentials: opaque bearer tokens with an expiry, and the check on every API call.
 
-Error codes follow Genesys's common error list (shared/genesys/README.md). Emulator choice: an
-expired token gets 401 `credentials.expired` (which of that and `bad.credentials` Genesys answers
-is unconfirmed)."""
+Error codes and messages follow Genesys's common error list (shared/genesys/README.md, [S10]).
+Emulator choice: an expired token gets 401 `credentials.expired` (which of that and
+`bad.credentials` Genesys answers is unconfirmed)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ import time
 from collections.abc import Callable
 
 from gcwm.emulator.errors import ApiError
+
+# Genesys's message for `credentials.expired` (shared/genesys/README.md, Corrections [S10]).
+EXPIRED_MESSAGE = "The supplied credentials are expired and cannot be used."
 
 
 class TokenStore:
@@ -52,7 +55,7 @@ class TokenStore:
         if expires_at is None:
             raise ApiError(401, "Invalid login credentials.", code="bad.credentials")
         if self._clock() >= expires_at:
-            raise ApiError(401, "The bearer token has expired.", code="credentials.expired")
+            raise ApiError(401, EXPIRED_MESSAGE, code="credentials.expired")
         return token
 
 

@@ -15,6 +15,8 @@ from gcwm.emulator.validation import Problem, validate_model
 
 CONFIGURATION_MODEL = "WebDeploymentConfigurationVersion"
 DEPLOYMENT_MODEL = "WebDeployment"
+PROFILE_MODEL = "SupportedContent"
+PROFILE_REFERENCE_MODEL = "SupportedContentReference"
 # Read-only fields a client may echo back from a GET: accepted, then ignored.
 _CONFIGURATION_READ_ONLY = frozenset(
     {
@@ -33,6 +35,13 @@ _CONFIGURATION_READ_ONLY = frozenset(
 _DEPLOYMENT_READ_ONLY = frozenset(
     {"id", "snippet", "dateCreated", "dateModified", "lastModifiedUser", "status", "selfUri"}
 )
+# A profile's writable fields; the others (id, dates, createdBy, modifiedBy, version, selfUri) are
+# read-only, accepted when echoed back and ignored.
+_PROFILE_WRITABLE = ("name", "mediaTypes")
+# Emulator choice: a media type is `type/subtype` of RFC 6838 name characters, `type/*` or `*/*`
+# (the SDK's MediaType description and [S15]: any valid IANA media type or a wildcard).
+_MEDIA_NAME = r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}"
+_MEDIA_TYPE = re.compile(rf"\*/\*|{_MEDIA_NAME}/(?:\*|{_MEDIA_NAME})", re.IGNORECASE)
 # Emulator's own invention: Genesys publishes no cap on allowedDomains (README, "allowedDomains").
 MAX_ALLOWED_DOMAINS = 50
 _HOST_RULE = 'no scheme, path or port; "*." may lead'
@@ -79,6 +88,9 @@ def deployment_settings(subset: ApiSubset, body: Any) -> dict[str, Any]:
     for key in ("id", "version"):
         if not configuration.get(key):
             problems.append(_required(f"configuration.{key}", "(a published configuration version)"))
+    supported = body.get("supportedContent")
+    if supported is not None and not supported.get("id"):
+        problems.append(_required("supportedContent.id", "(a supported content profile)"))
     flow = body.get("flow") or {}
     if not flow.get("id"):
         # Emulator choice: a deployment must name its inbound message flow.
@@ -91,7 +103,45 @@ def deployment_settings(subset: ApiSubset, body: Any) -> dict[str, Any]:
     settings["flow"] = {"id": flow["id"]}
     settings["allowAllDomains"] = bool(body.get("allowAllDomains"))
     settings["allowedDomains"] = list(body.get("allowedDomains") or [])
+    if body.get("supportedContent") is not None:
+        # Only the reference is kept; name and selfUri are rendered from the profile itself.
+        settings["supportedContent"] = {"id": body["supportedContent"]["id"]}
     return settings
+
+
+def profile_settings(subset: ApiSubset, body: Any, *, partial: bool = False) -> dict[str, Any]:
+    """The writable fields (name, mediaTypes) of a valid `SupportedContent` body, or a 400.
+    `partial` (PATCH): only the fields given, and `name` is required only when given."""
+    _schema_check(subset, PROFILE_MODEL, body)
+    given = {k: body[k] for k in _PROFILE_WRITABLE if body.get(k) is not None}
+    problems = [] if partial and "name" not in given else _required_name(body)
+    problems.extend(_media_type_problems(given.get("mediaTypes") or {}))
+    if problems:
+        raise bad_request(problems)
+    return given
+
+
+def profile_reference_id(subset: ApiSubset, body: Any) -> str:
+    """The `id` of a valid `SupportedContentReference` body (PUT .../supportedcontent/default)."""
+    _schema_check(subset, PROFILE_REFERENCE_MODEL, body)
+    if not isinstance(body.get("id"), str) or not body["id"]:
+        raise bad_request([_required("id", "(the supported content profile to make the default)")])
+    return str(body["id"])
+
+
+def _media_type_problems(media_types: dict[str, Any]) -> list[Problem]:
+    problems = []
+    for direction in ("inbound", "outbound"):
+        entries = (media_types.get("allow") or {}).get(direction) or []
+        for index, entry in enumerate(entries):
+            where = f"mediaTypes.allow.{direction}[{index}].type"
+            value = (entry or {}).get("type")
+            if value is None:
+                problems.append(_required(where, "(a media type such as image/png, image/* or */*)"))
+            elif not _MEDIA_TYPE.fullmatch(value):
+                msg = f"{where}: {json.dumps(value)} is not a media type (type/subtype, type/* or */*)"
+                problems.append(Problem(where, "invalid.value", msg))
+    return problems
 
 
 def _domain_problems(allow_all: bool | None, domains: list[str]) -> list[Problem]:

@@ -59,6 +59,12 @@ class EmulatorConfig:
     # instead of https://apps.{region_host}, so a browser can run them against the emulator.
     self_hosted_messenger: bool = False
     rules: list[FaultRule] = field(default_factory=list)  # targeted faults active from the start
+    # Behave as Genesys does for the fields the Terraform provider marks Computed: fill what a
+    # configuration write leaves out and normalise what it keeps (defaults.py names every value).
+    server_defaults: bool = False
+    # The first N publishes of each configuration and the first N deployment creates naming each
+    # published version answer a transient 400, as right after a dependency was made (README).
+    dependency_400s: int = 0
 
     def __post_init__(self) -> None:
         if isinstance(self.state_file, str):  # a CLI or settings value given as text
@@ -70,6 +76,9 @@ class EmulatorConfig:
                 raise ValueError(msg)
         if self.deployments_max < 0 or self.configurations_max < 0:
             msg = "limits must be 0 or more"
+            raise ValueError(msg)
+        if self.dependency_400s < 0:
+            msg = f"dependency_400s must be 0 or more, got {self.dependency_400s}"
             raise ValueError(msg)
         if self.rate_limit_per_min < 1 or self.rate_window_s <= 0:
             msg = "rate_limit_per_min must be at least 1 and rate_window_s above 0"

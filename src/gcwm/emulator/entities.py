@@ -96,9 +96,35 @@ class Deployment:
         ref = self.settings["configuration"]
         return str(ref["id"]), str(ref["version"])
 
+    @property
+    def supported_content_id(self) -> str | None:
+        """The supported content profile the deployment names, if any."""
+        ref = self.settings.get("supportedContent")
+        return str(ref["id"]) if isinstance(ref, dict) and ref.get("id") else None
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Deployment:
+        return cls(**data)
+
+
+@dataclass
+class SupportedContentProfile:
+    """A supported content profile: which media types messages may carry, inbound and outbound."""
+
+    id: str
+    seq: int
+    name: str
+    media_types: dict[str, Any] | None  # the `MediaTypes` object as the client wrote it
+    date_created: float
+    date_modified: float
+    version: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SupportedContentProfile:
         return cls(**data)

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gcwm.emulator.validation import Problem
 
+# Codes of Genesys's common error list (shared/genesys/README.md, Corrections [S10]).
 _CODES = {
     400: "bad.request",
     401: "bad.credentials",
@@ -23,7 +24,7 @@ _CODES = {
     500: "internal.server.error",
     502: "bad.gateway",
     503: "service.unavailable",
-    504: "gateway.timeout",
+    504: "request.timeout",
 }
 CORRELATION_HEADER = "ININ-Correlation-Id"
 

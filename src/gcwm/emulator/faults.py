@@ -8,6 +8,7 @@ RNG, so one seed and one request sequence give one sequence of answers."""
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from random import Random
 from typing import Any, Literal
@@ -45,6 +46,9 @@ class FaultSettings:
     latency_ms: float = 0.0
     stall_s: float = 2.0
     seed: int | None = None
+    # The first N publishes of each configuration, and the first N deployment creates naming each
+    # published version, answer a transient 400 (shared/genesys/README.md, Corrections).
+    dependency_400s: int = 0
 
 
 @dataclass
@@ -71,6 +75,12 @@ def fault_error(status: int) -> ApiError:
     return ApiError(status, _MESSAGES[status])
 
 
+def dependency_error(message: str, entity_id: str) -> ApiError:
+    """The transient 400 of a write naming an object made moments before (the wording is the
+    emulator's: Genesys's message for it is unconfirmed)."""
+    return ApiError(400, message, code="bad.request", entity_id=entity_id)
+
+
 class FaultInjector:
     """Decides, per request, which fault (if any) it gets."""
 
@@ -81,6 +91,7 @@ class FaultInjector:
         self.rules: list[FaultRule] = []
         self._rng = Random()
         self._bursts: dict[str, int] = {}
+        self._dependents: Counter[str] = Counter()
         self.reset(initial=True)
 
     def reset(self, *, initial: bool = False) -> None:
@@ -95,6 +106,7 @@ class FaultInjector:
                     c.latency_ms,
                     c.stall_s,
                     c.seed,
+                    c.dependency_400s,
                 )
                 self.rules = [replace(rule) for rule in c.rules]  # counts are used up here
             else:
@@ -102,6 +114,16 @@ class FaultInjector:
                 self.rules = []
             self._rng = Random(self.settings.seed)
             self._bursts.clear()
+            self._dependents.clear()
+
+    def is_too_soon(self, dependency: str) -> bool:
+        """Whether this write naming `dependency` (e.g. "publish:<configuration id>") is among the
+        first `dependency_400s` writes naming it, and so gets a transient 400. Every such write is
+        counted, so raising the knob later also hits objects already written to fewer times."""
+        with self._lock:
+            seen = self._dependents[dependency]
+            self._dependents[dependency] = seen + 1
+            return seen < self.settings.dependency_400s
 
     def update(self, changes: dict[str, Any]) -> FaultSettings:
         """Change some knobs; naming `seed` (even the same one) restarts the RNG from it."""

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gcwm.emulator.entities import Configuration, Deployment, Flow, Queue
+from gcwm.emulator.entities import Configuration, Deployment, Flow, Queue, SupportedContentProfile
 
 FORMAT = 1
 _MIN_COMPACT_ENTRIES = 256
@@ -33,6 +33,10 @@ class Snapshot:
     flows: list[Flow] = field(default_factory=list)
     configurations: list[Configuration] = field(default_factory=list)
     deployments: list[Deployment] = field(default_factory=list)
+    # Supported content profiles and the default's id; a state saved before they existed has
+    # none, and OrgState then seeds the default profile.
+    profiles: list[SupportedContentProfile] = field(default_factory=list)
+    default_profile_id: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +47,8 @@ class Snapshot:
             "flows": [asdict(f) for f in self.flows],
             "configurations": [c.to_dict() for c in self.configurations],
             "deployments": [d.to_dict() for d in self.deployments],
+            "supportedContents": [p.to_dict() for p in self.profiles],
+            "defaultSupportedContentId": self.default_profile_id,
         }
 
     @classmethod
@@ -57,13 +63,23 @@ class Snapshot:
             flows=[Flow(**f) for f in data["flows"]],
             configurations=[Configuration.from_dict(c) for c in data["configurations"]],
             deployments=[Deployment.from_dict(d) for d in data["deployments"]],
+            profiles=[SupportedContentProfile.from_dict(p) for p in data.get("supportedContents", [])],
+            default_profile_id=data.get("defaultSupportedContentId", ""),
         )
 
     def apply(self, entry: dict[str, Any]) -> None:
-        """Replay one journal entry: an object's new whole state, or a reset."""
+        """Replay one journal entry: an object's new whole state, a profile deleted, the default
+        profile changed, or a reset (which carries the seeded default profile again)."""
         self.next_seq = max(self.next_seq, int(entry["nextSeq"]))
         if entry.get("reset"):
-            self.configurations, self.deployments = [], []
+            self.configurations, self.deployments, self.profiles = [], [], []
+        if "supportedContent" in entry:
+            profile = SupportedContentProfile.from_dict(entry["supportedContent"])
+            self.profiles = [p for p in self.profiles if p.id != profile.id] + [profile]
+        if "supportedContentDeleted" in entry:
+            self.profiles = [p for p in self.profiles if p.id != entry["supportedContentDeleted"]]
+        if "defaultSupportedContentId" in entry:
+            self.default_profile_id = entry["defaultSupportedContentId"]
         if "configuration" in entry:
             config = Configuration.from_dict(entry["configuration"])
             self.configurations = [c for c in self.configurations if c.id != config.id] + [config]

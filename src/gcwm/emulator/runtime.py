@@ -8,7 +8,7 @@ from starlette.requests import HTTPConnection
 
 from gcwm.emulator.auth import TokenStore
 from gcwm.emulator.config import EmulatorConfig
-from gcwm.emulator.faults import FaultInjector
+from gcwm.emulator.faults import FaultInjector, dependency_error
 from gcwm.emulator.holds import HeldReleases
 from gcwm.emulator.lifecycle import Timings
 from gcwm.emulator.operations import OperationIndex
@@ -35,6 +35,13 @@ class Runtime:
     @property
     def timings(self) -> Timings:
         return self.state.timings
+
+    def refuse_if_too_soon(self, dependency: str, message: str, entity_id: str) -> None:
+        """Answer the transient 400 of the `dependency_400s` knob when this write is one of the
+        first ones naming `dependency`; nothing has been done yet when it is raised."""
+        if self.faults.is_too_soon(dependency):
+            self.stats.count_dependency_400()
+            raise dependency_error(message, entity_id)
 
 
 def build_runtime(config: EmulatorConfig) -> Runtime:

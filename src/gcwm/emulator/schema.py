@@ -1,4 +1,9 @@
-"""The official SDK's operations and models (api-subset.json, shipped inside this package)."""
+"""The official SDK's operations and models, shipped inside this package.
+
+`api-subset.json` is an exact copy of shared/genesys/api-subset.json; `api-supplement.json` adds, in
+the same shape and from the same SDK (269.0.0), the operations gcwm's subset lacks (supported
+content profiles); `field_rules.json` adds what the Python SDK cannot say: enums on the items of
+`list[str]` fields (kept in the Java and iOS SDKs) and numeric ranges. Each file names its sources."""
 
 from __future__ import annotations
 
@@ -14,11 +19,15 @@ PRIMITIVES = frozenset({"str", "bool", "int", "float", "datetime", "date", "obje
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One wire field of a model: its type notation and, for strings, the allowed values."""
+    """One wire field of a model: its type notation, the allowed values (of a string, or of each item
+    of a list of strings) and, for numbers, the allowed range."""
 
     name: str
     type: str
     enum: tuple[str, ...] | None = None
+    item_enum: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
 
 
 @dataclass(frozen=True)
@@ -44,14 +53,23 @@ class Operation:
 class ApiSubset:
     """Models and operations as extracted from PureCloudPlatformClientV2 269.0.0."""
 
-    def __init__(self, document: dict[str, Any]) -> None:
-        self.models: dict[str, dict[str, FieldSpec]] = {
-            model: {
-                wire: FieldSpec(wire, spec["type"], tuple(spec["enum"]) if "enum" in spec else None)
-                for wire, spec in fields.items()
-            }
-            for model, fields in document["models"].items()
-        }
+    def __init__(self, document: dict[str, Any], rules: dict[str, Any] | None = None) -> None:
+        item_enums = (rules or {}).get("itemEnums", {})
+        ranges = (rules or {}).get("ranges", {})
+        self.models: dict[str, dict[str, FieldSpec]] = {}
+        for model, fields in document["models"].items():
+            self.models[model] = {}
+            for wire, spec in fields.items():
+                key = f"{model}.{wire}"
+                bounds = ranges.get(key, {})
+                self.models[model][wire] = FieldSpec(
+                    wire,
+                    spec["type"],
+                    tuple(spec["enum"]) if "enum" in spec else None,
+                    tuple(item_enums[key]["values"]) if key in item_enums else None,
+                    bounds.get("minimum"),
+                    bounds.get("maximum"),
+                )
         self.operations: list[Operation] = [
             Operation(op["operation"], op["method"], op["path"], op["request_body"], op["response"])
             for op in document["operations"]
@@ -83,8 +101,33 @@ def parse_type(notation: str) -> TypeNode:
     return TypeNode("model", name=notation)
 
 
+def merge_documents(subset: dict[str, Any], supplement: dict[str, Any]) -> dict[str, Any]:
+    """The subset with the supplement's operations and models added; a model both define must be
+    defined the same way, and no operation may be defined twice."""
+    models = dict(subset["models"])
+    for name, fields in supplement["models"].items():
+        if name in models and models[name] != fields:
+            msg = f"api-supplement.json defines model {name} differently from api-subset.json"
+            raise ValueError(msg)
+        models[name] = fields
+    known = {op["operation"] for op in subset["operations"]}
+    twice = sorted(known & {op["operation"] for op in supplement["operations"]})
+    if twice:
+        msg = f"api-supplement.json repeats operations of api-subset.json: {', '.join(twice)}"
+        raise ValueError(msg)
+    return {**subset, "operations": [*subset["operations"], *supplement["operations"]], "models": models}
+
+
+def read_packaged(name: str) -> dict[str, Any]:
+    """One of the JSON documents shipped in this package (never read from outside it)."""
+    document: dict[str, Any] = json.loads(
+        resources.files("gcwm.emulator").joinpath(name).read_text(encoding="utf-8")
+    )
+    return document
+
+
 @cache
 def load_subset() -> ApiSubset:
-    """The packaged copy of shared/genesys/api-subset.json (never read from outside the package)."""
-    text = resources.files("gcwm.emulator").joinpath("api-subset.json").read_text(encoding="utf-8")
-    return ApiSubset(json.loads(text))
+    """The SDK's operations and models: api-subset.json plus api-supplement.json, with field_rules.json."""
+    document = merge_documents(read_packaged("api-subset.json"), read_packaged("api-supplement.json"))
+    return ApiSubset(document, read_packaged("field_rules.json"))

@@ -1,4 +1,5 @@
-"""The emulated organisation: queues, flows, configurations and deployments, behind one lock.
+"""The emulated organisation: queues, flows, configurations, deployments and supported content
+profiles (profiles.py), behind one lock.
 
 Uvicorn serves the app on one event loop, but tests and the embedding process may read the state
 from other threads, hence the lock. Routes that render several objects hold `state.lock` (an RLock)
@@ -18,6 +19,7 @@ from gcwm.emulator import persistence
 from gcwm.emulator.entities import Configuration, ConfigVersion, Deployment, Flow, Queue
 from gcwm.emulator.errors import ApiError, invalid, not_found
 from gcwm.emulator.lifecycle import Timings, is_gone, is_not_yet_readable, version_status
+from gcwm.emulator.profiles import ProfileBook, seed_profile
 from gcwm.emulator.seed import MESSAGE_FLOW, seed_flows, seed_queues
 
 LIMITS_NAMESPACE = "web.deployments"
@@ -73,6 +75,13 @@ class OrgState:
             self._snap = loaded
         self._configs = {c.id: c for c in self._snap.configurations}
         self._deployments = {d.id: d for d in self._snap.deployments}
+        self.profiles = ProfileBook(
+            self.lock, clock, lambda entry: self._record(extra=entry), self._profile_users, self._next_seq
+        )
+        if not self._snap.profiles:  # a new org, or a state saved before profiles existed
+            seed = seed_profile(self.org_id, clock())
+            self._snap.profiles, self._snap.default_profile_id = [seed], seed.id
+        self.profiles.load(self._snap.profiles, self._snap.default_profile_id)
         self._sweep()
         if self._file is not None:
             self._file.write_snapshot(self._snapshot())  # a new org keeps its id and seed from now on
@@ -243,11 +252,17 @@ class OrgState:
             return configs, deployments
 
     def reset(self) -> None:
-        """Back to the seed: drop configurations and deployments, keep the org id, queues and flows."""
+        """Back to the seed: drop configurations, deployments and profiles but the seeded default
+        (as seeded, and the default again); keep the org id, queues and flows."""
         with self.lock:
             self._configs.clear()
             self._deployments.clear()
-            self._record(reset=True)
+            seed = seed_profile(self.org_id, self.clock())
+            self.profiles.load([seed], seed.id)
+            self._record(
+                reset=True,
+                extra={"supportedContent": seed.to_dict(), "defaultSupportedContentId": seed.id},
+            )
 
     # -- internals --------------------------------------------------------------------------------
     def _writable_configuration(self, configuration_id: str) -> Configuration:
@@ -281,6 +296,18 @@ class OrgState:
             )
         if not flow.published:
             raise invalid("flow.id", f'flow "{flow.name}" ({flow_id}) is not published')
+        profile_id = settings.get("supportedContent", {}).get("id")
+        if profile_id is not None and self.profiles.find(str(profile_id)) is None:
+            msg = f"supported content profile {profile_id} does not exist"
+            raise invalid("supportedContent.id", msg)
+
+    def _profile_users(self, profile_id: str) -> list[str]:
+        """The deployments (not being deleted) that name a supported content profile."""
+        return [
+            d.id
+            for d in self._deployments.values()
+            if d.deleted_at is None and d.supported_content_id == profile_id
+        ]
 
     def _next_seq(self) -> int:
         seq = self._snap.next_seq
@@ -301,23 +328,28 @@ class OrgState:
         configuration: Configuration | None = None,
         deployment: Deployment | None = None,
         reset: bool = False,
+        extra: dict[str, Any] | None = None,
     ) -> None:
-        """Make a committed write durable (journal or snapshot) before its answer is sent."""
+        """Make a committed write durable (journal or snapshot) before its answer is sent;
+        `extra` carries profile entries (persistence.Snapshot.apply reads them)."""
         if self._file is None:
             return
         entry: dict[str, Any] = {"nextSeq": self._snap.next_seq}
         if reset:
             entry["reset"] = True
+        entry.update(extra or {})
         if configuration is not None:
             entry["configuration"] = configuration.to_dict()
         if deployment is not None:
             entry["deployment"] = deployment.to_dict()
-        live = len(self._configs) + len(self._deployments)
+        live = len(self._configs) + len(self._deployments) + len(self.profiles.all())
         self._file.record(entry, live, self._snapshot)
 
     def _snapshot(self) -> persistence.Snapshot:
         self._snap.configurations = list(self._configs.values())
         self._snap.deployments = list(self._deployments.values())
+        self._snap.profiles = self.profiles.all()
+        self._snap.default_profile_id = self.profiles.default_id
         return self._snap
 
 

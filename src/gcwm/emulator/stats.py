@@ -26,6 +26,7 @@ class Stats:
             self.logins = 0
             self.commit_then_fail = 0
             self.committed_then_held = 0
+            self.dependency_400s = 0
             self.by_operation: Counter[str] = Counter()
             self.by_status: Counter[int] = Counter()
 
@@ -49,6 +50,11 @@ class Stats:
     def count_commit_then_fail(self) -> None:
         with self._lock:
             self.commit_then_fail += 1
+
+    def count_dependency_400(self) -> None:
+        """A write naming an object made moments before was answered a transient 400."""
+        with self._lock:
+            self.dependency_400s += 1
 
     def hold_started(self) -> None:
         """A committed write's answer is being held back (commit-then-delay)."""
@@ -80,6 +86,7 @@ class Stats:
                 "committedThenHeld": self.committed_then_held,
                 "heldAnswers": self.held_answers,
                 "delayedRequests": self.delayed_requests,
+                "dependency400s": self.dependency_400s,
                 "byOperation": dict(sorted(self.by_operation.items())),
                 "byStatus": {str(k): v for k, v in sorted(self.by_status.items())},
             }

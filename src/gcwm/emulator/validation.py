@@ -33,7 +33,8 @@ class Problem:
 
 
 def validate_model(subset: ApiSubset, model: str, value: Any) -> list[Problem]:
-    """Every problem of `value` as a `model`: unknown fields, wrong types, values outside an enum.
+    """Every problem of `value` as a `model`: unknown fields, wrong types, values outside an enum
+    (of a string, or of the items of a list of strings) or outside a numeric range.
 
     JSON null is accepted for any field and means "absent" (the SDK drops None fields anyway)."""
     problems: list[Problem] = []
@@ -81,9 +82,32 @@ def _check_model(subset: ApiSubset, model: str, value: Any, path: str, out: list
 def _check_field(subset: ApiSubset, spec: FieldSpec, value: Any, path: str, out: list[Problem]) -> None:
     before = len(out)
     _check(subset, parse_type(spec.type), value, path, out)
-    if spec.enum is not None and len(out) == before and isinstance(value, str) and value not in spec.enum:
-        allowed = ", ".join(spec.enum)
-        out.append(Problem(path, "invalid.value", f"{path}: {json.dumps(value)} is not one of {allowed}"))
+    if len(out) > before:
+        return  # a value of the wrong type: its enum or range says nothing more
+    if spec.enum is not None and isinstance(value, str) and value not in spec.enum:
+        out.append(_not_one_of(path, value, spec.enum))
+    if spec.item_enum is not None and isinstance(value, list):
+        # List-item enums come from field_rules.json (the Python SDK drops them).
+        out.extend(
+            _not_one_of(f"{path}[{index}]", item, spec.item_enum)
+            for index, item in enumerate(value)
+            if isinstance(item, str) and item not in spec.item_enum
+        )
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        low, high = spec.minimum, spec.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            msg = f"{path}: {json.dumps(value)} is not between {_number(low)} and {_number(high)}"
+            out.append(Problem(path, "invalid.value", msg))
+
+
+def _not_one_of(path: str, value: str, allowed: tuple[str, ...]) -> Problem:
+    return Problem(path, "invalid.value", f"{path}: {json.dumps(value)} is not one of {', '.join(allowed)}")
+
+
+def _number(bound: float | None) -> str:
+    if bound is None:
+        return "any"
+    return str(int(bound)) if float(bound).is_integer() else str(bound)
 
 
 def _is_primitive(name: str, value: Any) -> bool:

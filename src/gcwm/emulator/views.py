@@ -6,8 +6,16 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from gcwm.emulator.entities import Configuration, ConfigVersion, Deployment, Flow, Queue
-from gcwm.emulator.lifecycle import ACTIVE, Timings, deployment_status, version_status
+from gcwm.emulator.entities import (
+    Configuration,
+    ConfigVersion,
+    Deployment,
+    Flow,
+    Queue,
+    SupportedContentProfile,
+)
+from gcwm.emulator.lifecycle import Timings, deployment_status, version_status
+from gcwm.emulator.profiles import PROFILES_PATH
 from gcwm.emulator.snippet import render_snippet
 
 CONFIGS_PATH = "/api/v2/webdeployments/configurations"
@@ -98,11 +106,36 @@ def version_view(config: Configuration, version: ConfigVersion, now: float, t: T
     return view
 
 
+def profile_view(profile: SupportedContentProfile) -> dict[str, Any]:
+    """A `SupportedContent` (no createdBy/modifiedBy: the emulator has no users)."""
+    view: dict[str, Any] = {
+        "id": profile.id,
+        "name": profile.name,
+        "dateCreated": iso(profile.date_created),
+        "dateModified": iso(profile.date_modified),
+        "version": profile.version,
+    }
+    if profile.media_types is not None:
+        view["mediaTypes"] = profile.media_types
+    view["selfUri"] = f"{PROFILES_PATH}/{profile.id}"
+    return view
+
+
+def profile_reference(profile_id: str, profile: SupportedContentProfile | None) -> dict[str, Any]:
+    """A `SupportedContentReference` as a deployment shows it: id, name and selfUri."""
+    ref: dict[str, Any] = {"id": profile_id}
+    if profile is not None:
+        ref["name"] = profile.name
+    ref["selfUri"] = f"{PROFILES_PATH}/{profile_id}"
+    return ref
+
+
 def deployment_view(
     deployment: Deployment,
     config: Configuration | None,
     flow: Flow | None,
     *,
+    profile: SupportedContentProfile | None = None,
     now: float,
     timings: Timings,
     region_host: str,
@@ -127,9 +160,11 @@ def deployment_view(
         }
     flow_id = settings["flow"]["id"]
     view: dict[str, Any] = {"id": deployment.id, "name": deployment.name}
-    for key in ("description", "allowAllDomains", "allowedDomains", "supportedContent"):
+    for key in ("description", "allowAllDomains", "allowedDomains"):
         if key in settings:
             view[key] = settings[key]
+    if deployment.supported_content_id is not None:
+        view["supportedContent"] = profile_reference(deployment.supported_content_id, profile)
     view["snippet"] = render_snippet(region_host, deployment.id, origin=messenger_origin)
     view["dateCreated"] = iso(deployment.date_created)
     view["dateModified"] = iso(deployment.date_modified)
@@ -143,28 +178,4 @@ def deployment_view(
         view["pushIntegrations"] = settings["pushIntegrations"]
     view["configuration"] = config_ref
     view["selfUri"] = f"{DEPLOYMENTS_PATH}/{deployment.id}"
-    return view
-
-
-def messenger_config_view(
-    deployment: Deployment,
-    config: Configuration | None,
-    *,
-    now: float,
-    timings: Timings,
-    api_endpoint: str,
-    messaging_endpoint: str,
-) -> dict[str, Any]:
-    """The stand-in of Messenger's `config.json` for a deployment (README "Provisioning", step 7):
-    its configuration version, the API endpoint and the WebSocket messaging endpoint."""
-    config_id, version_id = deployment.configuration_ref
-    version = config.version(version_id) if config is not None else None
-    settings = version.settings if version is not None else {}
-    view: dict[str, Any] = {"id": config_id, "version": version_id}
-    for key in ("languages", "defaultLanguage"):
-        if key in settings:
-            view[key] = settings[key]
-    view["apiEndpoint"] = api_endpoint
-    view["messenger"] = {"apps": {"conversations": {"messagingEndpoint": messaging_endpoint}}}
-    view["status"] = "Active" if deployment_status(deployment, now, timings) == ACTIVE else "Inactive"
     return view

@@ -13,6 +13,7 @@ from gcwm.emulator.routes import (
     oauth,
     organization,
     queues,
+    supportedcontent,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -22,6 +23,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     flows.router,
     configurations.router,
     deployments.router,
+    supportedcontent.router,
     admin.router,
     messenger.router,
 )

@@ -17,7 +17,8 @@ router = APIRouter(prefix="/emulator")
 
 
 class FaultChanges(BaseModel):
-    """`PUT /emulator/faults`: the knobs to change; naming `seed` restarts the RNG from it."""
+    """`PUT /emulator/faults`: the knobs to change; naming `seed` restarts the RNG from it.
+    `dependency_400s`: the transient 400s of the first N publishes / deployment creates per object."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -27,6 +28,7 @@ class FaultChanges(BaseModel):
     latency_ms: float = Field(0.0, ge=0)
     stall_s: float = Field(2.0, ge=0)
     seed: int | None = None
+    dependency_400s: int = Field(0, ge=0)
 
 
 class RuleBody(BaseModel):
@@ -117,8 +119,9 @@ async def stats(request: Request) -> dict[str, Any]:
 
 @router.post("/reset")
 async def reset(request: Request) -> dict[str, Any]:
-    """Back to the seed: no configurations or deployments, the configured limits, no faults, zeroed
-    stats and rate windows.
+    """Back to the seed: no configurations or deployments, only the seeded default supported
+    content profile, the configured limits, no faults (dependency_400s 0 too), zeroed stats and
+    rate windows.
 
     The org id, queues, flows and issued tokens stay, and so does `heldAnswers` (answers still in
     flight, not a count)."""

@@ -3,13 +3,16 @@ numbered versions published from it (shared/genesys/README.md, steps 3-5)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from gcwm.emulator.bodies import configuration_settings, parse_json
+from gcwm.emulator.defaults import fill_configuration
 from gcwm.emulator.errors import not_found
 from gcwm.emulator.routes.paging import cursor_page
-from gcwm.emulator.runtime import runtime_of
+from gcwm.emulator.runtime import Runtime, runtime_of
 from gcwm.emulator.views import CONFIGS_PATH, version_view
 
 router = APIRouter()
@@ -19,7 +22,7 @@ _ONE = CONFIGS_PATH + "/{configuration_id}"
 @router.post(CONFIGS_PATH)
 async def create_configuration(request: Request) -> JSONResponse:
     rt = runtime_of(request)
-    settings = configuration_settings(rt.subset, parse_json(await request.body()))
+    settings = _settings(rt, await request.body())
     with rt.state.lock:
         config = rt.state.create_configuration(settings)
         return JSONResponse(version_view(config, config.draft, rt.state.clock(), rt.timings))
@@ -33,19 +36,17 @@ async def list_configurations(
     after: str | None = None,
     show_only_published: bool = Query(False, alias="showOnlyPublished"),
 ) -> JSONResponse:
-    """One entry per configuration: its draft, or its latest published version when asked."""
+    """One entry per configuration, always its draft ("View configuration drafts" in every SDK);
+    `showOnlyPublished=true` keeps the configurations with a published version, still as drafts
+    (shared/genesys/README.md, Corrections). Published versions are listed under .../versions."""
     rt = runtime_of(request)
     query = {"showOnlyPublished": "true"} if show_only_published else {}
     with rt.state.lock:
         now = rt.state.clock()
-        entries = [
-            (c.seq, (c, c.published[-1] if show_only_published else c.draft))
-            for c in rt.state.configurations()
-            if c.published or not show_only_published
-        ]
+        entries = [(c.seq, c) for c in rt.state.configurations() if c.published or not show_only_published]
         listing = cursor_page(
             entries,
-            lambda pair: version_view(*pair, now, rt.timings),
+            lambda c: version_view(c, c.draft, now, rt.timings),
             CONFIGS_PATH,
             page_size,
             before,
@@ -87,7 +88,7 @@ async def get_draft(configuration_id: str, request: Request) -> JSONResponse:
 @router.put(_ONE + "/versions/draft")
 async def replace_draft(configuration_id: str, request: Request) -> JSONResponse:
     rt = runtime_of(request)
-    settings = configuration_settings(rt.subset, parse_json(await request.body()))
+    settings = _settings(rt, await request.body())
     with rt.state.lock:
         config = rt.state.replace_draft(configuration_id, settings)
         return JSONResponse(version_view(config, config.draft, rt.state.clock(), rt.timings))
@@ -97,6 +98,12 @@ async def replace_draft(configuration_id: str, request: Request) -> JSONResponse
 async def publish_draft(configuration_id: str, request: Request) -> JSONResponse:
     rt = runtime_of(request)
     with rt.state.lock:
+        rt.state.configuration(configuration_id)  # an unknown configuration is a 404 first
+        rt.refuse_if_too_soon(
+            f"publish:{configuration_id}",
+            f"Configuration {configuration_id} cannot be published yet; retry the request",
+            configuration_id,
+        )
         version = rt.state.publish_draft(configuration_id)
         config = rt.state.configuration(configuration_id)
         return JSONResponse(version_view(config, version, rt.state.clock(), rt.timings))
@@ -119,3 +126,9 @@ async def get_version(configuration_id: str, version_id: str, request: Request) 
 async def delete_configuration(configuration_id: str, request: Request) -> Response:
     runtime_of(request).state.delete_configuration(configuration_id)
     return Response(status_code=204)
+
+
+def _settings(rt: Runtime, raw: bytes) -> dict[str, Any]:
+    """A create's or draft PUT's settings, filled as Genesys would with `server_defaults` on."""
+    settings = configuration_settings(rt.subset, parse_json(raw))
+    return fill_configuration(settings) if rt.config.server_defaults else settings

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from gcwm.emulator.bodies import deployment_settings, parse_json
+from gcwm.emulator.defaults import normalise_deployment
 from gcwm.emulator.entities import Deployment
 from gcwm.emulator.routes.filters import list_param
 from gcwm.emulator.routes.messenger import request_origin
@@ -22,8 +23,18 @@ _ONE = DEPLOYMENTS_PATH + "/{deployment_id}"
 @router.post(DEPLOYMENTS_PATH)
 async def create_deployment(request: Request) -> JSONResponse:
     rt = runtime_of(request)
-    settings = deployment_settings(rt.subset, parse_json(await request.body()))
+    settings = _settings(rt, await request.body())
     with rt.state.lock:
+        config_id, version_id = (str(settings["configuration"][k]) for k in ("id", "version"))
+        config = rt.state.find_configuration(config_id)
+        version = config.version(version_id) if config is not None else None
+        if version is not None and version.version != "DRAFT":  # it names a published version
+            rt.refuse_if_too_soon(
+                f"deploy:{config_id}:{version_id}",
+                f"Version {version_id} of configuration {config_id} is not yet available to "
+                "deployments; retry the request",
+                config_id,
+            )
         return JSONResponse(_view(rt, request, rt.state.create_deployment(settings)))
 
 
@@ -78,7 +89,7 @@ async def get_active_configuration(deployment_id: str, request: Request) -> JSON
 async def replace_deployment(deployment_id: str, request: Request) -> JSONResponse:
     """The whole object, as the Terraform provider sends it (status included, and ignored)."""
     rt = runtime_of(request)
-    settings = deployment_settings(rt.subset, parse_json(await request.body()))
+    settings = _settings(rt, await request.body())
     with rt.state.lock:
         return JSONResponse(_view(rt, request, rt.state.replace_deployment(deployment_id, settings)))
 
@@ -89,14 +100,21 @@ async def delete_deployment(deployment_id: str, request: Request) -> Response:
     return Response(status_code=204)
 
 
+def _settings(rt: Runtime, raw: bytes) -> dict[str, Any]:
+    settings = deployment_settings(rt.subset, parse_json(raw))
+    return normalise_deployment(settings) if rt.config.server_defaults else settings
+
+
 def _view(rt: Runtime, request: Request, deployment: Deployment, *, expand: bool = False) -> dict[str, Any]:
     config_id, _ = deployment.configuration_ref
     config = rt.state.find_configuration(config_id)
     flow = rt.state.find_flow(str(deployment.settings["flow"]["id"]))
+    profile_id = deployment.supported_content_id
     return deployment_view(
         deployment,
         config,
         flow,
+        profile=rt.state.profiles.find(profile_id) if profile_id is not None else None,
         now=rt.state.clock(),
         timings=rt.timings,
         region_host=rt.config.region_host,

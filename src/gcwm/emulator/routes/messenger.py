@@ -12,9 +12,10 @@ from fastapi import APIRouter, Request, Response, WebSocket
 from fastapi.responses import JSONResponse
 from starlette.requests import HTTPConnection
 
+from gcwm.emulator.entities import Deployment, SupportedContentProfile
 from gcwm.emulator.errors import ApiError
-from gcwm.emulator.runtime import runtime_of
-from gcwm.emulator.views import messenger_config_view
+from gcwm.emulator.messenger_config import allowed_media, messenger_config_view
+from gcwm.emulator.runtime import Runtime, runtime_of
 
 router = APIRouter()
 BOOTSTRAP_PATH = "/genesys-bootstrap/genesys.min.js"
@@ -86,15 +87,31 @@ async def messenger_config(deployment_id: str, request: Request) -> JSONResponse
 @router.websocket(SOCKET_PATH)
 async def messaging_socket(websocket: WebSocket) -> None:
     """Accept a socket for a known deployment, send one hello, and keep it open until the client
-    leaves; what the client sends is read and not answered. Unknown deployments are refused."""
+    leaves; what the client sends is read and not answered. Unknown deployments are refused.
+
+    The hello carries `allowedMedia` as Genesys's session answer does (the transport SDK's
+    SessionResponse): the inbound types of the deployment's supported content profile, or of the
+    org's default profile when it names none."""
     rt = runtime_of(websocket)
     deployment_id = websocket.query_params.get("deploymentId", "")
     try:
-        rt.state.deployment(deployment_id, reading=True)
+        with rt.state.lock:
+            deployment = rt.state.deployment(deployment_id, reading=True)
+            media = allowed_media(profile_of(rt, deployment))
     except ApiError:
         await websocket.close(code=1008, reason=f"deployment {deployment_id!r} not found")
         return
     await websocket.accept()
-    await websocket.send_json({"type": "hello", "deploymentId": deployment_id, "connected": True})
+    hello = {"type": "hello", "deploymentId": deployment_id, "connected": True, "allowedMedia": media}
+    await websocket.send_json(hello)
     while (await websocket.receive())["type"] != "websocket.disconnect":
         pass
+
+
+def profile_of(rt: Runtime, deployment: Deployment) -> SupportedContentProfile | None:
+    """The supported content profile that applies to a deployment: the one it names, else the
+    org's default ([S15]: the default applies when a deployment names none)."""
+    named = deployment.supported_content_id
+    if named is not None:
+        return rt.state.profiles.find(named)
+    return rt.state.profiles.find(rt.state.profiles.default_id)
