@@ -85,8 +85,19 @@ class RunningEmulator:
 
     def delete(self, path: str) -> None:
         """Delete an object behind gcwm's back, as a person in the Genesys admin UI would."""
+        self.api("DELETE", path)
+
+    def api(self, method: str, path: str, json: Any = None) -> Any:
+        """One call of the public API with a token of its own: an edit behind gcwm's back."""
         with httpx.Client(base_url=self.url, timeout=10) as http:
-            http.delete(path, headers=self._auth(http)).raise_for_status()
+            answer = http.request(method, path, json=json, headers=self._auth(http))
+            answer.raise_for_status()
+            return answer.json() if answer.content else None
+
+    def profiles(self) -> list[dict[str, Any]]:
+        """Every supported content profile (the org's default included)."""
+        listing = self.api("GET", "/api/v2/conversations/messaging/supportedcontent?pageSize=100")
+        return list(listing["entities"])
 
     def _auth(self, http: httpx.Client) -> dict[str, str]:
         token = http.post(

@@ -35,8 +35,8 @@ ATTACHMENTS = """    messenger:
 def _record(*, version: str = "1", hash_: str | None = None, profile: str | None = None) -> Channel:
     return Channel(
         id="x", org_id="org-1", name="web", name_key="web", spec={}, spec_hash="h", status="active",
-        configuration_id="c-1", configuration_version=version, deployment_id="d-1", deployment_status="Active",
-        snippet="", created_at=NOW, updated_at=NOW, proposed_csp=None,
+        configuration_id="c-1", configuration_version=version, deployment_id="d-1",
+        deployment_status="Active", snippet="", created_at=NOW, updated_at=NOW, proposed_csp=None,
         configuration_hash=hash_, supported_content_id=profile,
     )  # fmt: skip
 

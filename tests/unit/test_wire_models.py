@@ -21,10 +21,15 @@ _CANDIDATES = [
 _RENAMED = {"ErrorDetail": "Detail", "EntityRef": "DomainEntityRef"}
 
 
+# Models the shared subset lacks (supported content profiles), extracted from the same SDK release.
+_SUPPLEMENT = _ROOT / "src/gcwm/emulator/api-supplement.json"
+
+
 def _subset() -> dict[str, Any]:
     for path in _CANDIDATES:
         if path.exists():
-            return json.loads(path.read_text())["models"]  # type: ignore[no-any-return]
+            models: dict[str, Any] = json.loads(path.read_text())["models"]
+            return {**json.loads(_SUPPLEMENT.read_text())["models"], **models}
     pytest.skip(f"api-subset.json not found at {_CANDIDATES}")
 
 
