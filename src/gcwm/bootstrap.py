@@ -98,7 +98,7 @@ def start_embedded_emulator(
         # The preview loads Messenger's stand-in scripts from the emulator's own origin.
         self_hosted_messenger=self_hosted_messenger,
     )
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)  # the user's alone (store/engine.py)
     emulator = stack.enter_context(EmbeddedEmulator(config))
     return emulator.url, config.client_id, config.client_secret
 

@@ -35,9 +35,11 @@ def create_app(
     runtime: ApiRuntime | None = None,
     *,
     opener: Callable[[], AbstractAsyncContextManager[ApiRuntime]] | None = None,
+    docs: bool = False,
 ) -> FastAPI:
     """The app for one runtime, or for the one `opener` opens when the app starts (a worker process of
-    `gcwm serve --workers N` builds its own); routers are included here and nowhere else."""
+    `gcwm serve --workers N` builds its own); routers are included here and nowhere else. `docs`
+    serves the API's reference page at /v1/docs (`gcwm serve --docs`); /openapi.json is always served."""
     from gcwm.api import dashboard, ops, v1
 
     if (runtime is None) == (opener is None):
@@ -76,14 +78,20 @@ def create_app(
         version=__version__,
         description="Provision Genesys Cloud web messaging channels; watch jobs; read the audit trail.",
         lifespan=lifespan,
-        docs_url="/v1/docs",
+        # FastAPI's docs pages load their script from a CDN: never served (see api/docs.py).
+        docs_url=None,
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.runtime = runtime  # None until the lifespan opens it
     problems.install(app)
     app.include_router(v1.router)
     app.include_router(ops.router)
     app.include_router(dashboard.router)
+    if docs:
+        from gcwm.api.docs import install_docs
+
+        install_docs(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(RequestTiming)
     return app

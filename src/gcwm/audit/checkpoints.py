@@ -213,13 +213,18 @@ def write_head(head_file: Path, database: str, head: SignedHead, *, first: str) 
 def _locked(head_file: Path) -> Iterator[None]:
     lock_file = head_file.with_name(f".{head_file.name}.lock")
     try:
-        head_file.parent.mkdir(parents=True, exist_ok=True)
-        with lock_file.open("a") as lock:
+        head_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # as GCWM_HOME: the user's alone
+        with open(lock_file, "a", opener=_private) as lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file closes
             yield
     except OSError as exc:
         msg = f"could not lock {lock_file} to record the audit head: {exc.strerror}"
         raise ConfigError(msg) from exc
+
+
+def _private(path: str, flags: int) -> int:
+    """open()'s opener for a file only its owner may read (the head file itself comes from mkstemp)."""
+    return os.open(path, flags, 0o600)
 
 
 def _first_hash(tx: UnitOfWork) -> str | None:

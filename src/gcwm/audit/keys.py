@@ -159,7 +159,7 @@ def _create(path: Path, private_key: Ed25519PrivateKey, *, announce: bool = True
     )
     temporary: Path | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # as GCWM_HOME: the user's alone
         # A name of its own per call (mode 0600): threads of one process share a pid.
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         temporary = Path(name)

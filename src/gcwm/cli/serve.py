@@ -13,6 +13,8 @@ from gcwm.api.roles import Role
 from gcwm.cli import Output, OutputOption, _run, _store_only, app
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from gcwm.settings import Settings
     from gcwm.store import Store
 
@@ -27,6 +29,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8000, min=1, max=65535, help="port to listen on"),
     workers: int = typer.Option(1, min=1, max=32, help="processes serving the port, each working jobs too"),
+    docs: bool = typer.Option(False, "--docs", help="also serve the API's reference page at /v1/docs"),
 ) -> None:
     """Serve the HTTP API, /metrics and the dashboard, and work the org's jobs in this process.
 
@@ -35,7 +38,7 @@ def serve(
     if workers > 1:
         _run(
             Output.text,
-            lambda settings: _serve_processes(settings, host, port, workers),
+            lambda settings: _serve_processes(settings, host, port, workers, docs),
             interrupted="stopped",
         )
         return
@@ -49,7 +52,7 @@ def serve(
             from gcwm.api.app import create_app
 
             config = uvicorn.Config(
-                create_app(runtime),
+                create_app(runtime, docs=docs),
                 host=host,
                 port=port,
                 log_level=settings.log_level,
@@ -63,7 +66,8 @@ def serve(
             # database pool). A no-op handler lets the stop finish here and exit 0.
             signal.signal(signal.SIGTERM, lambda *_: None)
             print(
-                f"gcwm: serving http://{host}:{port}/ (dashboard), /v1 (API), /metrics; Ctrl-C stops",
+                f"gcwm: serving http://{host}:{port}/ (dashboard), /v1 (API), {'/v1/docs, ' if docs else ''}"
+                "/metrics; Ctrl-C stops",
                 file=sys.stderr,
             )
             await server.serve()
@@ -76,7 +80,7 @@ def serve(
     _run(Output.text, main, interrupted="stopped")
 
 
-async def _serve_processes(settings: Settings, host: str, port: int, workers: int) -> None:
+async def _serve_processes(settings: Settings, host: str, port: int, workers: int, docs: bool) -> None:
     """`--workers N`: uvicorn's supervisor runs N processes on one socket, each opening its own runtime
     from the environment (`bootstrap.serving_app`). Set up here, once, what they would race on: the
     database's migrations, the audit key, and the embedded emulator, whose address they are handed
@@ -113,7 +117,7 @@ async def _serve_processes(settings: Settings, host: str, port: int, workers: in
             file=sys.stderr,
         )
         uvicorn.run(
-            "gcwm.bootstrap:serving_app",
+            "gcwm.cli.serve:serving_app_with_docs" if docs else "gcwm.bootstrap:serving_app",
             factory=True,
             host=host,
             port=port,
@@ -122,6 +126,16 @@ async def _serve_processes(settings: Settings, host: str, port: int, workers: in
             access_log=False,
             server_header=False,
         )
+
+
+def serving_app_with_docs() -> FastAPI:
+    """`gcwm.bootstrap.serving_app` with the reference page at /v1/docs (`--docs --workers N`)."""
+    from gcwm.api.docs import install_docs
+    from gcwm.bootstrap import serving_app
+
+    app = serving_app()
+    install_docs(app)
+    return app
 
 
 @keys_app.command("create")

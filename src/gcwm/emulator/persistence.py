@@ -121,7 +121,9 @@ class StateFile:
         if self._entries + 1 >= max(_MIN_COMPACT_ENTRIES, live):
             self.write_snapshot(snapshot())
             return
-        with self.journal.open("a", encoding="utf-8") as handle:
+        # The org's state is its owner's alone (as gcwm's own files in the same home are).
+        fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry, separators=(",", ":")) + "\n")
         self._entries += 1
 

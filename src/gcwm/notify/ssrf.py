@@ -3,9 +3,13 @@ addresses it resolves to at that moment, and the connection goes to the address 
 
 - Schemes: https:, or http: to a loopback address (gcwm's own sink and the tests run there).
 - Refused unless the policy file sets `allowPrivateItsmTargets: true`: private (10/8, 172.16/12,
-  192.168/16, 100.64/10, fc00::/7), link-local (169.254/16, fe80::/10: so also the cloud metadata
-  address 169.254.169.254) and unspecified (0/8, ::) addresses. Multicast, broadcast and reserved
-  addresses are always refused. IPv4 inside IPv6 (::ffff:a.b.c.d, 6to4, NAT64) is judged as IPv4.
+  192.168/16, 100.64/10, fc00::/7, fec0::/10, the local-use NAT64 prefix 64:ff9b:1::/48), link-local
+  (169.254/16, fe80::/10: so also the cloud metadata address 169.254.169.254) and unspecified (0/8, ::)
+  addresses. Multicast, broadcast and every other address that is not globally reachable (IANA's
+  special-purpose registries: benchmarking, documentation/TEST-NET, IETF protocol assignments, Teredo,
+  discard-only...) are always refused; an address the table misses but `ipaddress` does not call
+  global is refused too. IPv4 inside IPv6 (mapped ::ffff:a.b.c.d, translated ::ffff:0:a.b.c.d, 6to4,
+  NAT64 64:ff9b::/96) is judged as the IPv4 it carries.
 - Every resolved address must pass, not just the first: a name with one private address is refused.
 - DNS rebinding cannot pass: the request is sent to the checked IP (the URL's host replaced by it),
   with the name kept in the Host header and as the TLS server name (`sni_hostname`, which httpcore
@@ -38,6 +42,7 @@ AddressKind = Literal["public", "loopback", "private", "link-local", "unspecifie
 DEFAULT_TIMEOUT_S = 15.0  # Svix answers within 15 s or fails; Standard Webhooks suggests 15-30 s
 MAX_RESPONSE_BYTES = 64 * 1024
 
+# First match wins: a narrower range comes before the one holding it (Teredo before 2001::/23).
 _NETWORKS: tuple[tuple[AddressKind, str], ...] = (
     ("unspecified", "0.0.0.0/8"),
     ("unspecified", "::/128"),
@@ -48,15 +53,31 @@ _NETWORKS: tuple[tuple[AddressKind, str], ...] = (
     ("private", "192.168.0.0/16"),
     ("private", "100.64.0.0/10"),  # carrier-grade NAT: not the public internet either
     ("private", "fc00::/7"),
+    ("private", "fec0::/10"),  # site-local (deprecated by RFC 3879, but site-scoped where still used)
+    ("private", "64:ff9b:1::/48"),  # local-use IPv4/IPv6 translation (RFC 8215): a site's own NAT64
     ("link-local", "169.254.0.0/16"),
     ("link-local", "fe80::/10"),
+    ("reserved", "192.0.0.0/24"),  # IETF protocol assignments (RFC 6890)
+    ("reserved", "192.0.2.0/24"),  # TEST-NET-1 (RFC 5737)
+    ("reserved", "192.88.99.0/24"),  # 6to4 relay anycast (deprecated by RFC 7526)
+    ("reserved", "198.18.0.0/15"),  # benchmarking (RFC 2544)
+    ("reserved", "198.51.100.0/24"),  # TEST-NET-2
+    ("reserved", "203.0.113.0/24"),  # TEST-NET-3
     ("reserved", "224.0.0.0/4"),  # multicast
     ("reserved", "240.0.0.0/4"),  # reserved, and the broadcast address
-    ("reserved", "ff00::/8"),  # multicast
     ("reserved", "::/96"),  # IPv4-compatible (deprecated)
+    ("reserved", "::/8"),  # the rest of the IETF-reserved block (translated/NAT64 are judged before)
+    ("reserved", "100::/64"),  # discard-only (RFC 6666)
+    ("reserved", "2001::/32"),  # Teredo: its client address is obfuscated, nothing to judge it by
+    ("reserved", "2001::/23"),  # IETF protocol assignments (benchmarking 2001:2::/48, ORCHID...)
+    ("reserved", "2001:db8::/32"),  # documentation (RFC 3849)
+    ("reserved", "3fff::/20"),  # documentation (RFC 9637)
+    ("reserved", "5f00::/16"),  # SRv6 segment identifiers (RFC 9602)
+    ("reserved", "ff00::/8"),  # multicast
 )
 _KINDS = tuple((kind, ipaddress.ip_network(net)) for kind, net in _NETWORKS)
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # IPv4-translated (RFC 2765 SIIT)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # the well-known NAT64 prefix (RFC 6052)
 _REFUSABLE: frozenset[AddressKind] = frozenset({"private", "link-local", "unspecified"})
 
 
@@ -64,13 +85,16 @@ def classify(address: IPAddress) -> tuple[AddressKind, str]:
     """What kind of address this is, and the network that says so ("" for public)."""
     if isinstance(address, ipaddress.IPv6Address):
         embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is None and address in _NAT64:
+        if embedded is None and (address in _NAT64 or address in _TRANSLATED):
             embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None:
             return classify(embedded)
     for kind, network in _KINDS:
         if address.version == network.version and address in network:
             return kind, str(network)
+    if not address.is_global:
+        # A range the table does not name yet (ipaddress follows IANA's registries as they grow).
+        return "reserved", "not globally reachable"
     return "public", ""
 
 

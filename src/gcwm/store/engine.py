@@ -47,7 +47,15 @@ def connect(url: str) -> Engine:
     else:
         # A firewalled host would otherwise hang until the OS gives up on TCP (minutes).
         timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
-        engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=timeout)
+        try:
+            engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=timeout)
+        except ImportError as exc:
+            # The driver is the gcwm[postgres] extra: SQLite installs go without it (pyproject.toml).
+            msg = (
+                f"the database {where} needs PostgreSQL's driver, psycopg, which cannot be imported"
+                f" ({exc}): pip install 'gcwm[postgres]'"
+            )
+            raise StoreError(msg) from exc
     try:
         _upgrade_to_head(engine)
     except (SQLAlchemyError, CommandError, OSError) as exc:

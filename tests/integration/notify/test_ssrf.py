@@ -47,6 +47,16 @@ REFUSED = {
         "http: is used only to a loopback address (127.0.0.0/8, ::1), and public.example is 93.184.216.34",
     ),
     "multicast": ("https://224.0.0.1/hook", "a multicast, broadcast or reserved address"),
+    "ipv4-translated": ("https://[::ffff:0:a00:1]/hook", "a private address (10.0.0.0/8)"),
+    "local-use nat64": ("https://[64:ff9b:1::a00:1]/hook", "a private address (64:ff9b:1::/48)"),
+    "nat64 to private": ("https://[64:ff9b::c0a8:114]/hook", "a private address (192.168.0.0/16)"),
+    "teredo": (
+        "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",
+        "reserved address (2001::/32); refused",
+    ),
+    "benchmarking": ("https://198.18.0.1/hook", "reserved address (198.18.0.0/15); refused"),
+    "ietf protocol": ("https://192.0.0.8/hook", "reserved address (192.0.0.0/24); refused"),
+    "test-net": ("https://203.0.113.9/hook", "reserved address (203.0.113.0/24); refused"),
     "not http": ("ftp://public.example/hook", "only https: URLs are used"),
 }
 
@@ -66,7 +76,7 @@ async def test_forbidden_targets_are_refused_and_dead_lettered(
     stored = message(store, message_id)
     assert (result.dead, stored.status, stored.attempts) == (1, "dead", 1)
     assert reason in (stored.last_error or ""), stored.last_error
-    if case not in ("http to a non-loopback host", "multicast", "not http"):
+    if "reserved" not in reason and case not in ("http to a non-loopback host", "not http"):
         assert "unless the policy file sets allowPrivateItsmTargets: true" in (stored.last_error or "")
 
 
