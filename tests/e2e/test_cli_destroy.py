@@ -47,7 +47,12 @@ def test_destroy_removes_the_deployment_then_the_configuration_and_forgets_the_c
     assert result.code == 0, result.stderr
     (channel,) = result.json()["channels"]
     assert (channel["name"], channel["outcome"]) == ("support-web", "destroyed")
-    assert channel["removed"] == {"deployments": [deployment], "configurations": [configuration]}
+    profile = made["supportedContent"]["id"]  # examples/channel.yaml takes attachments
+    assert channel["removed"] == {
+        "deployments": [deployment],
+        "configurations": [configuration],
+        "supportedContent": [profile],
+    }
     # The job waited for the 404s: nothing is left, not even an object still Deleting.
     assert _status_of(emulator, f"/api/v2/webdeployments/deployments/{deployment}") == 404
     assert (

@@ -114,6 +114,7 @@ class ChannelApply:
             snippet=active.snippet,
             latency_ms={k: round(v, 1) for k, v in self.latency.items()},
             notes=self.notes,
+            supported_content_id=profile.profile_id if profile is not None else None,
         )
 
     # -- the configuration -----------------------------------------------------------------------

@@ -30,6 +30,7 @@ def channel_document(result: ChannelResult) -> dict[str, Any]:
         "outcome": result.outcome,
         "configuration": {"id": result.configuration_id, "version": result.configuration_version},
         "deployment": {"id": result.deployment_id, "status": result.deployment_status},
+        "supportedContent": {"id": result.supported_content_id} if result.supported_content_id else None,
         "snippet": result.snippet,
         "latencyMs": result.latency_ms,
         "notes": result.notes,

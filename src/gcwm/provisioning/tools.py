@@ -39,6 +39,7 @@ class ChannelResult:
     snippet: str
     latency_ms: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    supported_content_id: str | None = None  # the channel's profile; None: the org's default
 
 
 @dataclass
