@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from gcwm.audit import head_path, load_signing_key
 from gcwm.errors import PolicyFileError
-from gcwm.genesys import ClientCredentials, GenesysClient, GenesysTransport, endpoints_for
+from gcwm.genesys import ClientCredentials, GenesysClient, GenesysTransport, RetryPolicy, endpoints_for
 from gcwm.notify import Dispatcher, SecretSource
 from gcwm.policy import LocalPolicy, parse_policy_file
 from gcwm.provisioning import Evidence, OrgRef, ProvisioningService, Timeouts
@@ -81,7 +81,7 @@ def open_dispatcher(settings: Settings, store: Store) -> Dispatcher:
     return Dispatcher(
         store,
         allow_private=policy.allow_private_itsm_targets,
-        secrets=SecretSource(directory=settings.secrets_dir),
+        secrets=SecretSource(directory=settings.secrets_dir, allowed=policy.itsm_secret_env),
         lease_s=settings.lease_seconds,
     )
 
@@ -127,7 +127,10 @@ async def open_app(
             assert settings.client_id and settings.client_secret
             credentials = ClientCredentials(settings.client_id, settings.client_secret)
             endpoints = endpoints_for(settings.region, settings.base_url)
-        transport = GenesysTransport(endpoints, credentials, requests_per_minute=settings.requests_per_minute)
+        retry = RetryPolicy(fresh_object_400_s=settings.transient_400_seconds)
+        transport = GenesysTransport(
+            endpoints, credentials, requests_per_minute=settings.requests_per_minute, retry=retry
+        )
         client = GenesysClient(transport)
         stack.push_async_callback(client.aclose)
         store = open_store(settings)

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=_default_home, validation_alias="GCWM_HOME")
     database_url: str | None = Field(default=None, validation_alias="GCWM_DATABASE_URL")
     requests_per_minute: float = Field(default=300.0, gt=0, validation_alias="GCWM_REQUESTS_PER_MINUTE")
+    # A 400 on a write naming an object made seconds before is retried this long (Terraform's 30 s).
+    transient_400_seconds: float = Field(default=30.0, ge=0, validation_alias="GCWM_TRANSIENT_400_SECONDS")
     concurrency: int = Field(default=32, ge=1, le=256, validation_alias="GCWM_CONCURRENCY")
     lease_seconds: float = Field(default=15.0, gt=0, validation_alias="GCWM_LEASE_SECONDS")
     log_level: str = Field(default="warning", validation_alias="GCWM_LOG_LEVEL")
@@ -45,6 +47,10 @@ class Settings(BaseSettings):
     notify_grace_seconds: float = Field(default=10.0, ge=0, validation_alias="GCWM_NOTIFY_GRACE_SECONDS")
     secrets_dir: Path | None = Field(default=None, validation_alias="GCWM_SECRETS_DIR")
     metrics_public: bool = Field(default=False, validation_alias="GCWM_METRICS_PUBLIC")
+    # One POST /v1/channels: a bigger batch is refused (413) before it is checked (issue 23, item 6).
+    max_channels_per_request: int = Field(
+        default=1000, ge=1, validation_alias="GCWM_MAX_CHANNELS_PER_REQUEST"
+    )
 
     @property
     def uses_embedded_emulator(self) -> bool:

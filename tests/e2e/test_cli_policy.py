@@ -219,6 +219,7 @@ def test_a_job_that_rolls_back_gives_its_slot_back(
     """One free slot; a refused deployment rolls the channel back, and the next run gets the slot."""
     emulator._admin("PUT", "limits", {"web.deployments.deployments.max": 1})
     emulator.add_fault("POST", "/api/v2/webdeployments/deployments", "http400")
+    gcwm_env = {**gcwm_env, "GCWM_TRANSIENT_400_SECONDS": "0"}  # the injected 400 is a refusal
     spec = _spec(tmp_path)
     first = run_gcwm(["provision", str(spec), "--output", "json"], gcwm_env)
     assert first.code == 3 and first.json()["channels"][0]["outcome"] == "failed"

@@ -158,7 +158,8 @@ def test_each_job_calls_genesys_under_its_own_actor_and_correlation_id(
     gcwm_env: dict[str, str], emulator: RunningEmulator
 ) -> None:
     """A job resumed by another person's process still speaks as the one who asked for it."""
-    env = {**gcwm_env, "GCWM_ACTOR": "alice", "GCWM_LOG_LEVEL": "debug"}
+    # The injected 400 is a refusal (not retried as one naming a fresh object would be).
+    env = {**gcwm_env, "GCWM_ACTOR": "alice", "GCWM_LOG_LEVEL": "debug", "GCWM_TRANSIENT_400_SECONDS": "0"}
     emulator.add_fault("POST", r"/api/v2/webdeployments/deployments", "http400")
     first = run_gcwm(["provision", str(EXAMPLES / "channel.yaml"), "--output", "json"], env)
     assert first.code == 3

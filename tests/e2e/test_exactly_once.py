@@ -63,6 +63,7 @@ def test_rolled_back_job_can_be_resumed_to_success(
 ) -> None:
     """A refused deployment rolls the configuration back; `jobs resume` then makes the channel anew."""
     emulator.add_fault("POST", DEPLOYMENTS, "http400")
+    gcwm_env = {**gcwm_env, "GCWM_TRANSIENT_400_SECONDS": "0"}  # the injected 400 is a refusal
     failed = run_gcwm(["provision", str(EXAMPLES / "channel.yaml"), "-o", "json"], gcwm_env)
     assert failed.code == 3
     (channel,) = failed.json()["channels"]

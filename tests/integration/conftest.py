@@ -42,7 +42,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def settings(emulator: RunningEmulator, database_url: str, tmp_path: Path) -> Settings:
+def transient_400_s() -> float:
+    """How long a 400 on a write naming a fresh object is retried. Off here: these tests inject one
+    400 as a refusal (to see a rollback); test_fidelity_provisioning turns the window on."""
+    return 0.0
+
+
+@pytest.fixture
+def settings(
+    emulator: RunningEmulator, database_url: str, tmp_path: Path, transient_400_s: float
+) -> Settings:
     """Settings pointing gcwm at the emulator, as GCWM_GENESYS_BASE_URL would."""
     return Settings(
         GENESYSCLOUD_OAUTHCLIENT_ID=emulator.config.client_id,
@@ -54,6 +63,7 @@ def settings(emulator: RunningEmulator, database_url: str, tmp_path: Path) -> Se
         GCWM_REQUESTS_PER_MINUTE=6000,
         GCWM_CONCURRENCY=4,
         GCWM_LEASE_SECONDS=5,
+        GCWM_TRANSIENT_400_SECONDS=transient_400_s,
     )
 
 

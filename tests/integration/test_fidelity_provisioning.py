@@ -25,6 +25,12 @@ PROFILES = "/api/v2/conversations/messaging/supportedcontent"
 
 
 @pytest.fixture
+def transient_400_s() -> float:
+    """The retry window of a 400 on a write naming a fresh object is on, as in production."""
+    return 10.0
+
+
+@pytest.fixture
 def dependency_400s() -> int:
     """How many publishes and deployment creates per dependency the org refuses first (a test
     parametrizes this to change it)."""

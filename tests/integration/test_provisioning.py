@@ -97,11 +97,12 @@ async def test_failure_after_a_create_removes_what_was_made(
     assert emulator.configurations() == [] and emulator.deployments() == []
 
 
-async def test_400_is_not_retried_and_genesys_message_reaches_the_user(
+async def test_400_outside_its_window_is_final_and_genesys_message_reaches_the_user(
     provision: Provision, emulator: RunningEmulator
 ) -> None:
-    """A 400 is final: sent once, and Genesys's own message is in the error (here the emulator's own
-    cap of 50 allowed domains, which gcwm does not check itself)."""
+    """A 400 with the retry window off (GCWM_TRANSIENT_400_SECONDS=0) is final: sent once, and
+    Genesys's own message is in the error (here the emulator's own cap of 50 allowed domains, which
+    gcwm does not check itself)."""
     many = ", ".join(f"shop{i}.example.com" for i in range(51))
     spec = channel_yaml().replace("[example.com]", f"[{many}]")
     (job,) = await provision(spec)

@@ -112,6 +112,7 @@ async def test_destroy_with_lost_delete_answers_still_removes_both_objects(
         assert channel["removed"] == {
             "deployments": [made.result["deployment"]["id"]],
             "configurations": [made.result["configuration"]["id"]],
+            "supportedContent": [],  # the channel takes no attachments
         }
         record = app.store.get_channel(app.org_id, "support-web")
         assert record is not None and record.status == "removed"
