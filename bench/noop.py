@@ -44,6 +44,8 @@ def _emulator(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
         CLIENT_SECRET,
     ]
     command += ["--state-file", str(workdir / "org.json")]  # Genesys's default 300/min, no faults
+    # The org fills and normalises what it stores, as Genesys does (colour case, domain order).
+    command += ["--server-defaults"]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
