@@ -13,6 +13,7 @@ message and an exit code in one place each. No error ever carries a secret.
         LimitExceeded                 a licence, capacity or policy limit: key, value, in use, asked
       ProvisioningError               a step could not complete (names channel and step)
       JobError                        a job cannot be found, resumed or cancelled
+      NotPermitted                    the caller's role may not do that (HTTP 403)
         JobNotFound                   no job with that id (also a NotFound)
       NotFound                        what a request names does not exist (HTTP 404)
         ChannelNotFound               no channel of that name in the org
@@ -181,6 +182,19 @@ class JobError(GcwmError):
     """A job cannot be found, resumed or cancelled."""
 
     exit_code = 4
+
+
+class NotPermitted(GcwmError):
+    """The caller's role may not do this (an operator resuming an admin's delete)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, required: str) -> None:
+        super().__init__(message)
+        self.required = required
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "required": self.required}
 
 
 class NotFound(GcwmError):

@@ -41,6 +41,8 @@ DEFAULT_FILE_TYPES = ("image/jpeg", "image/png", "image/gif", "application/pdf")
 #: Attachments over web messaging are capped at 25 MB (Resource Center, "Supported content profiles").
 ATTACHMENT_MAX_KB = 25600
 
+_MARKER_TEXT = re.compile(r"\[gcwm\s", re.IGNORECASE)
+
 _PATTERN_NAMES = {
     _NAME: "a valid name (letters, digits, space, '.', '_', '-'; at most 100 characters)",
     _HEX_COLOUR: "a hex colour like #FF4F1F",
@@ -184,7 +186,7 @@ class Messenger(_Strict):
         return self
 
 
-ItsmEvent = Literal["provisioned", "failed", "removed", "drifted"]
+ItsmEvent = Literal["provisioned", "failed", "removed", "drifted", "checkpoint"]
 _DEFAULT_EVENTS: tuple[ItsmEvent, ...] = ("provisioned", "failed")
 
 
@@ -255,6 +257,16 @@ class ChannelSpec(_Strict):
             msg = "allowedDomains must list at least one domain (or set security.allowAllDomains)"
             raise ValueError(msg)
         return self
+
+    @field_validator("description")
+    @classmethod
+    def _no_marker(cls, value: str | None) -> str | None:
+        # gcwm appends `[gcwm channel=... job=...]` to what it makes and finds its objects by it: a
+        # description holding one could make another channel's objects look like this one's.
+        if value is not None and _MARKER_TEXT.search(value):
+            msg = "must not contain '[gcwm ': gcwm appends that marker itself"
+            raise ValueError(msg)
+        return value
 
     @property
     def key(self) -> str:

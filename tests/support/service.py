@@ -28,8 +28,8 @@ from typing import Any
 import httpx
 
 from gcwm.api import keys as api_keys
-from gcwm.api.roles import Role
 from gcwm.bootstrap import open_evidence, open_store
+from gcwm.provisioning.roles import Role
 from gcwm.settings import Settings
 from tests.support.polling import wait_until
 

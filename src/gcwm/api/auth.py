@@ -14,9 +14,10 @@ from fastapi import Request
 
 from gcwm.api.keys import verify_key
 from gcwm.api.problems import TYPE_BASE, Problem
-from gcwm.api.roles import Principal, Role
+from gcwm.api.roles import Principal
 from gcwm.api.runtime import ApiRuntime, runtime_of
 from gcwm.observability.context import bind_request
+from gcwm.provisioning.roles import Role
 
 __all__ = ["Principal", "Role", "authenticate", "require"]
 

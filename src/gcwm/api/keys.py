@@ -10,10 +10,11 @@ import hashlib
 import secrets
 import uuid
 
-from gcwm.api.roles import Principal, Role
+from gcwm.api.roles import Principal
 from gcwm.audit import AuditEvent, AuditTargets
 from gcwm.observability.context import actor, correlation_id
 from gcwm.provisioning import Evidence
+from gcwm.provisioning.roles import Role
 from gcwm.store import ApiKey, Store
 
 KEY_PREFIX = "gcwm_"
@@ -36,6 +37,7 @@ def create_key(store: Store, evidence: Evidence, *, role: Role, name: str) -> tu
             created_by=actor() or "unknown",
         )
         evidence.record(tx, _event("apikey.created", key))
+    evidence.end_run(store)  # every command that appends signs the head before it exits (issue 23)
     return key, token
 
 
@@ -45,6 +47,7 @@ def revoke_key(store: Store, evidence: Evidence, ident: str) -> ApiKey:
         key = tx.api_keys.revoke(ident)
         tx.dashboard_sessions.close_for_key(key.id)
         evidence.record(tx, _event("apikey.revoked", key))
+    evidence.end_run(store)
     return key
 
 

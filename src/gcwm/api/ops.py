@@ -17,12 +17,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from pydantic import BaseModel
 
 from gcwm.api.auth import authenticate, check_role
-from gcwm.api.roles import Role
 from gcwm.api.runtime import ApiRuntime, runtime_of
 from gcwm.api.v1.models import problems
 from gcwm.errors import GcwmError
 from gcwm.observability.gauges import StoredCounts, StoredGauges
 from gcwm.observability.metrics import REGISTRY
+from gcwm.provisioning.roles import Role
 from gcwm.store import Store, head_revision
 from gcwm.store.ops_reads import audit_length, jobs_by_status, migration_revision, outbox_by_status
 

@@ -23,6 +23,7 @@ from gcwm.errors import (
     JobError,
     LimitExceeded,
     NotFound,
+    NotPermitted,
     PolicyViolation,
     SpecError,
     StoreError,
@@ -89,6 +90,7 @@ def _status_by_class(exc: GcwmError) -> tuple[int, str]:
 # Most specific first.
 _BY_CLASS: list[tuple[type[GcwmError], tuple[int, str]]] = [
     (NotFound, (404, "Not found")),
+    (NotPermitted, (403, "Your role may not do that")),
     (SpecError, (422, "The channel spec is not valid")),
     (LimitExceeded, (409, "A limit would be exceeded")),
     (PolicyViolation, (422, "Refused by policy")),

@@ -4,24 +4,8 @@ an admin also deletes channels and manages keys."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-
-class Role(StrEnum):
-    viewer = "viewer"
-    operator = "operator"
-    admin = "admin"
-
-    @property
-    def rank(self) -> int:
-        return _RANKS[self]
-
-    def allows(self, needed: Role) -> bool:
-        """Whether this role may do what `needed` may."""
-        return self.rank >= needed.rank
-
-
-_RANKS = {Role.viewer: 0, Role.operator: 1, Role.admin: 2}
+from gcwm.provisioning.roles import Role  # one ladder: the service decides who may act on a job
 
 
 @dataclass(frozen=True)

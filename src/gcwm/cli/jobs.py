@@ -55,9 +55,22 @@ def jobs_cancel(
 ) -> None:
     """Cancel a job: a queued one at once, a running one after its current step (its create may be
     in flight)."""
-    from gcwm.provisioning import cancel_job, job_summary
 
-    row = _store_only(output, lambda store: job_summary(cancel_job(store, job_id)))
+    async def main(settings: Settings) -> dict[str, Any]:
+        from gcwm.bootstrap import open_evidence, open_store
+        from gcwm.provisioning import Role, job_summary
+        from gcwm.provisioning.job_actions import cancel_job
+
+        store, evidence = open_store(settings), open_evidence(settings)
+        try:
+            # Whoever runs the CLI holds the database: an admin, of any org's job.
+            row = job_summary(cancel_job(store, evidence, None, job_id, Role.admin))
+            evidence.end_run(store)  # the cancel's entry is under a signed head before we exit
+            return row
+        finally:
+            store.engine.dispose()
+
+    row = _run(output, main)
     if output is Output.json:
         print(json.dumps(row, indent=2))
         return

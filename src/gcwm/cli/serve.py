@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from gcwm.api.roles import Role
 from gcwm.cli import Output, OutputOption, _run, _store_only, app
+from gcwm.provisioning.roles import Role
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

@@ -10,10 +10,10 @@ from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.plan import Action, ChannelChange, Plan, build_plan
 from gcwm.provisioning.queue import enqueue_channels
 from gcwm.provisioning.results import OrgRef, has_failures, run_document
+from gcwm.provisioning.roles import Role
 from gcwm.provisioning.service import (
     PlanReport,
     ProvisioningService,
-    cancel_job,
     job_details,
     job_steps_document,
     job_summary,
@@ -32,10 +32,10 @@ __all__ = [
     "PlanReport",
     "ProvisioningService",
     "Review",
+    "Role",
     "Timeouts",
     "Worker",
     "build_plan",
-    "cancel_job",
     "enqueue_channels",
     "has_failures",
     "job_details",

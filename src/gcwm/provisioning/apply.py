@@ -378,7 +378,7 @@ class ChannelApply:
         change = self.change
         if change.deployment.action is Action.REPLACE:
             return "replaced"
-        if change.recorded and (config.created or deployment.created):
+        if change.recreating and (config.created or deployment.created):
             return "recreated"
         if config.created and deployment.created:
             return "created"

@@ -8,16 +8,20 @@ so commands that change nothing never create one.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from gcwm.audit import AuditEvent, AuditHead, AuditTargets, SigningKey, check_signer, end_run, record
-from gcwm.notify import enqueue
-from gcwm.spec import Itsm
+from gcwm.errors import Finding
+from gcwm.notify import enqueue, enqueue_checkpoint
+from gcwm.spec import ChannelSpec, Itsm
 from gcwm.store import Job, Store, UnitOfWork
 
 DEFAULT_CHECKPOINT_EVERY = 1000
+#: The findings a refusal's one entry keeps (the answer to the request has them all); with 1000
+#: channels each of several findings, the entry would otherwise run to a megabyte.
+REFUSAL_FINDINGS = 100
 
 
 class Evidence:
@@ -54,6 +58,36 @@ class Evidence:
         """Append `event`; the entry that completes a run of N is checkpointed with it."""
         return record(tx, event, key=self.key(), every=self._every)
 
+    def refusal(
+        self,
+        tx: UnitOfWork,
+        *,
+        org_id: str,
+        actor: str,
+        correlation_id: str,
+        specs: Sequence[ChannelSpec],
+        findings: Sequence[Finding],
+    ) -> AuditHead:
+        """Record a batch the policy refused as ONE entry listing its channels (a refused batch of
+        1000 must not write 1000 entries: issue 23, item 6); at most REFUSAL_FINDINGS findings kept."""
+        names = [spec.name for spec in specs]
+        summary = {
+            "channels": [{"name": spec.name, "specHash": spec.spec_hash()} for spec in specs],
+            "findings": [f.to_dict() for f in findings[:REFUSAL_FINDINGS]],
+            "findingsTotal": len(findings),
+        }
+        event = AuditEvent(
+            action="policy.refused",
+            actor=actor,
+            org_id=org_id,
+            # A batch of one names its channel, so `audit show --channel` finds it.
+            targets=AuditTargets(channel=names[0] if len(names) == 1 else None),
+            outcome="refused",
+            correlation_id=correlation_id,
+            summary=summary,
+        )
+        return self.record(tx, event)
+
     def for_job(
         self,
         tx: UnitOfWork,
@@ -64,14 +98,16 @@ class Evidence:
         *,
         configuration: str | None = None,
         deployment: str | None = None,
+        actor: str | None = None,
     ) -> AuditHead:
-        """Record what a job did, under the job's own actor and correlation id."""
+        """Record what a job did, under the job's correlation id and its own actor (or `actor`: who
+        resumed or cancelled it)."""
         targets = AuditTargets(
             channel=job.channel_name, job=job.id, configuration=configuration, deployment=deployment
         )
         event = AuditEvent(
             action=action,
-            actor=job.actor,
+            actor=actor or job.actor,
             org_id=job.org_id,
             targets=targets,
             outcome=outcome,
@@ -102,4 +138,4 @@ class Evidence:
         """Sign the chain's head and record it outside the database (GCWM_HOME)."""
         key = self.key()
         if key is not None and self._head_file is not None:
-            end_run(store, key, self._head_file)
+            end_run(store, key, self._head_file, witness=enqueue_checkpoint)

@@ -68,9 +68,15 @@ class Marker:
 
 
 def read_marker(description: str | None) -> Marker | None:
-    """The gcwm marker in an object's description, if gcwm made it."""
-    match = _MARKER.search(description or "")
-    return Marker(unquote(match["channel"]), match["job"]) if match else None
+    """The gcwm marker of an object's description, if gcwm made it: the LAST one, which is the one gcwm
+    appends (text copied in front of it, from another object in the admin UI, may carry another)."""
+    markers = read_markers(description)
+    return markers[-1] if markers else None
+
+
+def read_markers(description: str | None) -> list[Marker]:
+    """Every gcwm marker in a description, in order (more than one only if text was copied in)."""
+    return [Marker(unquote(m["channel"]), m["job"]) for m in _MARKER.finditer(description or "")]
 
 
 def _without_marker(description: str | None) -> str:

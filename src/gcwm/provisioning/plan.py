@@ -28,6 +28,7 @@ from gcwm.provisioning.mapping import (
     desired_deployment,
     desired_supported_content,
     read_marker,
+    read_markers,
     supported_content_changes,
 )
 from gcwm.provisioning.observe import OrgSnapshot, recorded_live, ref_key
@@ -91,6 +92,7 @@ class ChannelChange(StepResult):
     deployment_active: bool = False
     snippet: str | None = None
     recorded: bool = False  # gcwm's own store knew this channel's objects
+    recreating: bool = False  # a recorded object is gone from the org: what is made replaces it
     reason: str | None = None  # why a replace
     notes: list[str] = []
     problem: Problem | None = None
@@ -150,7 +152,9 @@ def plan_channel(spec: ChannelSpec, snap: OrgSnapshot) -> ChannelChange:
     deployment = snap.chosen_deployment(spec)
     _note_twins("configuration", config, snap.configurations_of(spec.name), notes)
     _note_twins("deployment", deployment, snap.deployments_of(spec.name), notes)
+    _note_copied_markers(config, deployment, notes)
     recorded = record is not None and bool(record.configuration_id or record.deployment_id)
+    gone: list[str] = []
     if record is not None:
         gone = [
             kind
@@ -164,6 +168,7 @@ def plan_channel(spec: ChannelSpec, snap: OrgSnapshot) -> ChannelChange:
             notes.append(f"recorded locally but gone from the org: recreating {' and '.join(gone)}")
     else:
         notes += [f"adopted {k} {o.id} that gcwm made earlier" for k, o in _found(config, deployment)]
+    recreating = bool(gone)
 
     marker = Marker(spec.name, _ANY_JOB)
     live = _live_version(spec, snap, config)
@@ -207,6 +212,7 @@ def plan_channel(spec: ChannelSpec, snap: OrgSnapshot) -> ChannelChange:
         deployment_active=deployment is not None and deployment.is_active,
         snippet=deployment.snippet if deployment is not None else None,
         recorded=recorded,
+        recreating=recreating,
         reason=reason,
         notes=notes,
         problem=problem,
@@ -309,6 +315,21 @@ def _note_twins(kind: str, chosen: _Obj | None, marked: Sequence[_Obj], notes: l
         notes.append(
             f"{len(marked)} {kind}s are marked for this channel: using {chosen.id}; left alone: {left}"
         )
+
+
+def _note_copied_markers(
+    config: WebDeploymentConfigurationVersion | None, deployment: WebDeployment | None, notes: list[str]
+) -> None:
+    """An object whose description carries another channel's marker too (text copied in the admin UI):
+    gcwm reads its own (the last) and says so, for a person to clean the description up."""
+    for kind, obj in (("configuration", config), ("deployment", deployment)):
+        names = list(dict.fromkeys(m.channel for m in read_markers(obj.description if obj else None)))
+        if len(names) > 1:
+            others = ", ".join(repr(n) for n in names[:-1])
+            notes.append(
+                f"{kind} {obj.id if obj else ''} carries the markers of two channels ({others} copied in "
+                f"front of {names[-1]!r}'s): gcwm reads the last, its own; remove the copied text"
+            )
 
 
 def _note_namesakes(

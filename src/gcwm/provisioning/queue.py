@@ -12,11 +12,9 @@ from typing import Any
 from gcwm.errors import ChannelNotFound
 from gcwm.observability.context import actor, correlation_id
 from gcwm.provisioning.evidence import Evidence
+from gcwm.provisioning.roles import KIND_DESTROY, KIND_PROVISION
 from gcwm.spec import ChannelSpec, channel_key
 from gcwm.store import Channel, Job, Store, UnitOfWork
-
-KIND_PROVISION = "provision"
-KIND_DESTROY = "destroy"
 
 
 @dataclass(frozen=True)

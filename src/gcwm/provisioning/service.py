@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gcwm.audit import AuditEvent, AuditTargets
 from gcwm.errors import Finding, JobError, LimitExceeded, PolicyViolation
 from gcwm.genesys import GenesysClient
 from gcwm.notify import Dispatcher
@@ -24,9 +23,11 @@ from gcwm.provisioning import admission
 from gcwm.provisioning.batch import Batch
 from gcwm.provisioning.checks import proposed_policy
 from gcwm.provisioning.evidence import Evidence
+from gcwm.provisioning.job_actions import cancel_job, resume_job
 from gcwm.provisioning.plan import Plan, build_plan
 from gcwm.provisioning.queue import destroyable, enqueue_destroys, queue_channel_jobs
 from gcwm.provisioning.results import OrgRef, refused_document, run_document, with_checks
+from gcwm.provisioning.roles import Role
 from gcwm.provisioning.tools import Timeouts
 from gcwm.provisioning.worker import EventSink, Worker
 from gcwm.spec import ChannelSpec, channel_key
@@ -151,7 +152,10 @@ class ProvisioningService:
         if not self._signer_checked:
             await asyncio.to_thread(self.evidence.ready, self.store)
             self._signer_checked = True
-        review = admission.review(specs, source=source, policy=self.policy, org=self.org)
+        # The review is pure CPU (1000 channels: most of a second): off the loop too (issue 23, item 6).
+        review = await asyncio.to_thread(
+            admission.review, specs, source=source, policy=self.policy, org=self.org
+        )
         return (await self._queue(specs, review, source, shared=True)).jobs
 
     async def _queue(
@@ -269,18 +273,14 @@ class ProvisioningService:
     def _refuse(self, specs: Sequence[ChannelSpec], refusal: PolicyViolation) -> PolicyViolation:
         """Record the refusal (nothing else is written) and give it back, to be raised."""
         with self.store.unit_of_work() as tx:
-            for spec in specs:
-                found = [f.to_dict() for f in refusal.findings if f.channel in ("", spec.name)]
-                event = AuditEvent(
-                    action="policy.refused",
-                    actor=actor() or "unknown",
-                    org_id=self.org.id,
-                    targets=AuditTargets(channel=spec.name),
-                    outcome="refused",
-                    correlation_id=correlation_id(),
-                    summary={"specHash": spec.spec_hash(), "findings": found},
-                )
-                self.evidence.record(tx, event)
+            self.evidence.refusal(
+                tx,
+                org_id=self.org.id,
+                actor=actor() or "unknown",
+                correlation_id=correlation_id(),
+                specs=specs,
+                findings=refusal.findings,
+            )
         self.evidence.end_run(self.store)
         return refusal
 
@@ -296,19 +296,37 @@ class ProvisioningService:
         return deployment.snippet or "", policy.serialize()
 
     async def resume(
-        self, job_id: str | None = None, *, concurrency: int | None = None, on_event: EventSink | None = None
+        self,
+        job_id: str | None = None,
+        *,
+        role: Role = Role.admin,
+        concurrency: int | None = None,
+        on_event: EventSink | None = None,
     ) -> dict[str, Any]:
-        """Finish the org's unfinished jobs, or run one failed or cancelled job again."""
+        """Finish the org's unfinished jobs, or run one failed or cancelled job again (as `role`; the
+        CLI is an admin) and work it to the end."""
         self.evidence.ready(self.store)
         if job_id:
-            with self.store.unit_of_work() as tx:
-                job = tx.jobs.get(job_id)
-                if job.status in ("failed", "cancelled"):
-                    tx.jobs.requeue(job.id)
+            job = self.store.get_job(job_id)
+            if job.status in ("failed", "cancelled"):
+                job = await self.requeue(job.id, role=role)
+            elif job.org_id != self.org.id:
+                msg = (
+                    f"job {job.id} belongs to org {job.org_id}, not to org {self.org.id} of these credentials"
+                )
+                raise JobError(msg)
             ids = [job.id]
         else:
             ids = [j.id for j in self.store.unfinished_jobs(self.org.id)]
         return await self._work(self._batch(), ids, concurrency, on_event)
+
+    async def requeue(self, job_id: str, *, role: Role) -> Job:
+        """Queue a failed or cancelled job again, for this service's workers (or `resume`)."""
+        return await self.store.write(resume_job, self.store, self.evidence, self.org.id, job_id, role)
+
+    async def cancel(self, job_id: str, *, role: Role) -> Job:
+        """Cancel a job: a queued one at once, a running one after the step in hand."""
+        return await self.store.write(cancel_job, self.store, self.evidence, self.org.id, job_id, role)
 
     def _worker(self, batch: Batch, concurrency: int | None) -> Worker:
         return Worker(
@@ -326,12 +344,6 @@ class ProvisioningService:
         jobs = await self._worker(batch, concurrency).run_until_done(job_ids, on_event)
         self.evidence.end_run(self.store)
         return run_document(self.org, jobs)
-
-
-def cancel_job(store: Store, job_id: str) -> Job:
-    """Cancel a job: a queued one at once, a running one after the step in hand."""
-    with store.unit_of_work() as tx:
-        return tx.jobs.cancel(store.get_job(job_id).id)
 
 
 def job_details(store: Store, job_id: str) -> dict[str, Any]:

@@ -34,8 +34,8 @@ from gcwm.provisioning.destroy import ChannelDestroy, record_destroyed
 from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.identity import WorkerIdentity
 from gcwm.provisioning.plan import ChannelChange
-from gcwm.provisioning.queue import KIND_DESTROY
 from gcwm.provisioning.results import channel_document
+from gcwm.provisioning.roles import KIND_DESTROY
 from gcwm.provisioning.rollback import roll_back
 from gcwm.provisioning.tools import ChannelResult
 from gcwm.spec import ChannelSpec

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
@@ -55,6 +55,9 @@ _INSERT_CHECKPOINT = audit_checkpoints.insert()
 
 #: One entry as the chain walk reads it: seq, canonical body, hash.
 ChainRow = tuple[int, str, str]
+#: One entry with the columns that repeat its body for searching: seq, body, hash, at (aware UTC;
+#: None where the stored value is not a time), action, org_id, channel, job_id.
+SearchRow = tuple[int, str, str, datetime | None, str, str, str | None, str | None]
 
 
 class AuditHead(NamedTuple):
@@ -192,6 +195,17 @@ class AuditRepository:
         with self._errors("reading the audit log"):
             yield from ((seq, body, hash_) for seq, body, hash_ in self._connection.execute(query))
 
+    def search_rows(self, *, chunk: int = CHUNK) -> Iterator[SearchRow]:
+        """Every entry with its search columns, in seq order, `chunk` rows at a time (for verify to
+        check the columns against the body). `at` is read raw and made aware here: SQLAlchemy's
+        parsing of SQLite's text would cost more than the rest of the row."""
+        raw_at = sa.type_coerce(_e.at, sa.String())
+        columns = (_e.seq, _e.body, _e.hash, raw_at, _e.action, _e.org_id, _e.channel, _e.job_id)
+        query = sa.select(*columns).order_by(_e.seq).execution_options(yield_per=chunk)
+        with self._errors("reading the audit log"):
+            for seq, body, hash_, at, action, org_id, channel, job_id in self._connection.execute(query):
+                yield seq, body, hash_, _aware(at), action, org_id, channel, job_id
+
     def entries(
         self, *, channel: str | None = None, since: datetime | None = None, chunk: int = CHUNK
     ) -> Iterator[AuditEntry]:
@@ -275,6 +289,20 @@ def _at_binder(dialect: Dialect) -> Callable[[datetime], Any]:
     process = audit_entries.c.at.type.bind_processor(dialect)
     assert process is not None, "UtcDateTime always converts"
     return process
+
+
+def _aware(value: object) -> datetime | None:
+    """A stored `at` as an aware UTC datetime: PostgreSQL's driver gives one, SQLite gives the naive
+    UTC text UtcDateTime wrote; anything else (a hand-edited value) is None."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return None
 
 
 def _entry_values(entry: AuditEntry) -> dict[str, Any]:

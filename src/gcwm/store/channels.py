@@ -53,7 +53,8 @@ class ChannelRepository:
         """Store the desired spec under the channel's key: a new channel starts pending; a known one
         keeps its ids and status and takes the name as now spelled (and `proposed_csp`, if given).
 
-        A removed channel that is desired again goes back to pending.
+        A removed channel that is desired again goes back to pending, its last ids forgotten: they
+        name objects destroyed, not objects gone from the org behind gcwm's back.
         """
         now = utcnow()
         row = {
@@ -158,6 +159,16 @@ _SESSIONS = sa.select(
     sa.func.coalesce(sa.func.sum(channels.c.spec["maxConcurrentSessions"].as_integer()), 0)
 ).where(channels.c.org_id == sa.bindparam("org_id"), channels.c.status != "removed")
 
+# What a channel's record knows of its objects in the org.
+_IDS = (
+    "configuration_id",
+    "configuration_version",
+    "configuration_hash",
+    "supported_content_id",
+    "deployment_id",
+    "deployment_status",
+    "snippet",
+)
 # The upsert per backend, built on first use and reused (it runs once per channel submitted).
 _UPSERTS: dict[str, sa.Insert] = {}
 
@@ -176,6 +187,10 @@ def _upsert(connection: Connection) -> sa.Insert:
                 "spec_hash": insert.excluded.spec_hash,
                 "proposed_csp": sa.func.coalesce(insert.excluded.proposed_csp, channels.c.proposed_csp),
                 "status": sa.case((channels.c.status == "removed", "pending"), else_=channels.c.status),
+                **{
+                    column: sa.case((channels.c.status == "removed", None), else_=channels.c[column])
+                    for column in _IDS
+                },
                 "updated_at": insert.excluded.updated_at,
             },
         ).returning(*channels.c)

@@ -21,7 +21,7 @@ from gcwm.errors import JobError
 from gcwm.store.job_reads import JobReads, _job
 from gcwm.store.models import Job
 from gcwm.store.sql import insert_for
-from gcwm.store.tables import job_steps, jobs
+from gcwm.store.tables import job_steps, jobs, slot_reservations
 from gcwm.store.types import TransactionClock, UtcDateTime
 
 LeaseState = Literal["held", "cancel_requested", "lost"]
@@ -267,12 +267,22 @@ class JobRepository(JobReads):
         msg = f"job {job.id} already {current.status}; only queued or running jobs can be cancelled"
         raise JobError(msg)
 
-    def requeue(self, job_id: str) -> Job:
-        """Put a failed or cancelled job back in the queue; its recorded steps are kept, so it resumes.
+    def requeue(self, job_id: str, *, by: str | None = None) -> Job:
+        """Put a failed or cancelled job back in the queue; its recorded steps are kept, so it resumes,
+        with its claims counted afresh (a job that used them up would otherwise fail at its next
+        passing failure). Its parked slot reservations are given back: the worker reserves what its
+        plan creates, under the org's limits, when it plans (`by`: who resumed it).
 
         Raises JobError if the job is unknown or not failed or cancelled.
         """
         job = self.get(job_id)
+        if job.status in _RESUMABLE:
+            with self._errors(f"releasing the parked slots of job {job.id}"):
+                self._connection.execute(
+                    slot_reservations.delete().where(
+                        slot_reservations.c.job_id == job.id, slot_reservations.c.state != "made"
+                    )
+                )
         requeue = (
             jobs.update()
             .where(jobs.c.id == job.id, jobs.c.status.in_(_RESUMABLE))
@@ -280,6 +290,8 @@ class JobRepository(JobReads):
                 status="queued",
                 error=None,
                 result=None,
+                attempts=0,
+                resumed_by=by,
                 lease_owner=None,
                 lease_expires_at=None,
                 finished_at=None,
@@ -295,6 +307,26 @@ class JobRepository(JobReads):
             msg = f"job {job.id} is {current.status}; only failed or cancelled jobs can be resumed"
             raise JobError(msg)
         return _job(row)
+
+    def newer_of_channel(self, job: Job) -> Job | None:
+        """The newest job of the same channel queued after `job`, if any (it supersedes `job`)."""
+        query = (
+            sa.select(jobs)
+            .where(
+                jobs.c.org_id == job.org_id,
+                jobs.c.channel_key == job.channel_key,
+                jobs.c.id != job.id,
+                sa.or_(
+                    jobs.c.created_at > job.created_at,
+                    sa.and_(jobs.c.created_at == job.created_at, jobs.c.id > job.id),
+                ),
+            )
+            .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+            .limit(1)
+        )
+        with self._errors(f"reading the jobs of channel {job.channel_key!r} after job {job.id}"):
+            row = self._connection.execute(query).first()
+        return None if row is None else _job(row)
 
     def ids_of_channel(self, org_id: str, channel_key: str) -> builtins.list[str]:
         """The ids of every job the channel ever had (to free the slots they took once it is destroyed)."""

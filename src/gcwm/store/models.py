@@ -36,6 +36,7 @@ class Job:
     started_at: datetime | None
     finished_at: datetime | None
     cancel_requested: bool
+    resumed_by: str | None = None
 
     @property
     def is_finished(self) -> bool:

@@ -70,6 +70,8 @@ jobs = sa.Table(
     sa.Column("finished_at", UtcDateTime(), nullable=True),
     # A cancel of a running job is a request: its worker stops at the next step (its create may be in flight).
     sa.Column("cancel_requested", sa.Boolean(), nullable=False, server_default=sa.false()),
+    # Who last resumed the job (it keeps `actor`, who asked for it).
+    sa.Column("resumed_by", sa.String(), nullable=True),
     # claim_next looks for queued jobs in claim order, and running jobs whose lease has expired.
     sa.Index(None, "status", "lease_expires_at"),
     sa.Index(None, "status", "created_at", "id"),

@@ -9,7 +9,7 @@ audit entries.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 from fastapi import APIRouter, Request
@@ -36,7 +36,6 @@ from gcwm.api.problems import from_gcwm_error
 from gcwm.api.runtime import runtime_of
 from gcwm.errors import GcwmError, PolicyViolation
 from gcwm.observability.context import request_context
-from gcwm.provisioning import cancel_job
 from gcwm.spec import parse_spec
 from gcwm.store import Store
 
@@ -131,18 +130,39 @@ async def submit(request: Request) -> Response:
 
 @router.post("/jobs/{job_id}/cancel")
 async def cancel(request: Request, job_id: str) -> Response:
-    return await _operator_action(request, lambda store: f"/jobs/{cancel_job(store, job_id).id}")
+    """Cancel a job through the service, which checks the session's role against the job's kind."""
+
+    async def work(session: PageSession) -> str:
+        job = await runtime_of(request).service.cancel(job_id, role=session.role)
+        return f"/jobs/{job.id}"
+
+    return await _job_action(request, work)
 
 
 @router.post("/jobs/{job_id}/resume")
 async def resume(request: Request, job_id: str) -> Response:
     """Put a failed or cancelled job back in the queue; this service's workers pick it up."""
-    return await _operator_action(request, lambda store: f"/jobs/{_requeue(store, job_id)}")
+
+    async def work(session: PageSession) -> str:
+        job = await runtime_of(request).service.requeue(job_id, role=session.role)
+        return f"/jobs/{job.id}"
+
+    return await _job_action(request, work)
 
 
-def _requeue(store: Store, job_id: str) -> str:
-    with store.unit_of_work() as tx:
-        return tx.jobs.requeue(tx.jobs.get(job_id).id).id
+async def _job_action(request: Request, work: Callable[[PageSession], Awaitable[str]]) -> Response:
+    """An operator's button on a job: checked as `_operator_action`, then done by the service as the
+    session's key (it decides whether the role may act on that kind of job)."""
+    checked = await _checked(request, operator=True)
+    if isinstance(checked, Response):
+        return checked
+    session, _ = checked
+    try:
+        with request_context(actor=session.key_id):
+            location = await work(session)
+    except GcwmError as error:
+        return _failed(request, session, error)
+    return RedirectResponse(location, status_code=303)
 
 
 @router.post("/notifications/{message_id}/retry")

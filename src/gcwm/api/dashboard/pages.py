@@ -24,6 +24,8 @@ from gcwm.api.dashboard.session import LOGIN_COOKIE, PageSession, current_sessio
 from gcwm.api.runtime import ApiRuntime, runtime_of
 from gcwm.audit import VerifyResult, configured_public_key, head_path, verify_store
 from gcwm.errors import ConfigError
+from gcwm.notify.replies import split_error
+from gcwm.provisioning.roles import Role
 from gcwm.store import Job
 from gcwm.store.dashboard_reads import call_timings, recent_audit, step_timings
 
@@ -187,14 +189,18 @@ async def notifications(request: Request) -> Response:
     if session is None:
         return _to_login(request)
     store = runtime_of(request).store
+    admin = session.role.allows(Role.admin)  # what a target answered is for admins only (replies.py)
 
     def read() -> dict[str, Any]:
         with store.reading() as tx:
-            return {
-                "pending": tx.outbox.list(status="pending", limit=100),
-                "dead": tx.outbox.list(status="dead", limit=100),
-                "counts": tx.outbox.counts(),
-            }
+            pending = tx.outbox.list(status="pending", limit=100)
+            dead = tx.outbox.list(status="dead", limit=100)
+            counts = tx.outbox.counts()
+        errors = {}
+        for message in [*pending, *dead]:
+            error, reply = split_error(message.last_error)
+            errors[message.id] = (error or "", reply if admin else None)
+        return {"pending": pending, "dead": dead, "counts": counts, "errors": errors}
 
     return page(request, "notifications.html", await _read(read), session=session)
 

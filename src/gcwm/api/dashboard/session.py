@@ -22,8 +22,9 @@ from fastapi import Request, Response
 
 from gcwm.api.dashboard.security import is_loopback
 from gcwm.api.keys import key_hash, verify_key
-from gcwm.api.roles import Principal, Role
+from gcwm.api.roles import Principal
 from gcwm.api.runtime import runtime_of
+from gcwm.provisioning.roles import Role
 from gcwm.store import Store
 
 __all__ = [

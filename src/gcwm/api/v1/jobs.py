@@ -12,7 +12,7 @@ from gcwm.api.auth import Principal, Role, require
 from gcwm.api.idempotency import IdempotencyKey, idempotent
 from gcwm.api.runtime import ApiRuntime, runtime_of
 from gcwm.api.v1.models import JobDetails, JobPage, JobStatus, JobSummary, problems
-from gcwm.provisioning import cancel_job, job_steps_document, job_summary
+from gcwm.provisioning import job_steps_document, job_summary
 from gcwm.provisioning.results import job_document
 from gcwm.spec import channel_key
 from gcwm.store import Job, Store
@@ -70,33 +70,32 @@ async def show_job(job_id: str, runtime: Runtime, _: Viewer) -> Response:
     return JSONResponse(await runtime.store.read(details, runtime.store, job_id))
 
 
-@router.post("/jobs/{job_id}/cancel", response_model=JobSummary, responses=problems(404, 409))
+@router.post("/jobs/{job_id}/cancel", response_model=JobSummary, responses=problems(403, 404, 409))
 async def cancel(
     job_id: str, request: Request, runtime: Runtime, principal: Operator, key: IdempotencyKey = None
 ) -> Response:
-    """Cancel a job: a queued one at once, a running one after the step in hand (a 409 if it ended)."""
+    """Cancel a job: a queued one at once, a running one after the step in hand (a 409 if it ended).
+    A destroy job needs an admin key (403 otherwise)."""
 
     async def work() -> Response:
-        job = await runtime.store.write(cancel_job, runtime.store, job_id)
+        job = await runtime.service.cancel(job_id, role=principal.role)
         return JSONResponse(summary(job))
 
     return await idempotent(request, runtime, principal, key, work)
 
 
 @router.post(
-    "/jobs/{job_id}/resume", response_model=JobSummary, status_code=202, responses=problems(404, 409)
+    "/jobs/{job_id}/resume", response_model=JobSummary, status_code=202, responses=problems(403, 404, 409)
 )
 async def resume(
     job_id: str, request: Request, runtime: Runtime, principal: Operator, key: IdempotencyKey = None
 ) -> Response:
-    """Queue a failed or cancelled job again; a worker resumes it from its recorded steps."""
-
-    def requeue() -> Job:
-        with runtime.store.unit_of_work() as tx:
-            return tx.jobs.requeue(tx.jobs.get(job_id).id)
+    """Queue a failed or cancelled job again; a worker resumes it from its recorded steps. A destroy
+    job needs an admin key (403); a job of another org, or superseded by a newer job of its channel,
+    is a 409."""
 
     async def work() -> Response:
-        job = await runtime.store.write(requeue)
+        job = await runtime.service.requeue(job_id, role=principal.role)
         return JSONResponse(summary(job), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
 
     return await idempotent(request, runtime, principal, key, work)

@@ -1,0 +1,145 @@
+"""Regressions for the holes in the exactly-once promise found by review (issue 22), each over real HTTP
+against the emulator and a real database. Each test failed on the code before its fix."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from gcwm.errors import JobError, SpecError
+from gcwm.provisioning import Role
+from gcwm.settings import Settings
+from gcwm.spec import parse_spec
+from gcwm.store import Store
+from gcwm.store.tables import jobs
+from tests.integration.conftest import Provision, channel_yaml, gcwm_app
+from tests.support.emulator import RunningEmulator
+
+DEPLOYMENTS = "/api/v2/webdeployments/deployments"
+CONFIGS = "/api/v2/webdeployments/configurations"
+
+
+def _two_channels() -> str:
+    return channel_yaml("web-a") + channel_yaml("web-b").replace("\nchannels:\n", "")
+
+
+async def _destroy(settings: Settings, name: str) -> dict[str, Any]:
+    async with gcwm_app(settings) as app:
+        (job,) = await app.service.destroy([name])
+        document = await app.service.run_jobs([job.id])
+    channel: dict[str, Any] = document["channels"][0]
+    return channel
+
+
+def _set_job(store: Store, job_id: str, **values: Any) -> None:
+    """Put a job in a state the test needs, as another process would have left it."""
+    with store.unit_of_work() as tx:
+        tx.connection.execute(jobs.update().where(jobs.c.id == job_id).values(**values))
+
+
+async def test_destroy_never_takes_an_object_whose_copied_text_names_another_channel(
+    provision: Provision, emulator: RunningEmulator, settings: Settings
+) -> None:
+    """Item 1: an admin copies web-a's description into web-b's deployment in front of web-b's own
+    marker. gcwm's marker is the one it appends (the last): destroying web-a leaves web-b's objects,
+    and a plan of web-b says the object carries two channels' markers."""
+    a, b = await provision(_two_channels())
+    b_id = b.result["deployment"]["id"]
+    deployment = emulator.api("GET", f"{DEPLOYMENTS}/{b_id}")
+    a_marker = emulator.api("GET", f"{DEPLOYMENTS}/{a.result['deployment']['id']}")["description"]
+    deployment["description"] = f"{a_marker} {deployment['description']}"
+    emulator.api("PUT", f"{DEPLOYMENTS}/{b_id}", deployment)
+
+    async with gcwm_app(settings) as app:
+        report = await app.service.plan(parse_spec(channel_yaml("web-b")))
+    (change,) = report.plan.changes
+    assert any("markers of two channels" in n and "web-a" in n for n in change.notes), change.notes
+
+    destroyed = await _destroy(settings, "web-a")
+    assert destroyed["removed"]["deployments"] == [a.result["deployment"]["id"]]
+    assert [d["id"] for d in emulator.deployments()] == [b_id]
+
+
+def test_a_spec_description_may_not_carry_gcwms_marker() -> None:
+    """Item 1: the marker is gcwm's; a description that holds one is a spec error naming the field."""
+    text = channel_yaml("web-a") + "    description: copied [gcwm channel=web-b job=1234]\n"
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, source="a.yaml")
+    (problem,) = caught.value.problems
+    assert problem.location.endswith("description") and "[gcwm " in problem.problem
+
+
+async def test_resuming_a_job_of_another_org_is_refused_naming_that_org(
+    provision: Provision, settings: Settings
+) -> None:
+    """Item 6: one database, two sets of credentials: resuming the other org's job hung for ever
+    (this process claims only its own org's jobs). It is refused at once, naming the job's org."""
+    (done,) = await provision(channel_yaml())
+    async with gcwm_app(settings) as app:
+        _set_job(app.store, done.id, org_id="another-org", status="failed")
+        with pytest.raises(JobError, match="another-org"):
+            await asyncio.wait_for(app.service.resume(done.id), timeout=10)
+        assert app.store.get_job(done.id).status == "failed"  # not queued for nobody to claim
+
+
+async def test_a_resumed_job_gets_its_retries_again(
+    provision: Provision, emulator: RunningEmulator, settings: Settings, no_backoff: None
+) -> None:
+    """Item 9: a job that used its three claims, resumed, meets one burst of 503s that outlasts one
+    claim's retries: it is queued again and succeeds, not failed at once for its old attempts."""
+    emulator.add_fault("POST", DEPLOYMENTS, "http409")  # refused: the job fails and rolls back
+    (failed,) = await provision(channel_yaml())
+    async with gcwm_app(settings) as app:
+        _set_job(app.store, failed.id, attempts=3)
+        # One claim's worth of lost deployment creates (8 tries, each looked up first).
+        emulator.add_fault("POST", DEPLOYMENTS, "http503", count=8)
+        document = await app.service.resume(failed.id)
+        job = app.store.get_job(failed.id)
+    (channel,) = document["channels"]
+    assert channel["outcome"] in ("created", "recreated"), channel
+    assert job.attempts == 2  # reset on resume, then two claims
+    assert emulator.calls(f"POST {DEPLOYMENTS}") == 1 + 8 + 1
+    assert len(emulator.deployments()) == 1
+
+
+async def test_outcome_is_created_not_recreated_when_nothing_recorded_was_gone(
+    provision: Provision, emulator: RunningEmulator, settings: Settings
+) -> None:
+    """Item 10: a job cancelled after its configuration was published, then the spec provisioned
+    again: nothing recorded is missing from the org, so the outcome is not "recreated"."""
+    async with gcwm_app(settings) as app:
+        (job,) = await app.service.submit(parse_spec(channel_yaml()))
+        emulator.add_fault("POST", f"{CONFIGS}/[^/]+/versions/draft/publish", "latency", latency_ms=60_000)
+        work = asyncio.create_task(app.service.run_jobs([job.id]))
+        await _until(lambda: emulator.delayed_requests() == 1)
+        await app.service.cancel(job.id, role=Role.operator)  # asked while the publish is in flight
+        emulator.release_held()
+        await work
+    assert app.store.get_job(job.id).status == "cancelled"
+    (again,) = await provision(channel_yaml())
+    assert again.status == "succeeded", again.error
+    assert again.result["outcome"] != "recreated", again.result["notes"]
+
+
+async def test_after_destroy_a_new_provision_of_the_name_is_created(
+    provision: Provision, emulator: RunningEmulator, settings: Settings
+) -> None:
+    """Item 10: a destroyed channel's record keeps its last ids; provisioning the name again (as the
+    service does: queued first, planned by a worker from a read after that) must not take them for
+    objects gone from the org ("recreated")."""
+    await provision(channel_yaml())
+    assert (await _destroy(settings, "support-web"))["outcome"] == "destroyed"
+    async with gcwm_app(settings) as app:
+        (job,) = await app.service.submit(parse_spec(channel_yaml()))
+        document = await app.service.run_jobs([job.id])
+    (again,) = document["channels"]
+    assert again["outcome"] == "created", again
+
+
+async def _until(check: Any, timeout_s: float = 10.0) -> None:
+    """Poll a condition the emulator reports (what the test waits for happens in another task)."""
+    async with asyncio.timeout(timeout_s):
+        while not check():  # noqa: ASYNC110 - the emulator has no event to wait on
+            await asyncio.sleep(0.02)
