@@ -143,3 +143,28 @@ async def _until(check: Any, timeout_s: float = 10.0) -> None:
     async with asyncio.timeout(timeout_s):
         while not check():  # noqa: ASYNC110 - the emulator has no event to wait on
             await asyncio.sleep(0.02)
+
+
+async def test_a_rollback_whose_delete_answer_is_lost_sends_it_again_and_removes_the_rest(
+    settings: Settings, emulator: RunningEmulator
+) -> None:
+    """Item 7: the deployment went to status Error, so the job rolls back; the DELETE of the deployment
+    is carried out but answered 500. The rollback sends it again (404: done), then removes the
+    configuration too, instead of stopping at "could not remove the deployment"."""
+    emulator.add_fault("POST", DEPLOYMENTS, "commit_then_delay", latency_ms=60_000)
+    emulator.add_fault("DELETE", f"{DEPLOYMENTS}/[^/]+", "commit_then_fail")
+    async with gcwm_app(settings) as app:
+        (job,) = await app.service.submit(parse_spec(channel_yaml()))
+        work = asyncio.create_task(app.service.run_jobs([job.id]))
+        await _until(lambda: emulator.held_answers() == 1)
+        (made,) = emulator.deployments()
+        emulator.break_deployment(made["id"])
+        emulator.release_held()
+        await work
+        failed = app.store.get_job(job.id)
+    assert failed.status == "failed" and failed.error is not None
+    message = failed.error["message"]
+    assert "rollback incomplete" not in message, message
+    assert "rolled back: removed deployment" in message and "configuration" in message, message
+    assert emulator.stats()["commitThenFail"] == 1
+    assert emulator.deployments() == [] and emulator.configurations() == []

@@ -175,10 +175,13 @@ class GenesysClient:
         )
 
     async def delete_configuration(self, configuration_id: str) -> None:
+        """Not re-sent when the answer is lost: the caller sends it again, knowing a 404 then may mean
+        its own DELETE went through (not that the object was gone before)."""
         await self.transport.request(
             "DELETE",
             f"{_CONFIGS}/{configuration_id}",
             operation=f"DELETE {_CONFIGS}/{{configurationId}}",
+            resend_unknown=False,
         )
 
     # -- web deployments ---------------------------------------------------------------------
@@ -211,10 +214,12 @@ class GenesysClient:
         )
 
     async def delete_deployment(self, deployment_id: str) -> None:
+        """Not re-sent when the answer is lost (as `delete_configuration`)."""
         await self.transport.request(
             "DELETE",
             f"{_DEPLOYMENTS}/{deployment_id}",
             operation=f"DELETE {_DEPLOYMENTS}/{{deploymentId}}",
+            resend_unknown=False,
         )
 
     # -- supported content profiles ----------------------------------------------------------
@@ -252,10 +257,12 @@ class GenesysClient:
         )
 
     async def delete_supported_content(self, profile_id: str) -> None:
+        """Not re-sent when the answer is lost (as `delete_configuration`)."""
         await self.transport.request(
             "DELETE",
             f"{_PROFILES}/{profile_id}",
             operation=f"DELETE {_PROFILES}/{{supportedContentId}}",
+            resend_unknown=False,
         )
 
     # -- plumbing ----------------------------------------------------------------------------

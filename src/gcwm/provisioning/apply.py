@@ -357,6 +357,8 @@ class ChannelApply:
     async def _ours(self, listing: Awaitable[dict[str, _O]]) -> _O | None:
         """The object this job's marker names, if the listing has it."""
         for obj in (await listing).values():
+            if obj.is_deleting:
+                continue  # on its way out (deleted behind our back): adopting it would leave nothing
             marker = read_marker(obj.description)
             if marker is not None and marker.job == self.job_id and marker.is_for(self.spec.name):
                 return obj

@@ -17,11 +17,11 @@ from typing import Any
 
 import structlog
 
-from gcwm.errors import GenesysConflict, GenesysError, GenesysNotFound, ProvisioningError
-from gcwm.genesys import is_outcome_unknown
+from gcwm.errors import GenesysConflict, GenesysNotFound, ProvisioningError
 from gcwm.genesys.models import WebDeployment
 from gcwm.provisioning import steps
 from gcwm.provisioning.checkpoints import Checkpoints
+from gcwm.provisioning.deletes import delete_until_done
 from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.mapping import profile_name, read_marker
 from gcwm.provisioning.steps import DestroyTargets, R, Removed
@@ -135,13 +135,7 @@ class ChannelDestroy:
         return [p for p in mine if p not in used]
 
     async def _delete_profiles(self, ids: list[str]) -> Removed:
-        already = []
-        for profile_id in ids:
-            try:
-                await self.client.delete_supported_content(profile_id)
-            except GenesysNotFound:
-                already.append(f"supported content profile {profile_id}")
-        return Removed(ids=ids, already_gone=already)
+        return await self._delete_all("supported content profile", ids)
 
     def _is_ours(self, description: str | None) -> bool:
         marker = read_marker(description)
@@ -154,29 +148,25 @@ class ChannelDestroy:
 
     async def _delete(self, kind: str, object_id: str) -> bool:
         """Delete one object; False if it was gone before we asked."""
-        send = self.client.delete_deployment if kind == "deployment" else self.client.delete_configuration
-        deadline = time.monotonic() + self.t.deletion_s
-        unknown = 0
-        first = True
-        while True:
-            try:
-                await send(object_id)
-                return True
-            except GenesysNotFound:
-                return not first  # after a lost answer, a 404 says that DELETE went through
-            except GenesysConflict as exc:
+        sends = {
+            "deployment": self.client.delete_deployment,
+            "configuration": self.client.delete_configuration,
+            "supported content profile": self.client.delete_supported_content,
+        }
+        try:
+            return await delete_until_done(
+                lambda: sends[kind](object_id),
+                what=f"{kind} {object_id}",
+                attempts=self.t.create_attempts,
+                pause_s=self.t.poll_initial_s,
+                max_pause_s=self.t.poll_max_s,
                 # Still in use by a deployment on its way out: wait for it, within the deletion budget.
-                if time.monotonic() >= deadline:
-                    name = self.job.channel_name
-                    msg = f"channel {name!r}: {kind} {object_id} is still in use: {exc.message}"
-                    raise ProvisioningError(msg, channel=name, step=f"{kind}_deleted") from exc
-            except GenesysError as exc:
-                unknown += 1
-                if not is_outcome_unknown(exc) or unknown >= self.t.create_attempts:
-                    raise
-                self.log.warning("delete.outcome_unknown", kind=kind, object_id=object_id, error=exc.message)
-            first = False
-            await asyncio.sleep(min(self.t.poll_max_s, self.t.poll_initial_s * 2**unknown))
+                conflict_deadline=time.monotonic() + self.t.deletion_s,
+            )
+        except GenesysConflict as exc:
+            name = self.job.channel_name
+            msg = f"channel {name!r}: {kind} {object_id} is still in use: {exc.message}"
+            raise ProvisioningError(msg, channel=name, step=f"{kind}_deleted") from exc
 
     async def _gone_all(self, kind: str, ids: list[str]) -> Removed:
         await asyncio.gather(*(self._until_gone(kind, object_id) for object_id in ids))

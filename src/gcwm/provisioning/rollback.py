@@ -8,17 +8,20 @@ the original error stays the error, and says what was left behind.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import structlog
 
-from gcwm.errors import GcwmError, GenesysConflict, GenesysNotFound
+from gcwm.errors import GcwmError
 from gcwm.genesys import GenesysClient
 from gcwm.provisioning import steps
 from gcwm.provisioning.checkpoints import Checkpoints
+from gcwm.provisioning.deletes import delete_until_done
 from gcwm.provisioning.steps import ConfigurationReady, DeploymentReady, SupportedContentReady
 
 log = structlog.get_logger(__name__)
 _CONFLICT_PAUSE_S = 0.5
+_DELETE_ATTEMPTS = 8
 
 
 async def roll_back(
@@ -40,15 +43,23 @@ async def roll_back(
     if profile is not None and profile.created:
         made.append(("supported_content", profile.profile_id))
     removed: list[str] = []
-    left: list[str] = []
+    reasons: list[str] = []
+    deadline = time.monotonic() + budget_s
     try:
         async with asyncio.timeout(budget_s):
             for kind, object_id in made:
-                await _remove(client, kind, object_id)
+                try:
+                    await _remove(client, kind, object_id, deadline)
+                except GcwmError as exc:
+                    # One object that will not go must not keep the rest: carry on with them.
+                    reasons.append(exc.message)
+                    continue
                 removed.append(f"{kind} {object_id}")
-    except (GcwmError, TimeoutError) as exc:
-        reason = exc.message if isinstance(exc, GcwmError) else f"gave up after {budget_s:.0f} s"
-        left = [f"{kind} {object_id}" for kind, object_id in made if f"{kind} {object_id}" not in removed]
+    except TimeoutError:
+        reasons.append(f"gave up after {budget_s:.0f} s")
+    left = [f"{kind} {object_id}" for kind, object_id in made if f"{kind} {object_id}" not in removed]
+    if left:
+        reason = "; ".join(reasons)
         log.warning("channel.rollback_incomplete", removed=removed, left=left, error=reason)
         failure.message += (
             f" (rollback incomplete: could not remove {', '.join(left)}: {reason}; remove by hand)"
@@ -61,18 +72,19 @@ async def roll_back(
     failure.args = (failure.message,)
 
 
-async def _remove(client: GenesysClient, kind: str, object_id: str) -> None:
-    while True:
-        try:
-            if kind == "deployment":
-                await client.delete_deployment(object_id)
-            elif kind == "configuration":
-                await client.delete_configuration(object_id)
-            else:
-                await client.delete_supported_content(object_id)
-            return
-        except GenesysNotFound:
-            return
-        except GenesysConflict:
-            # Still in use while the deployment that named it is being deleted.
-            await asyncio.sleep(_CONFLICT_PAUSE_S)
+async def _remove(client: GenesysClient, kind: str, object_id: str, deadline: float) -> None:
+    """Delete one object made by the job; a DELETE whose answer was lost is sent again, and a 409 (still
+    in use while the deployment that named it is being deleted) is waited out until `deadline`."""
+    sends = {
+        "deployment": client.delete_deployment,
+        "configuration": client.delete_configuration,
+        "supported_content": client.delete_supported_content,
+    }
+    await delete_until_done(
+        lambda: sends[kind](object_id),
+        what=f"{kind} {object_id}",
+        attempts=_DELETE_ATTEMPTS,
+        pause_s=_CONFLICT_PAUSE_S / 4,
+        max_pause_s=_CONFLICT_PAUSE_S,
+        conflict_deadline=deadline,
+    )

@@ -74,6 +74,7 @@ class JobSummary(_Document):
     cancel_requested: bool
     attempts: int
     actor: str
+    resumed_by: str | None = None
     created_at: str
     finished_at: str | None
     error: str | None
@@ -153,6 +154,11 @@ class NotificationDocument(_Document):
     next_attempt_at: str | None
     delivered_at: str | None
     last_error: str | None
+    last_reply: str | None = Field(
+        default=None,
+        description="at most 200 bytes of the target's last answer, control characters removed;"
+        " admin keys only (null for others)",
+    )
     external_ref: str | None
     audit_seq: int | None
     created_at: str
