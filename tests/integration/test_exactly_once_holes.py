@@ -168,3 +168,51 @@ async def test_a_rollback_whose_delete_answer_is_lost_sends_it_again_and_removes
     assert "rolled back: removed deployment" in message and "configuration" in message, message
     assert emulator.stats()["commitThenFail"] == 1
     assert emulator.deployments() == [] and emulator.configurations() == []
+
+
+async def test_a_job_superseded_by_a_newer_one_of_its_channel_is_not_resumed(
+    provision: Provision, emulator: RunningEmulator, settings: Settings
+) -> None:
+    """Item 2: job A is cancelled after its publish, before its deployment create; job B of the same
+    channel then makes the deployment. Resuming A carried on from A's plan ("create deployment") and
+    made a second one; it is refused now, naming B, and nothing is written."""
+    async with gcwm_app(settings) as app:
+        (a,) = await app.service.submit(parse_spec(channel_yaml()))
+        emulator.add_fault("POST", f"{CONFIGS}/[^/]+/versions/draft/publish", "latency", latency_ms=60_000)
+        work = asyncio.create_task(app.service.run_jobs([a.id]))
+        await _until(lambda: emulator.delayed_requests() == 1)
+        await app.service.cancel(a.id, role=Role.operator)
+        emulator.release_held()
+        await work
+    (b,) = await provision(channel_yaml())
+    assert b.status == "succeeded", b.error
+    posts = emulator.calls(f"POST {DEPLOYMENTS}")
+    async with gcwm_app(settings) as app:
+        with pytest.raises(JobError, match=f"superseded by job {b.id}"):
+            await app.service.resume(a.id)
+        assert app.store.get_job(a.id).status == "cancelled"
+    assert emulator.calls(f"POST {DEPLOYMENTS}") == posts
+    assert len(emulator.deployments()) == 1
+
+
+async def test_a_job_cancelled_because_a_newer_spec_superseded_it_names_that_job(
+    emulator: RunningEmulator, settings: Settings
+) -> None:
+    """Item 2: the cancel message of a superseded job names the newer job instead of advising
+    `gcwm jobs resume` (which would lead into the second deployment above)."""
+    async with gcwm_app(settings) as app:
+        (old,) = await app.service.submit(parse_spec(channel_yaml()))
+        emulator.add_fault("POST", f"{CONFIGS}$", "latency", latency_ms=60_000)
+        work = asyncio.create_task(app.service.run_jobs([old.id]))
+        await _until(lambda: emulator.delayed_requests() == 1)
+        newer_spec = channel_yaml().replace("[example.com]", "[example.com, shop.example.com]")
+        (new,) = await app.service.submit(parse_spec(newer_spec))
+        emulator.release_held()
+        await work
+        document = await app.service.run_jobs([new.id])
+        ended = app.store.get_job(old.id)
+    assert ended.status == "cancelled" and ended.error is not None
+    assert ended.error["error"] == "JobSuperseded" and new.id in ended.error["message"], ended.error
+    assert "jobs resume" not in ended.error["message"]
+    assert document["channels"][0]["outcome"] in ("created", "updated"), document
+    assert len(emulator.deployments()) == 1

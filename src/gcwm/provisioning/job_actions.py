@@ -15,8 +15,6 @@ from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.roles import Role, require_role_for
 from gcwm.store import Job, Store, UnitOfWork
 
-SUPERSEDED = "JobSuperseded"
-
 
 def resume_job(store: Store, evidence: Evidence, org_id: str, job_id: str, role: Role) -> Job:
     """Queue a failed or cancelled job again, as whoever is acting (`actor()`); the job as queued."""

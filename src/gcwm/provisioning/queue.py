@@ -13,6 +13,8 @@ from gcwm.errors import ChannelNotFound
 from gcwm.observability.context import actor, correlation_id
 from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.roles import KIND_DESTROY, KIND_PROVISION
+
+SUPERSEDED = "JobSuperseded"
 from gcwm.spec import ChannelSpec, channel_key
 from gcwm.store import Channel, Job, Store, UnitOfWork
 
@@ -81,9 +83,9 @@ def queue_channel_jobs(
             if spec.key in reused and existing is not None:
                 queued.append(existing)
                 continue
-            if existing is not None:
-                tx.jobs.cancel(existing.id)
             job = _enqueue(tx, batch_id, org_id, spec.name, spec.key, KIND_PROVISION, document)
+            if existing is not None:
+                tx.jobs.cancel(existing.id, reason=superseded(job))
             tx.slots.reserve(org_id, job.id, admit.slots.get(spec.key, ()))
             if evidence is not None:
                 summary = {"specHash": spec.spec_hash(), "creates": list(admit.slots.get(spec.key, ()))}
@@ -118,15 +120,26 @@ def enqueue_destroys(
             if existing is not None and existing.kind == KIND_DESTROY:
                 job_ids[record.name_key] = existing.id
                 continue
-            if existing is not None:
-                tx.jobs.cancel(existing.id)
             # The channel's last desired spec: its ITSM subscription, its hash.
             job = _enqueue(tx, batch_id, org_id, record.name, record.name_key, KIND_DESTROY, record.spec)
+            if existing is not None:
+                tx.jobs.cancel(existing.id, reason=superseded(job))
             if evidence is not None:
                 summary = {"specHash": record.spec_hash, "kind": KIND_DESTROY}
                 evidence.for_job(tx, job, "job.queued", "queued", summary)
             job_ids[record.name_key] = job.id
     return list(job_ids.values())
+
+
+def superseded(newer: Job) -> dict[str, str]:
+    """The error a job superseded by `newer` ends with: not to be resumed (it would carry on from a
+    plan made before `newer`), so it names `newer` instead of advising `gcwm jobs resume`."""
+    what = "a newer spec of the channel" if newer.kind == KIND_PROVISION else "a destroy of the channel"
+    return {
+        "error": SUPERSEDED,
+        "message": f"superseded by job {newer.id} ({what}); that job carries on for this channel",
+        "supersededBy": newer.id,
+    }
 
 
 def destroyable(record: Channel | None, name: str, org_id: str) -> Channel:

@@ -34,6 +34,7 @@ from gcwm.provisioning.destroy import ChannelDestroy, record_destroyed
 from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.identity import WorkerIdentity
 from gcwm.provisioning.plan import ChannelChange
+from gcwm.provisioning.queue import SUPERSEDED
 from gcwm.provisioning.results import channel_document
 from gcwm.provisioning.roles import KIND_DESTROY
 from gcwm.provisioning.rollback import roll_back
@@ -230,7 +231,8 @@ class Worker:
                 return
             document = {**work.result(), "worker": self.worker_id}
         except JobCancelled:
-            await asyncio.to_thread(self._finish, job, "cancelled", None, _cancelled(), calls)
+            why = await asyncio.to_thread(self._why_cancelled, job)
+            await asyncio.to_thread(self._finish, job, "cancelled", None, why, calls)
             bound.info("job.cancelled")
             emit(JobEvent(job.id, job.channel_name, "cancelled", message="cancelled"))
             return
@@ -306,6 +308,12 @@ class Worker:
         bound.warning("job.failed", error=exc.message)
         await asyncio.to_thread(self._finish, job, "failed", None, exc.to_dict(), calls)
         emit(JobEvent(job.id, job.channel_name, "failed", message=exc.message))
+
+    def _why_cancelled(self, job: Job) -> dict[str, Any]:
+        """The error a cancelled job ends with: the newer job that superseded it, if one did (said
+        when the cancel was asked), else how to run it again."""
+        asked = self._store.get_job(job.id).error
+        return asked if asked is not None and asked.get("error") == SUPERSEDED else _cancelled()
 
     def _release(self, job: Job, error: dict[str, Any]) -> None:
         with self._store.unit_of_work() as tx:

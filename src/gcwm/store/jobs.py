@@ -231,15 +231,17 @@ class JobRepository(JobReads):
             if self._connection.execute(release).rowcount != 1:
                 self._raise_lease_lost(job_id, worker_id, "release it")
 
-    def cancel(self, job_id: str) -> Job:
+    def cancel(self, job_id: str, *, reason: dict[str, Any] | None = None) -> Job:
         """Cancel a job: a queued one (or one whose worker is gone) at once; a running one is asked
         to stop, and its worker ends it as cancelled after the step in hand, since a create may be
-        in flight. Cancelling twice is harmless.
+        in flight. Cancelling twice is harmless. `reason`: the error the job ends with (a newer job
+        superseded it), kept by the worker that stops it.
 
         Raises JobError if the job is unknown or already succeeded or failed.
         """
         job = self.get(job_id)
         now = self.now()
+        why = {} if reason is None else {"error": reason}
         at_once = sa.or_(
             jobs.c.status == "queued", sa.and_(jobs.c.status == "running", jobs.c.lease_expires_at < now)
         )
@@ -247,14 +249,19 @@ class JobRepository(JobReads):
             jobs.update()
             .where(jobs.c.id == job.id, at_once)
             .values(
-                status="cancelled", lease_owner=None, lease_expires_at=None, finished_at=now, updated_at=now
+                status="cancelled",
+                lease_owner=None,
+                lease_expires_at=None,
+                finished_at=now,
+                updated_at=now,
+                **why,
             )
             .returning(*jobs.c)
         )
         ask = (
             jobs.update()
             .where(jobs.c.id == job.id, jobs.c.status == "running")
-            .values(cancel_requested=True, updated_at=now)
+            .values(cancel_requested=True, updated_at=now, **why)
             .returning(*jobs.c)
         )
         with self._errors(f"cancelling job {job.id}"):
