@@ -258,8 +258,12 @@ def test_pending_notifications_are_listed_with_a_retry_button_for_operators_only
 ) -> None:
     """A channel reporting to an ITSM whose secret is not set leaves its notification pending; an
     operator can make it due now from the page, a viewer sees it without the button."""
+    # The example's target is the local sink on loopback, which the service's (default) policy
+    # refuses: the same channel reporting to a public name.
+    spec = (EXAMPLES / "channel-itsm.yaml").read_text()
+    spec = spec.replace("url: http://127.0.0.1:8090/webhook", "url: https://itsm.example.com/webhook")
     with logged_in(service, "operator") as operator:
-        assert _submit(operator, service, (EXAMPLES / "channel-itsm.yaml").read_text()).status_code == 303
+        assert _submit(operator, service, spec).status_code == 303
         wait_until(lambda: [s for _, s in _job_rows(operator)] == ["succeeded"], what="the job to succeed")
         page = operator.get("/notifications").text
         pending = re.findall(r'data-notification="([^"]+)"', page.split('id="pending"')[1])

@@ -17,9 +17,9 @@ def test_a_job_submitted_over_http_is_announced_to_its_webhook_by_the_service(
     secret = new_secret()
     policy = tmp_path / "policy.yaml"
     policy.write_text("allowPrivateItsmTargets: true\n")  # the receiver listens on 127.0.0.1
-    env = {**gcwm_env, "GCWM_WEBHOOK_SECRET": secret, "GCWM_POLICY_FILE": str(policy)}
+    env = {**gcwm_env, "GCWM_ITSM_WEBHOOK_SECRET": secret, "GCWM_POLICY_FILE": str(policy)}
     with EmbeddedSink(Sink(secret=secret)) as sink, start_service(env, tmp_path) as service:
-        itsm = {"type": "webhook", "url": f"{sink.url}/webhook/ops", "secretEnv": "GCWM_WEBHOOK_SECRET"}
+        itsm = {"type": "webhook", "url": f"{sink.url}/webhook/ops", "secretEnv": "GCWM_ITSM_WEBHOOK_SECRET"}
         with service.client("operator") as http:
             answer = submit(http, {"channels": [channel("announced-web", itsm=itsm)]})
             assert answer.status_code == 202, answer.text

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 
 from gcwm.notify import EmbeddedSink, Fault, Sink, enqueue, new_secret
+from gcwm.policy import parse_policy_file
 from gcwm.spec import Itsm, load_spec
 from gcwm.store import Store, connect
 from tests.conftest import EXAMPLES, gcwm_command
@@ -23,7 +24,7 @@ def test_list_show_retry_and_run_once_walk_a_notification_from_failure_to_delive
     """One event delivered, one answered 503 then 410 (dead), retried, delivered: as the CLI shows it."""
     url = f"sqlite:///{tmp_path}/notify.db"
     env = notify_env(url, tmp_path)
-    secret = env["GCWM_WEBHOOK_SECRET"]
+    secret = env["GCWM_ITSM_WEBHOOK_SECRET"]
     store = Store(connect(url))
     try:
         with EmbeddedSink(Sink(secret=secret)) as sink:
@@ -44,7 +45,7 @@ def test_list_show_retry_and_run_once_walk_a_notification_from_failure_to_delive
             assert shown["target"] == {
                 "type": "webhook",
                 "url": f"{sink.url}/webhook/bad",
-                "secretEnv": "GCWM_WEBHOOK_SECRET",
+                "secretEnv": "GCWM_ITSM_WEBHOOK_SECRET",
             }
             assert secret not in run_gcwm(["notify", "show", bad], env).stdout
 
@@ -82,7 +83,7 @@ def test_itsm_sink_command_receives_verifies_and_prints_a_webhook(tmp_path: Path
     url = f"sqlite:///{tmp_path}/notify.db"
     env = notify_env(url, tmp_path)
     sink = subprocess.Popen(
-        [*gcwm_command(), "itsm-sink", "--port", str(port), "--secret", env["GCWM_WEBHOOK_SECRET"]],
+        [*gcwm_command(), "itsm-sink", "--port", str(port), "--secret", env["GCWM_ITSM_WEBHOOK_SECRET"]],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -101,6 +102,7 @@ def test_itsm_sink_command_receives_verifies_and_prints_a_webhook(tmp_path: Path
     assert f"webhook-id {message_id}  signature verified" in out
     assert '"type": "channel.provisioned"' in out
     assert f"webhooks at http://127.0.0.1:{port}/webhook" in err
+    assert "allowPrivateItsmTargets: true" in err
 
 
 def test_itsm_sink_without_a_secret_prints_a_fresh_key_to_use() -> None:
@@ -119,7 +121,7 @@ def test_itsm_sink_without_a_secret_prints_a_fresh_key_to_use() -> None:
     finally:
         sink.terminate()
         _, err = sink.communicate(timeout=30)
-    assert "export GCWM_WEBHOOK_SECRET=whsec_" in err
+    assert "export GCWM_ITSM_WEBHOOK_SECRET=whsec_" in err
     assert new_secret().startswith("whsec_")
 
 
@@ -128,8 +130,14 @@ def test_the_itsm_example_subscribes_a_webhook_to_the_local_sink() -> None:
     (channel,) = load_spec(EXAMPLES / "channel-itsm.yaml")
     assert channel.itsm is not None
     assert (channel.itsm.type, channel.itsm.url) == ("webhook", "http://127.0.0.1:8090/webhook")
-    assert channel.itsm.secret_env == "GCWM_WEBHOOK_SECRET"
-    assert "gcwm itsm-sink --port 8090 --secret" in (EXAMPLES / "channel-itsm.yaml").read_text()
+    assert channel.itsm.secret_env == "GCWM_ITSM_WEBHOOK_SECRET"
+    text = (EXAMPLES / "channel-itsm.yaml").read_text()
+    assert "gcwm itsm-sink --port 8090 --secret" in text
+    assert "GCWM_POLICY_FILE=examples/policy-local-sink.yaml" in text
+    policy = parse_policy_file(
+        (EXAMPLES / "policy-local-sink.yaml").read_text(), source="policy-local-sink.yaml"
+    )
+    assert policy.allow_private_itsm_targets is True
 
 
 def _answers(url: str) -> bool:
@@ -143,10 +151,10 @@ def test_itsm_secrets_stay_out_of_output_logs_and_the_database(tmp_path: Path) -
     """A debug-level run to a webhook and to ServiceNow (basic auth) writes neither secret anywhere."""
     url = f"sqlite:///{tmp_path}/notify.db"
     password = "sn-Pa55word-that-must-not-leak"
-    env = {**notify_env(url, tmp_path), "GCWM_LOG_LEVEL": "debug", "GCWM_SN": f"integration:{password}"}
+    env = {**notify_env(url, tmp_path), "GCWM_LOG_LEVEL": "debug", "GCWM_ITSM_SN": f"integration:{password}"}
     store = Store(connect(url))
     try:
-        with EmbeddedSink(Sink(secret=env["GCWM_WEBHOOK_SECRET"])) as sink:
+        with EmbeddedSink(Sink(secret=env["GCWM_ITSM_WEBHOOK_SECRET"])) as sink:
             queue_webhooks(store, f"{sink.url}/webhook", 1)
             with store.unit_of_work() as tx:
                 enqueue(
@@ -154,7 +162,12 @@ def test_itsm_secrets_stay_out_of_output_logs_and_the_database(tmp_path: Path) -
                     org_id="org-1",
                     channel="web",
                     subscription=Itsm.model_validate(
-                        {"type": "servicenow", "url": sink.url, "secretEnv": "GCWM_SN", "events": ["failed"]}
+                        {
+                            "type": "servicenow",
+                            "url": sink.url,
+                            "secretEnv": "GCWM_ITSM_SN",
+                            "events": ["failed"],
+                        }
                     ),
                     event_type="channel.failed",
                     data={"outcome": "failed"},
@@ -167,7 +180,7 @@ def test_itsm_secrets_stay_out_of_output_logs_and_the_database(tmp_path: Path) -
         store.engine.dispose()
     assert result.json()["delivered"] == 2, result.stderr
     seen = result.stdout + result.stderr + shown.stdout
-    for secret in (env["GCWM_WEBHOOK_SECRET"], password):
+    for secret in (env["GCWM_ITSM_WEBHOOK_SECRET"], password):
         assert secret not in seen
         for stored in tmp_path.rglob("*"):
             if stored.is_file():

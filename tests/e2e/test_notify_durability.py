@@ -15,7 +15,7 @@ from gcwm.notify import EmbeddedSink, Fault, Sink, enqueue, new_secret
 from gcwm.spec import Itsm
 from gcwm.store import Store, connect
 from gcwm.store.outbox import OutboxRepository
-from tests.conftest import gcwm_command
+from tests.conftest import EXAMPLES, gcwm_command
 from tests.support.polling import wait_until
 
 SECRET = new_secret()
@@ -23,14 +23,16 @@ EVENTS = 6
 
 
 def notify_env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    """gcwm's environment for the dispatcher: its database, a 1 s lease, the webhook key."""
+    """gcwm's environment for the dispatcher: its database, a 1 s lease, the webhook key, and the
+    policy file that lets it send to the sink on 127.0.0.1."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GCWM_", "GENESYSCLOUD_"))}
     env.update(
         GCWM_HOME=str(tmp_path / "home"),
         GCWM_DATABASE_URL=database_url,
         GCWM_LEASE_SECONDS="1",
         GCWM_LOG_LEVEL="warning",
-        GCWM_WEBHOOK_SECRET=SECRET,
+        GCWM_ITSM_WEBHOOK_SECRET=SECRET,
+        GCWM_POLICY_FILE=str(EXAMPLES / "policy-local-sink.yaml"),
     )
     return env
 
@@ -38,7 +40,7 @@ def notify_env(database_url: str, tmp_path: Path) -> dict[str, str]:
 def queue_webhooks(store: Store, url: str, count: int) -> list[str]:
     """`count` channel.provisioned events for a webhook at `url`, each in its own transaction."""
     subscription = Itsm.model_validate(
-        {"type": "webhook", "url": url, "secretEnv": "GCWM_WEBHOOK_SECRET", "events": ["provisioned"]}
+        {"type": "webhook", "url": url, "secretEnv": "GCWM_ITSM_WEBHOOK_SECRET", "events": ["provisioned"]}
     )
     ids = []
     for n in range(count):

@@ -9,8 +9,11 @@ from pathlib import Path
 from standardwebhooks import Webhook
 
 from gcwm.notify import EmbeddedSink, Fault, Sink, new_secret
-from tests.conftest import RunningEmulator
+from tests.conftest import EXAMPLES, RunningEmulator
 from tests.e2e.conftest import run_gcwm
+
+#: The sink listens on 127.0.0.1: a target gcwm refuses unless the policy file allows it.
+LOCAL_SINK = str(EXAMPLES / "policy-local-sink.yaml")
 
 SPEC = (
     "channels:\n"
@@ -25,7 +28,7 @@ def _spec(tmp_path: Path, itsm_url: str | None = None) -> Path:
     text = SPEC
     if itsm_url is not None:
         text += (
-            f"    itsm: {{type: webhook, url: '{itsm_url}', secretEnv: GCWM_WEBHOOK_SECRET,"
+            f"    itsm: {{type: webhook, url: '{itsm_url}', secretEnv: GCWM_ITSM_WEBHOOK_SECRET,"
             " events: [provisioned, failed]}\n"
         )
     path = tmp_path / "channel.yaml"
@@ -103,7 +106,7 @@ def test_provision_delivers_its_notifications_within_the_grace_period(
 ) -> None:
     """The webhook arrives signed, carrying the audit entry's seq and hash; the document counts it."""
     secret = new_secret()
-    env = {**gcwm_env, "GCWM_WEBHOOK_SECRET": secret}
+    env = {**gcwm_env, "GCWM_ITSM_WEBHOOK_SECRET": secret, "GCWM_POLICY_FILE": LOCAL_SINK}
     with EmbeddedSink(Sink(secret=secret)) as sink:
         done = run_gcwm(["provision", str(_spec(tmp_path, f"{sink.url}/webhook")), "--output", "json"], env)
         received = sink.sink.received()
@@ -124,7 +127,8 @@ def test_an_itsm_outage_neither_holds_nor_fails_provision_and_notify_run_deliver
     """The receiver answers 503: provision still succeeds after the grace period, says what is pending
     on stderr (stdout stays one JSON document), and `notify run` delivers once the receiver is back."""
     secret = new_secret()
-    env = {**gcwm_env, "GCWM_WEBHOOK_SECRET": secret, "GCWM_NOTIFY_GRACE_SECONDS": "1"}
+    env = {**gcwm_env, "GCWM_ITSM_WEBHOOK_SECRET": secret, "GCWM_NOTIFY_GRACE_SECONDS": "1"}
+    env["GCWM_POLICY_FILE"] = LOCAL_SINK
     with EmbeddedSink(Sink(secret=secret)) as sink:
         sink.sink.add_fault(Fault(status=503, times=1000, path="/webhook"))
         done = run_gcwm(["provision", str(_spec(tmp_path, f"{sink.url}/webhook")), "--output", "json"], env)
@@ -154,13 +158,14 @@ def test_a_secret_not_set_keeps_the_notification_pending_without_spending_the_gr
     gcwm_env: dict[str, str], emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     """No wait in this process sets the variable: one attempt, then provision ends, saying why."""
-    env = {k: v for k, v in gcwm_env.items() if k != "GCWM_WEBHOOK_SECRET"}
+    env = {k: v for k, v in gcwm_env.items() if k != "GCWM_ITSM_WEBHOOK_SECRET"}
     env["GCWM_NOTIFY_GRACE_SECONDS"] = "30"  # long enough for the 5 s retry, were it waited for
+    env["GCWM_POLICY_FILE"] = LOCAL_SINK
     with EmbeddedSink(Sink()) as sink:
         done = run_gcwm(["provision", str(_spec(tmp_path, f"{sink.url}/webhook")), "--output", "json"], env)
         received = sink.sink.received()
 
     assert done.code == 0, done.stderr
     assert done.json()["notifications"] == {"delivered": 0, "retried": 1, "dead": 0, "pending": 1}
-    assert "GCWM_WEBHOOK_SECRET named by secretEnv is not set" in done.stderr
+    assert "GCWM_ITSM_WEBHOOK_SECRET named by secretEnv is not set" in done.stderr
     assert received == []

@@ -117,7 +117,7 @@ async def test_outcome_is_created_not_recreated_when_nothing_recorded_was_gone(
         await app.service.cancel(job.id, role=Role.operator)  # asked while the publish is in flight
         emulator.release_held()
         await work
-    assert app.store.get_job(job.id).status == "cancelled"
+        assert app.store.get_job(job.id).status == "cancelled"
     (again,) = await provision(channel_yaml())
     assert again.status == "succeeded", again.error
     assert again.result["outcome"] != "recreated", again.result["notes"]

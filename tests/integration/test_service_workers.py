@@ -206,7 +206,7 @@ async def test_a_submission_never_waits_behind_a_workers_read_of_the_org(
             assert in_hand.observed_at > first.observed_at  # the background read's, not a new one
             assert not planning.done()
             assert emulator.release_held() == 1
-            change = await planning
+            change, _ = await planning
             assert change.channel == "web-planned"
             assert batch.observations == 3
         finally:

@@ -57,9 +57,18 @@ async def test_https_to_a_public_name_connects_to_its_first_address() -> None:
     assert str(await guard.check(httpx.URL("https://itsm.example.com/hook"))) == "93.184.216.34"
 
 
-async def test_http_is_allowed_to_loopback_by_name_or_literal() -> None:
-    """gcwm's own sink runs on http://127.0.0.1; localhost resolving to ::1 is loopback too."""
+async def test_loopback_is_refused_unless_private_targets_are_allowed() -> None:
+    """The host's own services are no target by default (issue 23, item 4): by literal or by name."""
     guard = EgressGuard(resolver=_resolver({"localhost": ["::1", "127.0.0.1"]}))
+    for url in ("http://127.0.0.1:8090/webhook", "http://localhost:8090/webhook", "https://[::1]/hook"):
+        with pytest.raises(TargetRefused, match=r"loopback address .*allowPrivateItsmTargets: true"):
+            await guard.check(httpx.URL(url))
+
+
+async def test_http_is_allowed_to_loopback_by_name_or_literal_where_the_policy_allows_it() -> None:
+    """gcwm's own sink runs on http://127.0.0.1 (examples/policy-local-sink.yaml allows it); localhost
+    resolving to ::1 is loopback too."""
+    guard = EgressGuard(allow_private=True, resolver=_resolver({"localhost": ["::1", "127.0.0.1"]}))
     assert str(await guard.check(httpx.URL("http://127.0.0.1:8090/webhook"))) == "127.0.0.1"
     assert str(await guard.check(httpx.URL("http://localhost:8090/webhook"))) == "::1"
 

@@ -3,8 +3,10 @@
 Each change appends one entry in its own unit of work (`record`): canonical JSON (RFC 8785) chained
 with SHA-256 (`chain`). Every N entries and at the end of each run the head is signed with Ed25519
 (`checkpoints`, key from `keys`) and kept apart from the entries, and each run's final signed head is
-also written outside the database (GCWM_HOME/audit-head.json). `verify` walks the chain and names the
-first bad entry; `export` writes JSON lines an outside verifier can check offline, and CEF for SIEMs.
+also written outside the database (GCWM_HOME/audit-head.json) and handed to a witness the caller
+wires in (gcwm.notify's `audit.checkpoint` event). `verify` walks the chain and names the first bad
+entry, and fails closed: only a signed head over the last entry, vouched for outside the database,
+makes the log intact; `export` writes JSON lines an outside verifier can check offline, and CEF for SIEMs.
 `rotation` hands signing from one key to the next, so the newest key vouches for the ones before it.
 
 Imports only gcwm.errors, gcwm.store and gcwm.observability from gcwm.
@@ -13,12 +15,15 @@ Imports only gcwm.errors, gcwm.store and gcwm.observability from gcwm.
 from gcwm.audit.chain import canonical, format_time
 from gcwm.audit.checkpoints import (
     SignedHead,
+    Witness,
     check_signer,
     checkpoint,
     end_run,
+    head_document,
     head_path,
     is_due,
     read_head,
+    read_head_document,
 )
 from gcwm.audit.export import cef_line, entry_documents, verify_export, write_cef, write_jsonl
 from gcwm.audit.keys import (
@@ -32,17 +37,19 @@ from gcwm.audit.keys import (
 )
 from gcwm.audit.log import AuditEvent, AuditTargets, record, redact
 from gcwm.audit.rotation import RotationResult, rotate, rotate_configured
-from gcwm.audit.verify import VerifyResult, verify_chain, verify_store
+from gcwm.audit.verify import KeptHead, VerifyResult, verify_chain, verify_store
 from gcwm.store.audit import AuditHead
 
 __all__ = [
     "AuditEvent",
     "AuditHead",
     "AuditTargets",
+    "KeptHead",
     "RotationResult",
     "SignedHead",
     "SigningKey",
     "VerifyResult",
+    "Witness",
     "canonical",
     "cef_line",
     "check_signer",
@@ -51,6 +58,7 @@ __all__ = [
     "end_run",
     "entry_documents",
     "format_time",
+    "head_document",
     "head_path",
     "is_due",
     "key_id",
@@ -58,6 +66,7 @@ __all__ = [
     "load_signing_key",
     "public_key_pem",
     "read_head",
+    "read_head_document",
     "read_signing_key",
     "record",
     "redact",

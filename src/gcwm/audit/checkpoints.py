@@ -7,7 +7,12 @@ checkpoint whose head no longer matches.
 
 Each run's final signed head is also written outside the database, to GCWM_HOME/audit-head.json (one
 head per database, named by its URL without the password), so deleting the newest checkpoint together
-with the newest entries is caught too. The file is written after the run's transaction commits, never
+with the newest entries is caught too. Whoever calls `end_run` may also hand the new head to a
+`Witness` in the same transaction: gcwm.notify queues it as an `audit.checkpoint` event for ITSM
+targets to keep, as CloudTrail's digest files and RFC 6962's signed tree heads are kept by others
+(the audit room does not import notify: the caller wires the two). `head_document` is the shape both
+the event and `gcwm audit sign --output json` carry, and `read_head_document` reads it back for
+`gcwm audit verify --head`. The file is written after the run's transaction commits, never
 for a head that might roll back, and atomically (a temporary file renamed over it). A head only ever
 moves forward: the file keeps the hash of the chain's first entry, and a head that is older, or of
 another chain (the database emptied and begun again), does not replace the recorded one, which stays
@@ -22,7 +27,7 @@ import fcntl
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -104,6 +109,42 @@ class SignedHead:
         return cls(row.seq, row.hash, format_time(row.at), row.key_id, row.signature)
 
 
+#: Told of each head `end_run` signs, in the transaction that stores it: (tx, head, database name).
+Witness = Callable[[UnitOfWork, SignedHead, str], object]
+
+
+def head_document(head: SignedHead, database: str) -> dict[str, Any]:
+    """A signed head as others keep it: `{"database", "head": {seq, hash, at, keyId, signature}}`
+    (`gcwm audit sign --output json`, and the data of an `audit.checkpoint` event)."""
+    return {"database": database, "head": head.to_dict()}
+
+
+def read_head_document(path: Path) -> SignedHead:
+    """The signed head in a file someone kept: `head_document`'s shape, the whole `audit.checkpoint`
+    payload (`{"type", "timestamp", "data": {..., "head"}}`), or the head alone."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        msg = f"--head {path}: cannot read it ({exc.strerror})"
+        raise ConfigError(msg) from exc
+    except ValueError as exc:
+        msg = f"--head {path}: not JSON ({exc})"
+        raise ConfigError(msg) from exc
+    found: Any = document
+    if isinstance(found, dict) and isinstance(found.get("data"), dict):
+        found = found["data"]
+    if isinstance(found, dict) and "head" in found:
+        found = found["head"]
+    if not isinstance(found, dict):
+        msg = f"--head {path}: not a signed audit head (expected {{seq, hash, at, keyId, signature}})"
+        raise ConfigError(msg)
+    try:
+        return SignedHead.from_dict(found)
+    except ValueError as exc:
+        msg = f"--head {path}: {exc}"
+        raise ConfigError(msg) from exc
+
+
 def head_path(home: Path) -> Path:
     """Where the signed head of each run is kept outside the database: GCWM_HOME/audit-head.json."""
     return home / HEAD_FILE
@@ -123,6 +164,12 @@ def is_due(seq: int, every: int) -> bool:
 
 def checkpoint(tx: UnitOfWork, key: SigningKey) -> SignedHead | None:
     """Sign the chain's head in the caller's transaction, unless it is signed already; None if empty."""
+    signed = _sign_head_of(tx, key)
+    return None if signed is None else signed[0]
+
+
+def _sign_head_of(tx: UnitOfWork, key: SigningKey) -> tuple[SignedHead, bool] | None:
+    """The head's signature, and whether it was made now (False: it was signed already)."""
     repo = AuditRepository(tx.connection)
     repo.lock()
     head = repo.head()
@@ -130,8 +177,8 @@ def checkpoint(tx: UnitOfWork, key: SigningKey) -> SignedHead | None:
         return None
     last = repo.last_checkpoint()
     if last is not None and last.seq == head.seq:
-        return SignedHead.from_checkpoint(last)
-    return store_checkpoint(repo, key, head)
+        return SignedHead.from_checkpoint(last), False
+    return store_checkpoint(repo, key, head), True
 
 
 def check_signer(tx: UnitOfWork, key: SigningKey) -> None:
@@ -167,15 +214,21 @@ def insert_signed(repo: AuditRepository, key: SigningKey, head: AuditHead) -> Si
     return signed
 
 
-def end_run(store: Store, key: SigningKey, head_file: Path) -> SignedHead | None:
-    """At the end of a run: checkpoint the head, commit, then record it in the head file."""
+def end_run(
+    store: Store, key: SigningKey, head_file: Path, *, witness: Witness | None = None
+) -> SignedHead | None:
+    """At the end of a run (or on `gcwm audit sign`): checkpoint the head, hand a new one to
+    `witness` in the same transaction, commit, then record it in the head file. None: empty log."""
     with store.unit_of_work() as tx:
-        signed = checkpoint(tx, key)
+        found = _sign_head_of(tx, key)
         first = _first_hash(tx)
         database = database_name(tx.connection)
-    if signed is not None and first is not None:
-        write_head(head_file, database, signed, first=first)
-    return signed
+        if found is not None and found[1] and witness is not None:
+            witness(tx, found[0], database)
+    if found is None or first is None:
+        return None
+    write_head(head_file, database, found[0], first=first)
+    return found[0]
 
 
 def read_head(head_file: Path, database: str) -> tuple[SignedHead, str] | None:

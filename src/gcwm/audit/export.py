@@ -11,7 +11,9 @@ The JSONL export puts what a verifier needs before the entries, so it is checked
 
 Heads are read before entries: the log only grows, so every head exported refers to an exported entry.
 The public key inside an export is informational: `verify --file` trusts the key it is given, and
-uses the embedded one only when given none, saying so.
+uses the embedded one only when given none, saying so. An export carries a `head` line only if the
+exporting home recorded one for the database; without it (or with one the exporter could have put
+back), `verify --file F --head KEPT` checks the export against a head someone else kept.
 
 CEF (ArcSight Common Event Format, rev. 25): `CEF:0|gcwm|gcwm|<version>|<action>|<action>|<severity>|`
 then `rt` (ms since the epoch), `suser` (actor), `act`, `outcome`, `externalId` (seq), `cs1`..`cs6`
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -35,7 +37,7 @@ from gcwm.audit.chain import canonical, parse_time
 from gcwm.audit.checkpoints import SignedHead, read_head
 from gcwm.audit.keys import key_id, parse_public_key, public_key_pem
 from gcwm.audit.rotation import rotation_rows
-from gcwm.audit.verify import RecordedHead, VerifyResult, verify_chain
+from gcwm.audit.verify import KeptHead, RecordedHead, VerifyResult, verify_chain
 from gcwm.errors import ConfigError
 from gcwm.store import Store, UnitOfWork
 from gcwm.store.audit import AuditRepository, ChainRow, database_name
@@ -129,9 +131,14 @@ def cef_value(text: str) -> str:
 
 
 def verify_export(
-    lines: Iterable[str], public_key: Ed25519PublicKey | None, *, source: str = "the export"
+    lines: Iterable[str],
+    public_key: Ed25519PublicKey | None,
+    *,
+    source: str = "the export",
+    kept: Sequence[KeptHead] = (),
 ) -> VerifyResult:
-    """Verify a JSONL export offline, trusting `public_key` (else the key inside it, said so)."""
+    """Verify a JSONL export offline, trusting `public_key` (else the key inside it, said so), against
+    the heads others `kept` too."""
     numbered = enumerate(lines, 1)
     checkpoints: list[SignedHead] = []
     rotations: list[ChainRow] = []
@@ -172,6 +179,8 @@ def verify_export(
         public_key or embedded,
         recorded=recorded,
         rotations=rotations,
+        kept=kept,
+        unrecorded=f"{source} carries no head recorded outside the database",
     )
     if public_key is None and embedded is not None:
         note = f"; trusted the key inside the export ({key_id(embedded)}): pass --public-key to check it"

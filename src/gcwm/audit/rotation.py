@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from gcwm.audit.checkpoints import (
     SignedHead,
+    Witness,
     check_signer,
     head_path,
     insert_signed,
@@ -80,8 +81,10 @@ def rotate(
     actor: str,
     correlation_id: str,
     head_file: Path | None = None,
+    witness: Witness | None = None,
 ) -> SignedHead:
-    """Hand signing from `retiring` to `successor`, recorded and signed in the log; the new head."""
+    """Hand signing from `retiring` to `successor`, recorded and signed in the log; the new head
+    (handed to `witness` in the rotation's transaction, as `end_run` does)."""
     if retiring.key_id == successor.key_id:
         msg = f"the new key is the key in use ({retiring.key_id}): nothing to rotate"
         raise ConfigError(msg)
@@ -103,6 +106,8 @@ def rotate(
         signed = insert_signed(repo, successor, record(tx, event))
         first = repo.first()
         database = database_name(tx.connection)
+        if witness is not None:
+            witness(tx, signed, database)
     if head_file is not None and first is not None:
         write_head(head_file, database, signed, first=first.hash)
     return signed
@@ -128,7 +133,7 @@ class RotationResult:
 
 
 def rotate_configured(
-    store: Store, home: Path, key_file: Path | None, new_key: Path | None
+    store: Store, home: Path, key_file: Path | None, new_key: Path | None, *, witness: Witness | None = None
 ) -> RotationResult:
     """Rotate the configured key: GCWM_AUDIT_KEY_FILE's to `new_key` (gcwm writes neither file), or
     GCWM_HOME's to `new_key` or a new key, which takes its place once the rotation is recorded. A
@@ -138,7 +143,8 @@ def rotate_configured(
             msg = "GCWM_AUDIT_KEY_FILE names the signing key: pass --new-key FILE with the key to rotate to"
             raise ConfigError(msg)
         successor = read_signing_key(new_key, "--new-key")
-        signed = _rotate(store, read_signing_key(key_file, "GCWM_AUDIT_KEY_FILE"), successor, home)
+        retiring = read_signing_key(key_file, "GCWM_AUDIT_KEY_FILE")
+        signed = _rotate(store, retiring, successor, home, witness)
         return RotationResult(signed[0], successor.key_id, signed[1], new_key)
     current = home / KEY_FILE
     if not current.exists():
@@ -149,11 +155,13 @@ def rotate_configured(
     last = _last_checkpoint(store)
     if interrupted and last is not None and last.key_id == successor.key_id:
         return RotationResult(None, successor.key_id, last.seq, promote_successor(home))
-    signed = _rotate(store, load_signing_key(home), successor, home)
+    signed = _rotate(store, load_signing_key(home), successor, home, witness)
     return RotationResult(signed[0], successor.key_id, signed[1], promote_successor(home))
 
 
-def _rotate(store: Store, retiring: SigningKey, successor: SigningKey, home: Path) -> tuple[str, int]:
+def _rotate(
+    store: Store, retiring: SigningKey, successor: SigningKey, home: Path, witness: Witness | None
+) -> tuple[str, int]:
     signed = rotate(
         store,
         retiring,
@@ -161,6 +169,7 @@ def _rotate(store: Store, retiring: SigningKey, successor: SigningKey, home: Pat
         actor=actor() or "cli",
         correlation_id=correlation_id() or new_correlation_id(),
         head_file=head_path(home),
+        witness=witness,
     )
     return retiring.key_id, signed.seq
 

@@ -12,12 +12,24 @@ Only at the first row that does not fit does it parse bodies, to say what happen
   the row before it was replaced with a new hash;
 - truncated: the log ends before a head someone signed: a checkpoint, or the head recorded outside
   the database at the end of a run (GCWM_HOME/audit-head.json);
-- bad signature: a checkpoint or the recorded head is not signed by the trusted public key, or by a
-  key it succeeded (`rotation`) for a head before that key was retired.
+- bad signature: a checkpoint, the recorded head or a kept head is not signed by the trusted public
+  key, or by a key it succeeded (`rotation`) for a head before that key was retired.
 
 A signed head whose hash differs from the entry at its seq means the entries since the last head that
-matched were rewritten with a consistent chain: the first of those is named. Entries after the newest
-signed head can be checked for consistency only; the result says how many there are.
+matched were rewritten with a consistent chain: the first of those is named.
+
+It fails closed (issue 23): a chain that holds together proves nothing by itself, since anyone who can
+write the database can rebuild one. So the log is intact only when, besides the above,
+- a signed head from a trusted key covers its last entry (else `unsigned`: entries appended since the
+  last signing, or forged, a key rotation entry included);
+- a head kept outside the database vouches for where it ends: the head file's record for this database,
+  or a head someone kept (`--head`: an `audit.checkpoint` event, `gcwm audit sign --output json`)
+  (else `no head`: a copy, a restore, another home; a head file without a record is not skipped);
+- every such outside head has its checkpoint in the database (else `missing checkpoint`);
+- in the database, the columns listings filter on (time, action, org, channel, job) say what the
+  hashed entry says (else `edited`: nulling `channel` would hide an entry from `audit show`).
+Only a head kept by someone else catches a log cut back to an older signed head whose record in the
+head file was put back too: that is what `--head` is for.
 """
 
 from __future__ import annotations
@@ -37,9 +49,9 @@ from gcwm.audit.chain import link
 from gcwm.audit.checkpoints import SignedHead, read_head
 from gcwm.audit.keys import key_id
 from gcwm.audit.rotation import Signer, read_rotations, rotation_rows, trusted_signers
-from gcwm.errors import ConfigError
+from gcwm.errors import ConfigError, StoreError
 from gcwm.store import Store, UnitOfWork
-from gcwm.store.audit import AuditRepository, ChainRow, database_name
+from gcwm.store.audit import AuditRepository, ChainRow, SearchRow, database_name
 
 EDITED = "edited"
 DELETED = "deleted"
@@ -47,6 +59,9 @@ REORDERED = "reordered"
 INSERTED = "inserted"
 TRUNCATED = "truncated"
 BAD_SIGNATURE = "bad signature"
+UNSIGNED = "unsigned"
+NO_HEAD = "no head"
+MISSING_CHECKPOINT = "missing checkpoint"
 
 # How far back the walk remembers hashes, to tell a repeated entry from entries inserted before it.
 _WINDOW = 4096
@@ -78,30 +93,60 @@ class RecordedHead:
     source: str
 
 
+@dataclass(frozen=True)
+class KeptHead:
+    """A signed head someone kept outside gcwm (`gcwm audit verify --head FILE`), and where from."""
+
+    head: SignedHead
+    source: str
+
+
 @dataclass(frozen=True, order=True)
 class _Problem:
     first_bad: int
-    rank: int  # at one position, a broken chain says more than a truncation, and that than a signature
+    rank: int  # at one position, a broken chain says more than a column or a truncation, and those
+    # more than a signature
     reason: str
     message: str
 
 
 def verify_store(
-    store: Store, public_key: Ed25519PublicKey | None, *, head_file: Path | None = None
+    store: Store,
+    public_key: Ed25519PublicKey | None,
+    *,
+    head_file: Path | None = None,
+    kept: Sequence[KeptHead] = (),
 ) -> VerifyResult:
-    """Verify the store's audit log against `public_key` and the head recorded in `head_file`."""
+    """Verify the store's audit log against `public_key`, the head recorded in `head_file` and the
+    heads others `kept`."""
     with UnitOfWork(store.engine, read_only=True) as tx:
         repo = AuditRepository(tx.connection)
+        database = database_name(tx.connection)
         # Heads first, then entries: the log only grows, so every head read refers to an entry
         # the walk will find, even on PostgreSQL where each statement sees the newest commits.
         recorded = None
         if head_file is not None:
-            found = read_head(head_file, database_name(tx.connection))
+            found = read_head(head_file, database)
             if found is not None:
                 recorded = RecordedHead(found[0], found[1], str(head_file))
+        unrecorded = (
+            f"{head_file} holds no head for {database}"
+            if head_file is not None
+            else f"no head file was read for {database}"
+        )
         heads = [SignedHead.from_checkpoint(row) for row in repo.checkpoints()]
         rotations = rotation_rows(repo)
-        return verify_chain(repo.chain(), heads, public_key, recorded=recorded, rotations=rotations)
+        columns = _ColumnCheck()
+        return _verify(
+            columns.rows(repo),
+            heads,
+            public_key,
+            recorded=recorded,
+            rotations=rotations,
+            kept=kept,
+            unrecorded=unrecorded,
+            columns=columns,
+        )
 
 
 def verify_chain(
@@ -111,14 +156,41 @@ def verify_chain(
     *,
     recorded: RecordedHead | None = None,
     rotations: Sequence[ChainRow] = (),
+    kept: Sequence[KeptHead] = (),
+    unrecorded: str = "no head was recorded outside the database",
 ) -> VerifyResult:
     """Walk `rows` (seq, body, hash) in seq order and check the signed heads against them.
 
     `rotations` are the log's key rotation entries, read ahead: through them `public_key` vouches for
-    the keys it succeeded; the walk checks each is the chain's entry at its seq."""
-    signed = [(c, f"the checkpoint at seq {c.seq}") for c in checkpoints]
+    the keys it succeeded; the walk checks each is the chain's entry at its seq. `unrecorded` says,
+    for a `no head` failure, where a recorded head was looked for."""
+    return _verify(
+        rows,
+        checkpoints,
+        public_key,
+        recorded=recorded,
+        rotations=rotations,
+        kept=kept,
+        unrecorded=unrecorded,
+        columns=None,
+    )
+
+
+def _verify(
+    rows: Iterable[ChainRow],
+    checkpoints: Sequence[SignedHead],
+    public_key: Ed25519PublicKey | None,
+    *,
+    recorded: RecordedHead | None,
+    rotations: Sequence[ChainRow],
+    kept: Sequence[KeptHead],
+    unrecorded: str,
+    columns: _ColumnCheck | None,
+) -> VerifyResult:
+    outside = [(k.head, f"the head at seq {k.head.seq} kept in {k.source}") for k in kept]
     if recorded is not None:
-        signed.append((recorded.head, f"the head at seq {recorded.head.seq} recorded in {recorded.source}"))
+        outside.append((recorded.head, f"the head at seq {recorded.head.seq} recorded in {recorded.source}"))
+    signed = [(c, f"the checkpoint at seq {c.seq}") for c in checkpoints] + outside
     if signed and public_key is None:
         msg = (
             f"no public key to check the audit log's {len(signed)} signed heads with: pass --public-key "
@@ -128,6 +200,7 @@ def verify_chain(
     problems: list[_Problem] = []
     anchors: dict[int, list[tuple[str, str]]] = {}
     signers: dict[str, Signer] = {}
+    trusted: list[int] = []  # seqs of the signed heads a trusted key vouches for
     if public_key is not None:
         signers = trusted_signers(public_key, read_rotations(rotations), [head for head, _ in signed])
     for head, source in signed:
@@ -135,6 +208,7 @@ def verify_chain(
         signer = signers.get(head.key_id)
         if signer is not None and signer.may_sign(head):
             anchors.setdefault(head.seq, []).append((head.hash, source))
+            trusted.append(head.seq)
         else:
             problems.append(_bad_signature(head, source, public_key, signer))
     for seq, _body, hash_ in rotations:
@@ -143,6 +217,8 @@ def verify_chain(
         anchors.setdefault(1, []).append((recorded.first, f"the first entry recorded in {recorded.source}"))
 
     count, last, problem = _walk(iter(rows), anchors)
+    if columns is not None and columns.problem is not None:
+        problems.append(columns.problem)
     if problem is not None:
         problems.append(problem)
     else:
@@ -152,17 +228,141 @@ def verify_chain(
             ends = f"the log ends at seq {last}" if last else "the log is empty"
             message = f"{ends}, before {source}: entries were removed"
             problems.append(_Problem(last + 1, 1, TRUNCATED, message))
+    covered = max((seq for seq in trusted if seq <= last), default=0)
+    if not problems:
+        # Only a log that holds together is asked what vouches for it, so the first thing wrong is named.
+        problems = _unvouched(last, covered, checkpoints, outside, unrecorded)
     if problems:
         worst = min(problems)
         return VerifyResult(False, count, worst.first_bad, worst.reason, worst.message, len(signed))
-    newest = max((seq for seq in anchors), default=0)
     message = f"{count} entries chain from the first; {len(signed)} signed heads match"
     if public_key is not None and signed:
         message += f" (key {key_id(public_key)}"
         message += f" and {len(signers) - 1} it succeeded)" if len(signers) > 1 else ")"
-    if count > newest:
-        message += f"; the newest {count - newest} entries are not covered by a signed head yet"
+    message += f"; the newest covers the last entry, and {outside[0][1]} vouches for the end"
     return VerifyResult(True, count, None, None, message, len(signed))
+
+
+def _unvouched(
+    last: int,
+    covered: int,
+    checkpoints: Sequence[SignedHead],
+    outside: Sequence[tuple[SignedHead, str]],
+    unrecorded: str,
+) -> list[_Problem]:
+    """What is missing for an intact chain to count as the log: a checkpoint under each head kept
+    outside, a signed head over the last entry, a head kept outside at all."""
+    problems = []
+    stored = {c.seq for c in checkpoints}
+    for head, source in outside:
+        if head.seq <= last and head.seq not in stored:
+            message = f"{source} has no checkpoint in the database: checkpoints were deleted"
+            problems.append(_Problem(head.seq, 0, MISSING_CHECKPOINT, message))
+    if last > covered:
+        why = (
+            f"the newest covers seq {covered}"
+            if covered
+            else "there is no checkpoint from a trusted key in the database and no head recorded outside it"
+        )
+        message = (
+            f"{_span(covered + 1, last, 'is', 'are')} not covered by a signed head ({why}): appended since "
+            "the head was last signed, or forged; read them with `gcwm audit show`, and only if they are "
+            "genuine sign them with `gcwm audit sign`"
+        )
+        problems.append(_Problem(covered + 1, 1, UNSIGNED, message))
+    if not outside:
+        # An empty log too: emptied, it looks like a new one, and only a head kept outside tells.
+        ends = "where the log ends" if last else "that the log should be empty"
+        message = (
+            f"nothing kept outside the database vouches for {ends}: {unrecorded} (a copy, a restore, a "
+            "database this GCWM_HOME never signed, or a new one); pass --head FILE with a head kept "
+            "elsewhere (`gcwm audit sign --output json`, or an audit.checkpoint event)"
+        )
+        problems.append(_Problem(last + 1, 2, NO_HEAD, message))
+    return problems
+
+
+class _ColumnCheck:
+    """Checks that the columns listings filter on (outside the hash) say what the hashed body says,
+    and keeps the first row where they do not. The database finds that row (its JSON functions cost
+    a fraction of a parse per row here); this reads it, to say what differs. Where the database cannot
+    tell (a body that is not JSON, on PostgreSQL), every row is compared here as the walk reads it."""
+
+    def __init__(self) -> None:
+        self.problem: _Problem | None = None
+
+    def rows(self, repo: AuditRepository) -> Iterator[ChainRow]:
+        """The chain rows to walk, the columns checked before or on the way."""
+        try:
+            found = repo.first_search_mismatch()
+        except StoreError:
+            yield from self._compared(repo.search_rows())
+            return
+        if found is not None:
+            self._compare_one(repo, found)
+        yield from repo.chain()
+
+    def _compare_one(self, repo: AuditRepository, seq: int) -> None:
+        row = repo.search_row(seq)
+        if row is not None:
+            deque(self._compared([row]), maxlen=0)
+        if self.problem is None:  # the database saw a difference this cannot name (a body not an object)
+            message = (
+                f"the row at seq {seq} was edited outside its entry: its columns do not say what it says"
+            )
+            self.problem = _Problem(seq, 1, EDITED, message)
+
+    def _compared(self, rows: Iterable[SearchRow]) -> Iterator[ChainRow]:
+        loads = json.loads
+        for seq, body, hash_, at, action, org_id, channel, job_id in rows:
+            if self.problem is None:
+                try:
+                    entry = loads(body)
+                except ValueError:
+                    entry = None  # not an entry: the chain walk says what is wrong with it
+                if type(entry) is dict:
+                    targets = entry.get("targets")
+                    if type(targets) is not dict:
+                        targets = {}
+                    if (
+                        at != entry.get("at")
+                        or action != entry.get("action")
+                        or org_id != entry.get("orgId")
+                        or (channel or None) != (targets.get("channel") or None)
+                        or (job_id or None) != (targets.get("job") or None)
+                    ):
+                        self.problem = _column_problem(
+                            seq, entry, targets, at, action, org_id, channel, job_id
+                        )
+            yield seq, body, hash_
+
+
+def _column_problem(
+    seq: int,
+    entry: dict[str, Any],
+    targets: dict[str, Any],
+    at: str | None,
+    action: str,
+    org_id: str,
+    channel: str | None,
+    job_id: str | None,
+) -> _Problem:
+    """The first search column of row `seq` that differs from its entry, as an `edited` problem."""
+    pairs = (
+        ("time", at, entry.get("at")),
+        ("action", action, entry.get("action")),
+        ("org", org_id, entry.get("orgId")),
+        ("channel", channel or None, targets.get("channel") or None),
+        ("job", job_id or None, targets.get("job") or None),
+    )
+    name, column, value = next(pair for pair in pairs if pair[1] != pair[2])
+    message = (
+        f"the row at seq {seq} was edited outside its entry: its {name} column says {column!r} and the "
+        f"entry {value!r}, so listings filtering on it (`gcwm audit show`, /v1/audit) would miss or "
+        "misplace it"
+    )
+    # Rank 1: where the chain breaks at the same row, that says more.
+    return _Problem(seq, 1, EDITED, message)
 
 
 def _walk(

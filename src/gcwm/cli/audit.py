@@ -1,8 +1,11 @@
-"""`gcwm audit verify|show|export|key|rotate-key`: prove the audit log intact, read it, hand it to others.
+"""`gcwm audit verify|sign|show|export|key|rotate-key`: prove the audit log intact, sign its head,
+read it, hand it to others.
 
 `verify` trusts, in this order, the key given with `--public-key`, the configured signing key
 (GCWM_AUDIT_KEY_FILE, else the one under GCWM_HOME), and, for an export only, the key inside it (and
-says so). It never creates a key; `key` does, on first use, as provisioning would.
+says so). It fails closed: the log is intact only if a signed head covers its last entry and a head
+kept outside the database (the head file's record, or `--head FILE`) vouches for its end. It never
+creates a key; `key` and `sign` do, on first use, as provisioning would.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import typer
 from gcwm.cli import Output, OutputOption, _run, _store_only, app
 
 if TYPE_CHECKING:
-    from gcwm.audit import RotationResult, VerifyResult
+    from gcwm.audit import RotationResult, SignedHead, VerifyResult
     from gcwm.settings import Settings
     from gcwm.store import Store
 
@@ -46,15 +49,24 @@ def audit_verify(
     file: Path | None = typer.Option(
         None, "--file", help="check this export (`gcwm audit export --format jsonl`) offline instead"
     ),
+    head: list[Path] = typer.Option(
+        [],
+        "--head",
+        help="a signed head kept outside gcwm (`audit sign --output json`, an audit.checkpoint event) "
+        "that the log must extend; repeatable",
+    ),
     output: Output = OutputOption,
 ) -> None:
-    """Walk the chain and the signed heads; name the first bad entry. Exit 1 if the log is not intact."""
+    """Walk the chain and the signed heads; name the first bad entry. Exit 1 if the log is not intact:
+    that includes entries no signed head covers, and no head kept outside the database."""
 
     async def main(settings: Settings) -> VerifyResult:
         from gcwm.audit import (
+            KeptHead,
             configured_public_key,
             head_path,
             load_public_key,
+            read_head_document,
             verify_export,
             verify_store,
         )
@@ -65,12 +77,13 @@ def audit_verify(
             if public_key is not None
             else configured_public_key(settings.home, settings.audit_key_file)
         )
+        kept = [KeptHead(read_head_document(path), str(path)) for path in head]
         if file is not None:
             with _open_export(file) as lines:
-                return verify_export(lines, trusted, source=str(file))
+                return verify_export(lines, trusted, source=str(file), kept=kept)
         store = open_store(settings)
         try:
-            return verify_store(store, trusted, head_file=head_path(settings.home))
+            return verify_store(store, trusted, head_file=head_path(settings.home), kept=kept)
         finally:
             store.engine.dispose()
 
@@ -85,6 +98,39 @@ def audit_verify(
         print(f"NOT OK at seq {result.first_bad} ({result.reason}): {result.message}")
     if not result.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("sign")
+def audit_sign(output: Output = OutputOption) -> None:
+    """Sign the log's head now (unless it is signed already) and record it in GCWM_HOME; subscribed
+    ITSM targets get it as an audit.checkpoint event. Keep the JSON elsewhere for `verify --head`."""
+
+    async def main(settings: Settings) -> tuple[SignedHead | None, str]:
+        from gcwm.audit import end_run, head_path, load_signing_key
+        from gcwm.bootstrap import open_store
+        from gcwm.notify import enqueue_checkpoint
+        from gcwm.store.audit import database_name
+
+        store = open_store(settings)
+        try:
+            key = load_signing_key(settings.home, settings.audit_key_file)
+            signed = end_run(store, key, head_path(settings.home), witness=enqueue_checkpoint)
+            return signed, database_name(store.engine)
+        finally:
+            store.engine.dispose()
+
+    signed, database = _run(output, main)
+    if output is Output.json:
+        from gcwm.audit import head_document
+
+        document = (
+            head_document(signed, database) if signed is not None else {"database": database, "head": None}
+        )
+        print(json.dumps(document, indent=2))
+    elif signed is None:
+        print(f"the audit log of {database} is empty: nothing to sign")
+    else:
+        print(f"signed the audit head at seq {signed.seq} ({signed.hash}) with key {signed.key_id}")
 
 
 @audit_app.command("show")
@@ -173,10 +219,13 @@ def audit_rotate_key(
     async def main(settings: Settings) -> RotationResult:
         from gcwm.audit import rotate_configured
         from gcwm.bootstrap import open_store
+        from gcwm.notify import enqueue_checkpoint
 
         store = open_store(settings)
         try:
-            return rotate_configured(store, settings.home, settings.audit_key_file, new_key)
+            return rotate_configured(
+                store, settings.home, settings.audit_key_file, new_key, witness=enqueue_checkpoint
+            )
         finally:
             store.engine.dispose()
 

@@ -28,17 +28,18 @@ _STATUSES = ("pending", "delivered", "dead")
 
 
 def message_summary(message: OutboxMessage) -> dict[str, Any]:
-    """A notification as `notify list --output json` prints it (the API's document too)."""
+    """A notification as `notify list --output json` prints it: the API's document as an admin gets
+    it (who reads the database is one), with at most 200 cleaned bytes of the target's last answer."""
     from gcwm.notify.documents import notification_document
 
-    return notification_document(message)
+    return notification_document(message, replies=True)
 
 
 def message_details(message: OutboxMessage) -> dict[str, Any]:
-    from gcwm.notify.documents import iso
-
     """A notification as `notify show --output json` prints it: the summary, the whole target (never a
     secret: it names the variable), the lease, and the payload as sent."""
+    from gcwm.notify.documents import iso
+
     try:
         payload: Any = json.loads(message.payload)
     except ValueError:
@@ -97,7 +98,7 @@ def notify_show(
     for key in ("id", "status", "event", "channel", "orgId", "attempts", "nextAttemptAt", "deliveredAt"):
         console.print(f"{key}: {row[key] if row[key] is not None else '-'}", markup=False, soft_wrap=True)
     console.print(f"target: {json.dumps(row['target'])}", markup=False, soft_wrap=True)
-    for key in ("externalRef", "auditSeq", "lastError", "createdAt"):
+    for key in ("externalRef", "auditSeq", "lastError", "lastReply", "createdAt"):
         if row[key] is not None:
             console.print(f"{key}: {row[key]}", markup=False, soft_wrap=True)
     if row["lease"]["owner"]:
@@ -199,7 +200,9 @@ def itsm_sink(
     if secret is None:
         secret = new_secret()
         console.print(
-            f"no --secret given; this one verifies webhooks:\n  export GCWM_WEBHOOK_SECRET={secret}"
+            f"no --secret given; this one verifies webhooks:\n  export GCWM_ITSM_WEBHOOK_SECRET={secret}",
+            markup=False,
+            soft_wrap=True,
         )
     elif not secret.startswith("whsec_"):
         msg = "a Standard Webhooks key starts with whsec_"
@@ -214,6 +217,12 @@ def itsm_sink(
         f"gcwm itsm-sink: webhooks at {base}/webhook, ServiceNow at {base}/api/now/table/<table>,"
         f" Jira at {base}/rest/servicedeskapi/request; Ctrl-C stops",
         markup=False,
+    )
+    console.print(
+        "gcwm sends to a loopback or private address only under a policy file with"
+        " allowPrivateItsmTargets: true (GCWM_POLICY_FILE=examples/policy-local-sink.yaml)",
+        markup=False,
+        soft_wrap=True,
     )
     serve(sink, host=host, port=port)
 

@@ -3,6 +3,7 @@ Management), queued in the outbox in the transaction of the change they report a
 least once by the dispatcher, through an egress guard, on Svix's retry schedule, then dead-lettered.
 
 `enqueue` writes a message; `Dispatcher` sends them; `Sink`/`EmbeddedSink` receive them locally.
+`enqueue_checkpoint` is the audit log's witness: each signed head, to targets subscribed to it.
 May import gcwm.errors, gcwm.spec, gcwm.store, gcwm.policy and gcwm.observability.
 """
 
@@ -12,9 +13,18 @@ from gcwm.notify.delivery import Delivered, DeliveryError, TargetRefused
 from gcwm.notify.dispatcher import Dispatcher, DrainResult
 from gcwm.notify.outbox import EventType, build_payload, enqueue, new_message_id, subscribes
 from gcwm.notify.schedule import RetrySchedule, is_final, retry_after_seconds
-from gcwm.notify.ssrf import EgressGuard, GuardedClient, Resolver, classify, system_resolver
-from gcwm.notify.targets import SecretSource, Target
+from gcwm.notify.ssrf import (
+    EgressGuard,
+    GuardedClient,
+    Resolver,
+    address_refusal,
+    classify,
+    classify_host,
+    system_resolver,
+)
+from gcwm.notify.targets import SecretSource, Target, secret_file_name
 from gcwm.notify.webhook import signed_headers
+from gcwm.notify.witness import CHECKPOINT_EVENT, enqueue_checkpoint
 
 if TYPE_CHECKING:
     from gcwm.notify.sink import Fault, Received, Sink, new_secret
@@ -40,6 +50,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CHECKPOINT_EVENT",
     "Delivered",
     "DeliveryError",
     "Dispatcher",
@@ -56,13 +67,17 @@ __all__ = [
     "Sink",
     "Target",
     "TargetRefused",
+    "address_refusal",
     "build_payload",
     "classify",
+    "classify_host",
     "enqueue",
+    "enqueue_checkpoint",
     "is_final",
     "new_message_id",
     "new_secret",
     "retry_after_seconds",
+    "secret_file_name",
     "signed_headers",
     "subscribes",
     "system_resolver",

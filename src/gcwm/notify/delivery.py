@@ -12,22 +12,32 @@ from dataclasses import dataclass
 from typing import Any
 
 from gcwm.errors import GcwmError
+from gcwm.notify.replies import reply_excerpt
 from gcwm.notify.schedule import is_final, retry_after_seconds
 
 
 class DeliveryError(GcwmError):
     """A notification could not be delivered this time; `final` means never try it again, `local`
-    that gcwm's own configuration (a secret not set) failed it, which no wait in this process mends."""
+    that gcwm's own configuration (a secret not set) failed it, which no wait in this process mends.
+    `reply` is the start of what the target answered, cleaned (replies.py): kept apart from the
+    message, because only admins may see it."""
 
     exit_code = 7
 
     def __init__(
-        self, message: str, *, final: bool = False, retry_after_s: float | None = None, local: bool = False
+        self,
+        message: str,
+        *,
+        final: bool = False,
+        retry_after_s: float | None = None,
+        local: bool = False,
+        reply: str = "",
     ) -> None:
         super().__init__(message)
         self.final = final
         self.retry_after_s = retry_after_s
         self.local = local
+        self.reply = reply
 
 
 class TargetRefused(DeliveryError):
@@ -81,10 +91,12 @@ class Answer:
             msg = f"{what} answered {self.status} redirect to {where or 'nowhere'}{note}"
             msg += "; redirects are not followed"
             return TargetRefused(msg) if self.redirect_note else DeliveryError(msg, final=True)
-        detail = self.body[:200].decode("utf-8", "replace").strip()
-        msg = f"{what} answered {self.status}" + (f": {detail}" if detail else "")
+        msg = f"{what} answered {self.status}"
         if is_final(self.status):
             msg += f" (a {self.status} is not retried)"
         return DeliveryError(
-            msg, final=is_final(self.status), retry_after_s=retry_after_seconds(self.headers)
+            msg,
+            final=is_final(self.status),
+            retry_after_s=retry_after_seconds(self.headers),
+            reply=reply_excerpt(self.body),
         )

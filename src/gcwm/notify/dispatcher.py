@@ -35,11 +35,13 @@ from gcwm.audit import AuditEvent, AuditTargets, record
 from gcwm.errors import StoreError
 from gcwm.notify.delivery import Delivered, DeliveryError
 from gcwm.notify.jira import send_jira
+from gcwm.notify.replies import clean_text, external_ref, stored_error
 from gcwm.notify.schedule import RetrySchedule
 from gcwm.notify.servicenow import OAuthTokens, send_servicenow
 from gcwm.notify.ssrf import DEFAULT_TIMEOUT_S, MAX_RESPONSE_BYTES, EgressGuard, GuardedClient, Resolver
 from gcwm.notify.targets import SecretSource, Target
 from gcwm.notify.webhook import send_webhook
+from gcwm.notify.witness import CHECKPOINT_EVENT
 from gcwm.store import Store, UnitOfWork
 from gcwm.store.outbox import OutboxMessage, OutboxRepository
 
@@ -259,36 +261,36 @@ class Dispatcher:
         with self._store.unit_of_work() as tx:
             outbox = OutboxRepository(tx.connection)
             if isinstance(result, Delivered):
-                done = outbox.mark_delivered(message.id, self.worker_id, external_ref=result.external_ref)
+                ref = external_ref(result.external_ref)
+                done = outbox.mark_delivered(message.id, self.worker_id, external_ref=ref)
                 if done:
-                    self._audit(
-                        tx,
-                        message,
-                        "notification.delivered",
-                        "succeeded",
-                        {"externalRef": result.external_ref},
-                    )
+                    self._audit(tx, message, "notification.delivered", "succeeded", {"externalRef": ref})
                 return "delivered" if done else "lost"
             delay = (
                 None
                 if result.final
                 else self.schedule.next_delay(message.attempts, retry_after_s=result.retry_after_s)
             )
+            # The target's reply is kept for admins (replies.py), never in the audit log viewers read.
             if delay is None:
                 error = result.message
                 if not result.final:
                     error = f"gave up after {message.attempts} attempts; the last: {error}"
-                if not outbox.mark_dead(message.id, self.worker_id, error=error):
+                if not outbox.mark_dead(message.id, self.worker_id, error=stored_error(error, result.reply)):
                     return "lost"
-                self._audit(tx, message, "notification.dead_lettered", "failed", {"error": error})
+                self._audit(tx, message, "notification.dead_lettered", "failed", {"error": clean_text(error)})
                 return "dead"
-            done = outbox.reschedule(message.id, self.worker_id, delay_s=delay, error=result.message)
+            error = stored_error(result.message, result.reply)
+            done = outbox.reschedule(message.id, self.worker_id, delay_s=delay, error=error)
             return "retry" if done else "lost"
 
     def _audit(
         self, tx: UnitOfWork, message: OutboxMessage, action: str, outcome: str, summary: dict[str, Any]
     ) -> None:
-        """The delivery's end goes in the audit log, in the transaction that records it."""
+        """The delivery's end goes in the audit log, in the transaction that records it (a witness
+        event's does not: its entry would need a new signed head, and that head an event of its own)."""
+        if message.event_type == CHECKPOINT_EVENT:
+            return
         event = AuditEvent(
             action=action,
             actor=f"service:{self.worker_id}",

@@ -25,7 +25,9 @@ from uuid import uuid4
 from gcwm.spec import Itsm
 from gcwm.store import UnitOfWork
 
-EventType = Literal["channel.provisioned", "channel.failed", "channel.removed", "channel.drifted"]
+EventType = Literal[
+    "channel.provisioned", "channel.failed", "channel.removed", "channel.drifted", "audit.checkpoint"
+]
 EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 _RESERVED_KEYS = frozenset({"orgId", "channel", "audit"})
 
@@ -42,10 +44,11 @@ def build_payload(event_type: str, timestamp: datetime, data: Mapping[str, Any])
 
 
 def subscribes(subscription: Itsm | None, event_type: str) -> bool:
-    """Whether the channel's `itsm:` asks for this event (`channel.failed` <-> `failed`)."""
+    """Whether the channel's `itsm:` asks for this event (`channel.failed` <-> `failed`,
+    `audit.checkpoint` <-> `checkpoint`)."""
     if subscription is None:
         return False
-    return event_type.removeprefix("channel.") in subscription.events
+    return event_type.removeprefix("channel.").removeprefix("audit.") in subscription.events
 
 
 def enqueue(

@@ -7,9 +7,10 @@ with no ITSM of one's own, and the ServiceNow and Jira clients are tested agains
 - ServiceNow-shaped (Table API, /oauth_token.do) and Jira-shaped (customer requests and their
   search) calls, answered from memory like the products answer (sink_apis.py).
 - Faults, for tests and demos (`POST /_sink/faults` or `Sink.add_fault`): answer a status (with
-  Retry-After), stall (no answer until released or the client gives up), lose the answer (do the
-  work, then stall), do the work and answer a status, or redirect; each after N requests pass, for
-  M requests. `POST /_sink/release` sends held answers; `GET /_sink/received` lists what arrived.
+  Retry-After, and a body of one's choosing), stall (no answer until released or the client gives
+  up), lose the answer (do the work, then stall), do the work and answer a status, or redirect; each
+  after N requests pass, for M requests. `POST /_sink/release` sends held answers;
+  `GET /_sink/received` lists what arrived.
 
 State is in memory only. sink_server.py serves it, on 127.0.0.1 unless told otherwise.
 """
@@ -58,6 +59,7 @@ class Fault:
     retry_after: str | None = None
     location: str | None = None
     stall_s: float = 300.0
+    body: str | None = None  # the answer's body as given (text/plain); default a small JSON error
 
 
 @dataclass(frozen=True)
@@ -309,6 +311,8 @@ class Sink:
 
 def _status_answer(fault: Fault) -> Response:
     headers = {"retry-after": fault.retry_after} if fault.retry_after else None
+    if fault.body is not None:
+        return Response(fault.body, status_code=fault.status, headers=headers, media_type="text/plain")
     return JSONResponse(
         {"error": f"itsm-sink fault: {fault.status}"}, status_code=fault.status, headers=headers
     )

@@ -1,15 +1,16 @@
 """The egress guard every notification goes through: a URL is checked before each request, on the
 addresses it resolves to at that moment, and the connection goes to the address that was checked.
 
-- Schemes: https:, or http: to a loopback address (gcwm's own sink and the tests run there).
-- Refused unless the policy file sets `allowPrivateItsmTargets: true`: private (10/8, 172.16/12,
-  192.168/16, 100.64/10, fc00::/7, fec0::/10, the local-use NAT64 prefix 64:ff9b:1::/48), link-local
-  (169.254/16, fe80::/10: so also the cloud metadata address 169.254.169.254) and unspecified (0/8, ::)
-  addresses. Multicast, broadcast and every other address that is not globally reachable (IANA's
-  special-purpose registries: benchmarking, documentation/TEST-NET, IETF protocol assignments, Teredo,
-  discard-only...) are always refused; an address the table misses but `ipaddress` does not call
-  global is refused too. IPv4 inside IPv6 (mapped ::ffff:a.b.c.d, translated ::ffff:0:a.b.c.d, 6to4,
-  NAT64 64:ff9b::/96) is judged as the IPv4 it carries.
+- Schemes: https:, or http: to a loopback address (gcwm's own sink runs there).
+- Refused unless the policy file sets `allowPrivateItsmTargets: true`: loopback (127/8, ::1: the
+  host's own unauthenticated services, the embedded emulator's admin API among them), private (10/8,
+  172.16/12, 192.168/16, 100.64/10, fc00::/7, fec0::/10, the local-use NAT64 prefix 64:ff9b:1::/48),
+  link-local (169.254/16, fe80::/10: so also the cloud metadata address 169.254.169.254) and
+  unspecified (0/8, ::) addresses. Multicast, broadcast and every other address that is not
+  globally reachable (IANA's special-purpose registries: benchmarking, documentation/TEST-NET, IETF
+  protocol assignments, Teredo, discard-only...) are always refused; an address the table misses
+  but `ipaddress` does not call global is refused too. IPv4 inside IPv6 (mapped ::ffff:a.b.c.d,
+  translated ::ffff:0:a.b.c.d, 6to4, NAT64 64:ff9b::/96) is judged as the IPv4 it carries.
 - Every resolved address must pass, not just the first: a name with one private address is refused.
 - DNS rebinding cannot pass: the request is sent to the checked IP (the URL's host replaced by it),
   with the name kept in the Host header and as the TLS server name (`sni_hostname`, which httpcore
@@ -19,12 +20,15 @@ addresses it resolves to at that moment, and the connection goes to the address 
   ignored (`trust_env=False`), so HTTP(S)_PROXY cannot route around the checks.
 
 The resolver is a plain function host -> addresses, so tests can make a name resolve anywhere.
+`classify_host` judges what can be judged without resolving (address literals, `localhost` names),
+for the policy check before any write; the guard judges everything again at delivery.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 import ssl
 from collections.abc import Callable, Mapping, Sequence
@@ -78,7 +82,9 @@ _NETWORKS: tuple[tuple[AddressKind, str], ...] = (
 _KINDS = tuple((kind, ipaddress.ip_network(net)) for kind, net in _NETWORKS)
 _TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # IPv4-translated (RFC 2765 SIIT)
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # the well-known NAT64 prefix (RFC 6052)
-_REFUSABLE: frozenset[AddressKind] = frozenset({"private", "link-local", "unspecified"})
+_REFUSABLE: frozenset[AddressKind] = frozenset({"loopback", "private", "link-local", "unspecified"})
+# IPv4 as getaddrinfo (inet_aton) also reads it: 1 to 4 parts, decimal, octal or hex (127.1, 2130706433).
+_IPV4_LEGACY = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$", re.IGNORECASE)
 
 
 def classify(address: IPAddress) -> tuple[AddressKind, str]:
@@ -96,6 +102,40 @@ def classify(address: IPAddress) -> tuple[AddressKind, str]:
         # A range the table does not name yet (ipaddress follows IANA's registries as they grow).
         return "reserved", "not globally reachable"
     return "public", ""
+
+
+def classify_host(host: str) -> tuple[AddressKind, str] | None:
+    """What kind of address a URL's host is, where that needs no lookup: an IP literal (in any form
+    getaddrinfo accepts), or `localhost` and its subdomains (RFC 6761: always loopback); None for a
+    name, which is judged on what it resolves to at delivery."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return "loopback", "localhost (RFC 6761)"
+    try:
+        return classify(ipaddress.ip_address(name.split("%", 1)[0]))
+    except ValueError:
+        pass
+    if _IPV4_LEGACY.match(name):
+        try:
+            return classify(ipaddress.IPv4Address(socket.inet_aton(name)))
+        except OSError:
+            return None
+    return None
+
+
+def address_refusal(kind: AddressKind, network: str, *, allow_private: bool) -> str | None:
+    """Why an address of this kind is no target ("is a ..."), or None if it may be one."""
+    if kind == "reserved":
+        return f"a multicast, broadcast or reserved address ({network})"
+    if kind in _REFUSABLE and not allow_private:
+        what = f"{'an' if kind == 'unspecified' else 'a'} {kind} address ({network})"
+        if kind == "link-local":
+            what += ", where cloud metadata services answer"
+        return (
+            f"{what}; gcwm does not send notifications to loopback, private, link-local or unspecified"
+            " addresses unless the policy file sets allowPrivateItsmTargets: true"
+        )
+    return None
 
 
 def system_resolver(host: str) -> list[str]:
@@ -152,17 +192,9 @@ class EgressGuard:
     def _judge(self, address: IPAddress, scheme: str, host: str, shown: str) -> None:
         kind, network = classify(address)
         via = "" if host == str(address) else f" resolves to {address}, which is"
-        if kind == "reserved":
-            msg = f"{shown}{via or ' is'} a multicast, broadcast or reserved address ({network}); refused"
-            raise TargetRefused(msg)
-        if kind in _REFUSABLE and not self.allow_private:
-            what = f"{'an' if kind == 'unspecified' else 'a'} {kind} address ({network})"
-            if kind == "link-local":
-                what += ", where cloud metadata services answer"
-            msg = (
-                f"{shown}{via or ' is'} {what}; gcwm does not send notifications to private, link-local"
-                " or unspecified addresses unless the policy file sets allowPrivateItsmTargets: true"
-            )
+        refusal = address_refusal(kind, network, allow_private=self.allow_private)
+        if refusal is not None:
+            msg = f"{shown}{via or ' is'} {refusal}" + ("; refused" if kind == "reserved" else "")
             raise TargetRefused(msg)
         if scheme == "http" and kind != "loopback":
             where = f"{host} is {address}" if via else f"{host} is not one"

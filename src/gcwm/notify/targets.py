@@ -1,9 +1,15 @@
 """Where a message goes and with which credentials: the target stored with it, read back and checked,
 the secret looked up by name, and the words a ticket is written with.
 
-Secrets come only from the environment variable the channel names (`secretEnv`), or from a file of
-that name in the secrets directory (GCWM_SECRETS_DIR: how Docker and Kubernetes mount secrets, one
-file per secret). What the variable holds depends on the target:
+Secrets come only from the environment variable the channel names (`secretEnv`), or from its file
+in the secrets directory (GCWM_SECRETS_DIR: how Docker and Kubernetes mount secrets, one file per
+secret). The name must be one a spec may use (gcwm.policy.itsm_secret_refusal: `GCWM_ITSM_*`, or
+listed by the policy file's itsmSecretEnv; never `GCWM_*` or `GENESYSCLOUD_*`), checked here again at
+delivery, so a target stored some other way still cannot read gcwm's own secrets. A variable's file
+is `itsm-` and its name without `GCWM_ITSM_`, lower case, `_` as `-` (`GCWM_ITSM_WEBHOOK_SECRET`:
+`itsm-webhook-secret`; a listed `SNOW_CREDENTIALS`: `itsm-snow-credentials`), so the directory's
+other files (the Genesys client secret's among them) are out of reach. What the variable holds
+depends on the target:
 
 - webhook: the signing key, `whsec_` and the base64 of 24 to 64 random bytes (Standard Webhooks);
 - servicenow, `auth: basic` (default): `user:password`; `auth: oauth`: `client_id:client_secret`,
@@ -23,12 +29,14 @@ import binascii
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from gcwm.notify.delivery import DeliveryError
+from gcwm.policy import itsm_secret_refusal
+from gcwm.policy.rules import ITSM_SECRET_PREFIX
 from gcwm.store.outbox import OutboxMessage
 
 TargetType = Literal["webhook", "servicenow", "jira"]
@@ -85,12 +93,25 @@ class Target:
         )
 
 
-class SecretSource:
-    """Secrets by variable name: the environment first, then a file of that name in `directory`."""
+def secret_file_name(name: str) -> str:
+    """The file in GCWM_SECRETS_DIR that holds the secret of variable `name` (see above)."""
+    return "itsm-" + name.removeprefix(ITSM_SECRET_PREFIX).lower().replace("_", "-")
 
-    def __init__(self, *, directory: Path | None = None, environ: Mapping[str, str] | None = None) -> None:
+
+class SecretSource:
+    """Secrets by variable name: the environment first, then the name's `itsm-*` file in `directory`;
+    `allowed` is the policy file's itsmSecretEnv (names besides GCWM_ITSM_* one may read)."""
+
+    def __init__(
+        self,
+        *,
+        directory: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        allowed: Collection[str] = (),
+    ) -> None:
         self._directory = directory
         self._environ = os.environ if environ is None else environ
+        self._allowed = frozenset(allowed)
 
     def get(self, name: str | None, *, target: str) -> str:
         """The secret named `name` for `target` (its description, for messages); never logged."""
@@ -98,17 +119,20 @@ class SecretSource:
             raise _final(f"{target}: the channel's itsm has no secretEnv naming the variable with its secret")
         if not _NAME.match(name):
             raise _final(f"{target}: secretEnv {name!r} is not a variable name (A-Z, 0-9, _)")
+        if refusal := itsm_secret_refusal(name, self._allowed):
+            raise _final(f"{target}: secretEnv {refusal}")
         value = self._environ.get(name)
-        if not value and self._directory is not None:
+        path = self._directory / secret_file_name(name) if self._directory is not None else None
+        if not value and path is not None:
             try:
-                value = (self._directory / name).read_text(encoding="utf-8").strip()
+                value = path.read_text(encoding="utf-8").strip()
             except FileNotFoundError:
                 value = None
             except OSError as exc:
-                msg = f"{target}: cannot read the secret file {self._directory / name} ({exc.strerror})"
+                msg = f"{target}: cannot read the secret file {path} ({exc.strerror})"
                 raise DeliveryError(msg, local=True) from exc
         if not value:
-            where = f" nor a file {self._directory / name}" if self._directory else ""
+            where = f" nor a file {path}" if path is not None else ""
             msg = f"{target}: the variable {name} named by secretEnv is not set in this process{where}"
             raise DeliveryError(msg, local=True)
         return value
@@ -147,6 +171,8 @@ def describe_event(message: OutboxMessage) -> tuple[str, str]:
         data = document.get("data", {})
     except (ValueError, AttributeError):
         data = {}
+    if message.event_type == "audit.checkpoint":
+        return _describe_checkpoint(message, data)
     verb = message.event_type.removeprefix("channel.")
     outcome = data.get("outcome")
     summary = f"gcwm: web messaging channel {message.channel} {verb}"
@@ -157,5 +183,20 @@ def describe_event(message: OutboxMessage) -> tuple[str, str]:
         f"Event {message.event_type}, id {message.id}, audit entry {message.audit_seq}.",
         "",
         json.dumps(json.loads(message.payload), indent=2, ensure_ascii=False) if data else message.payload,
+    ]
+    return summary[:200], "\n".join(lines)
+
+
+def _describe_checkpoint(message: OutboxMessage, data: dict[str, Any]) -> tuple[str, str]:
+    """A signed audit head (gcwm.notify.witness): the ticket is the copy kept outside gcwm."""
+    found = data.get("head")
+    head: dict[str, Any] = found if isinstance(found, dict) else {}
+    summary = f"gcwm: audit log head signed at seq {head.get('seq')} ({data.get('database')})"
+    lines = [
+        f"gcwm signed the head of its audit log on {data.get('database')} at seq {head.get('seq')}.",
+        "Keep this record: `gcwm audit verify --head FILE`, FILE holding the payload below, checks that",
+        "the log still extends this head (entries removed or rewritten since would fail).",
+        "",
+        message.payload,
     ]
     return summary[:200], "\n".join(lines)

@@ -8,7 +8,7 @@ May import gcwm.errors only.
 from gcwm.policy.domains import DomainCheck, check_domains, normalize_domain, normalize_domains
 from gcwm.policy.html import check_text, check_url, plain_text, url_origin
 from gcwm.policy.limits import Counts, LimitUse, fits, limit_uses, refuse_if_exceeded
-from gcwm.policy.rules import LocalPolicy, parse_policy_file
+from gcwm.policy.rules import LocalPolicy, itsm_secret_refusal, parse_policy_file
 
 __all__ = [
     "Counts",
@@ -19,6 +19,7 @@ __all__ = [
     "check_text",
     "check_url",
     "fits",
+    "itsm_secret_refusal",
     "limit_uses",
     "normalize_domain",
     "normalize_domains",

@@ -9,24 +9,64 @@ allowedRegions: [mypurecloud.ie]         # region hosts (or AWS-style names) gcw
 requiredCspMode: narrow                  # every channel's security.cspMode must be this
 blockingSeverities: [high, syntax]       # findings of these severities refuse provisioning
 allowIpDomains: false                    # IP literals in allowedDomains
-allowPrivateItsmTargets: false           # (ITSM callbacks, later) private addresses as targets
+allowPrivateItsmTargets: false           # ITSM targets on loopback, private or link-local addresses
+itsmSecretEnv: []                        # variables besides GCWM_ITSM_* a spec's secretEnv may name
 ```
 Every key is optional; a missing file means these defaults. Parsing the text is pure; reading the
 file is the caller's business.
+
+The policy file is the administrator's, the spec the submitter's: a spec's `itsm.secretEnv` names
+the variable whose value gcwm sends to the spec's target, so it may name only what the administrator
+meant for that: `GCWM_ITSM_*` variables, and those `itsmSecretEnv` lists. gcwm's and Genesys's own
+variables (`GCWM_*`, `GENESYSCLOUD_*`) are never ITSM secrets, and cannot be listed.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from collections.abc import Collection
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from gcwm.errors import PolicyFileError
 
 Severity = Literal["high", "syntax", "medium", "low", "info"]
 _DEFAULT_BLOCKING: list[Severity] = ["high", "syntax"]
+
+#: A spec's secretEnv may always name a variable with this prefix.
+ITSM_SECRET_PREFIX = "GCWM_ITSM_"
+#: gcwm's own settings and Genesys's credentials: never an ITSM secret, listed or not.
+_RESERVED_PREFIXES = ("GCWM_", "GENESYSCLOUD_")
+_VARIABLE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def itsm_secret_refusal(name: str, listed: Collection[str]) -> str | None:
+    """Why a spec's `itsm.secretEnv` may not name `name` (None if it may); `listed` is the policy
+    file's itsmSecretEnv."""
+    if name.startswith(ITSM_SECRET_PREFIX) and len(name) > len(ITSM_SECRET_PREFIX):
+        return None
+    if not name.startswith(_RESERVED_PREFIXES) and name in listed:
+        return None
+    said = f"{name} may not hold an ITSM secret: name a {ITSM_SECRET_PREFIX}* variable"
+    if name.startswith(_RESERVED_PREFIXES):
+        return said + " (GCWM_* and GENESYSCLOUD_* variables are gcwm's and Genesys's own settings)"
+    return said + ", or one the policy file (GCWM_POLICY_FILE) lists under itsmSecretEnv"
+
+
+def _listable(name: str) -> str:
+    if not _VARIABLE.match(name):
+        msg = f"{name!r} is not a variable name (A-Z, 0-9, _)"
+        raise ValueError(msg)
+    if name.startswith(_RESERVED_PREFIXES):
+        msg = (
+            f"{name} is one of gcwm's or Genesys's own variables (GCWM_*, GENESYSCLOUD_*), never an ITSM"
+            f" secret; {ITSM_SECRET_PREFIX}* variables need no listing"
+        )
+        raise ValueError(msg)
+    return name
 
 
 class _Rules(BaseModel):
@@ -48,6 +88,7 @@ class LocalPolicy(_Rules):
     blocking_severities: list[Severity] = Field(default_factory=lambda: _DEFAULT_BLOCKING.copy())
     allow_ip_domains: bool = False
     allow_private_itsm_targets: bool = False
+    itsm_secret_env: list[Annotated[str, AfterValidator(_listable)]] = Field(default_factory=list)
 
 
 def parse_policy_file(text: str, *, source: str) -> LocalPolicy:
@@ -66,7 +107,7 @@ def parse_policy_file(text: str, *, source: str) -> LocalPolicy:
         problems = "; ".join(
             ".".join(str(p) for p in e["loc"])
             + ": "
-            + ("unknown key" if e["type"] == "extra_forbidden" else e["msg"])
+            + ("unknown key" if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, "))
             for e in exc.errors()
         )
         msg = f"{source}: {problems}"

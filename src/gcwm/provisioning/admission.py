@@ -15,10 +15,11 @@ from gcwm.genesys import messenger, resolve_region
 from gcwm.policy import Counts, LimitUse, LocalPolicy, limit_uses, refuse_if_exceeded
 from gcwm.provisioning.checks import ChannelChecks, SiteNeeds, check_channel
 from gcwm.provisioning.observe import OrgSnapshot
-from gcwm.provisioning.plan import Action, Plan
+from gcwm.provisioning.plan import Action, ChannelChange, Plan
 from gcwm.provisioning.queue import Admission
 from gcwm.provisioning.results import OrgRef
 from gcwm.spec import ChannelSpec, channel_key
+from gcwm.store import Job, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,30 @@ def uses(
         sessions={s.name: s.max_concurrent_sessions for s in specs},
         sessions_elsewhere=elsewhere,
     )
+
+
+def reserve_for_plan(
+    tx: UnitOfWork,
+    job: Job,
+    spec: ChannelSpec,
+    change: ChannelChange,
+    snapshot: OrgSnapshot,
+    policy: LocalPolicy,
+) -> list[str]:
+    """Take the slots a job's plan made at run time creates and the job does not hold yet (its plan
+    changed since it was queued: a destroy ran before it, or it was resumed), under the org's limits,
+    in the caller's transaction; the kinds taken. LimitExceeded, taking none, if there is no room."""
+    plan = Plan(job.org_id, (change,))
+    missing = [kind for kind in creates(plan).get(spec.key, []) if kind not in tx.slots.kinds_of(job.id)]
+    if not missing:
+        return []
+    tx.slots.lock_org(job.org_id)
+    held = tx.slots.counted(job.org_id, snapshot.observed_at)
+    own = tx.slots.held_by([job.id])  # counted already: not twice
+    held = {kind: n - own.get(kind, 0) for kind, n in held.items()}
+    refuse_if_exceeded(uses([spec], plan, snapshot, policy, held))
+    tx.slots.reserve(job.org_id, job.id, missing)
+    return missing
 
 
 def admission(

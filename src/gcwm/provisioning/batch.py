@@ -110,8 +110,9 @@ class Batch:
         finally:
             self._refresh = None
 
-    async def plan(self, job: Job, spec: ChannelSpec) -> ChannelChange:
-        """The job's change, from a snapshot that cannot have missed an earlier job of its channel."""
+    async def plan(self, job: Job, spec: ChannelSpec) -> tuple[ChannelChange, OrgSnapshot]:
+        """The job's change, from a snapshot that cannot have missed an earlier job of its channel (and
+        that snapshot, which the job's slots are admitted against)."""
         async with self._lock:
             snapshot = self._snapshot
             aged = self._max_age_s is not None and time.monotonic() - self._observed > self._max_age_s
@@ -140,7 +141,7 @@ class Batch:
                 if not snapshot.covers(spec):
                     self._specs[spec.key] = spec
                 snapshot = self._snapshot = await self._observer.extend(snapshot, [spec])
-        return plan_channel(spec, snapshot)
+        return plan_channel(spec, snapshot), snapshot
 
     async def _observe(self, specs: list[ChannelSpec]) -> OrgSnapshot:
         self._specs.update({s.key: s for s in specs})

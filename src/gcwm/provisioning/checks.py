@@ -1,5 +1,6 @@
 """Every policy check of one channel before any write: XSS protection, allowed domains, what visitors
-see, and the Content-Security-Policy gcwm proposes for the site that embeds it.
+see, the ITSM target and secret, and the Content-Security-Policy gcwm proposes for the site that
+embeds it.
 
 The checks themselves are pure (gcwm.policy); this module gathers a channel's findings with the
 spec file and channel they are about, and builds the policy it proposes: for `cspMode: narrow` a
@@ -11,8 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from gcwm.errors import DomainError, Finding
-from gcwm.policy import LocalPolicy, check_text, check_url, normalize_domain, url_origin
+import httpx
+
+from gcwm.errors import DomainError, Finding, SpecError, SpecProblem
+from gcwm.notify import address_refusal, classify_host
+from gcwm.policy import (
+    LocalPolicy,
+    check_text,
+    check_url,
+    itsm_secret_refusal,
+    normalize_domain,
+    url_origin,
+)
 from gcwm.policy.csp import NONCE_PLACEHOLDER, Policy, merge, parse, strict_base
 from gcwm.policy.csp_checks import evaluate
 from gcwm.spec import ChannelSpec
@@ -41,7 +52,10 @@ class SiteNeeds:
 
 
 def check_channel(spec: ChannelSpec, *, source: str, policy: LocalPolicy, needs: SiteNeeds) -> ChannelChecks:
-    """Every finding about one channel, each naming the spec file, the channel and the field."""
+    """Every finding about one channel, each naming the spec file, the channel and the field.
+
+    Raises SpecError when `itsm.secretEnv` names a variable the policy does not let a spec read."""
+    check_secret_env(spec, source=source, policy=policy)
     found: list[Finding] = []
     if not spec.security.sanitize_html:
         found.append(
@@ -72,11 +86,44 @@ def check_channel(spec: ChannelSpec, *, source: str, policy: LocalPolicy, needs:
             found.append(Finding("domain_invalid", "high", f"allowedDomains[{index}]", exc.message))
     found += _visitor_text(spec)
     found += _attachments(spec)
+    found += _itsm_target(spec, policy)
     proposed = proposed_policy(spec, needs)
     found += [replace(f, location=f"csp {f.location}".strip()) for f in evaluate(proposed)]
     return ChannelChecks(
         spec.name, proposed.serialize(), [replace(f, source=source, channel=spec.name) for f in found]
     )
+
+
+def check_secret_env(spec: ChannelSpec, *, source: str, policy: LocalPolicy) -> None:
+    """A SpecError naming `itsm.secretEnv` unless it is a GCWM_ITSM_* variable or one the policy file
+    lists (itsmSecretEnv): its value goes to a URL the spec's author chose (issue 23, item 1)."""
+    name = spec.itsm.secret_env if spec.itsm is not None else None
+    if name is None:
+        return
+    refusal = itsm_secret_refusal(name, policy.itsm_secret_env)
+    if refusal is not None:
+        where = f"channel {spec.name!r}: itsm.secretEnv"
+        raise SpecError([SpecProblem(source, where, refusal)])
+
+
+def _itsm_target(spec: ChannelSpec, policy: LocalPolicy) -> list[Finding]:
+    """A target whose host is, without a lookup, an address gcwm does not send to (loopback, private,
+    link-local or unspecified unless the policy allows private targets; reserved ever). A name is
+    judged at delivery, on the addresses it resolves to then (gcwm.notify.ssrf)."""
+    if spec.itsm is None:
+        return []
+    try:
+        url = httpx.URL(spec.itsm.url)
+    except httpx.InvalidURL as exc:
+        return [Finding("itsm_url_invalid", "high", "itsm.url", f"not a URL gcwm can send to: {exc}")]
+    judged = classify_host(url.host)
+    if judged is None:
+        return []
+    refusal = address_refusal(*judged, allow_private=policy.allow_private_itsm_targets)
+    if refusal is None:
+        return []
+    shown = str(url.copy_with(query=None, fragment=None))
+    return [Finding("itsm_target_not_public", "high", "itsm.url", f"{shown} is {refusal}")]
 
 
 def proposed_policy(spec: ChannelSpec, needs: SiteNeeds) -> Policy:

@@ -24,6 +24,7 @@ from gcwm.provisioning.checkpoints import Checkpoints
 from gcwm.provisioning.deletes import delete_until_done
 from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.mapping import profile_name, read_marker
+from gcwm.provisioning.roles import KIND_PROVISION
 from gcwm.provisioning.steps import DestroyTargets, R, Removed
 from gcwm.provisioning.tools import BatchTools
 from gcwm.store import Channel, Job, UnitOfWork
@@ -198,11 +199,15 @@ class ChannelDestroy:
 
 
 def record_destroyed(tx: UnitOfWork, job: Job, result: dict[str, Any], evidence: Evidence | None) -> None:
-    """In the finishing transaction: the channel is removed, the slots its jobs took are free again,
-    and the audit entry (and the ITSM notification, if subscribed) says so."""
-    tx.channels.mark_removed(job.org_id, job.channel_key)
+    """In the finishing transaction: the channel is removed (unless a provision of it is queued behind
+    this job: then it stays desired), the slots its finished jobs' objects took are free again (never
+    what an unfinished job holds), and the audit entry (and the ITSM notification) says so."""
+    unfinished = {j.id: j for j in tx.jobs.unfinished(org_id=job.org_id, channel_keys=[job.channel_key])}
+    if not any(j.kind == KIND_PROVISION for i, j in unfinished.items() if i != job.id):
+        tx.channels.mark_removed(job.org_id, job.channel_key)
     for job_id in tx.jobs.ids_of_channel(job.org_id, job.channel_key):
-        tx.slots.release(job_id)
+        if job_id not in unfinished:
+            tx.slots.release(job_id, made_only=True)
     if evidence is None:
         return
     removed = result["removed"]

@@ -13,10 +13,10 @@ from gcwm.errors import ChannelNotFound
 from gcwm.observability.context import actor, correlation_id
 from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.roles import KIND_DESTROY, KIND_PROVISION
-
-SUPERSEDED = "JobSuperseded"
 from gcwm.spec import ChannelSpec, channel_key
 from gcwm.store import Channel, Job, Store, UnitOfWork
+
+SUPERSEDED = "JobSuperseded"
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,11 @@ def queue_channel_jobs(
         if admit.check is not None:
             tx.slots.lock_org(org_id)
             since = admit.since if admit.since is not None else tx.jobs.now()
-            admit.check(tx.slots.counted(org_id, since), reused)
+            held = tx.slots.counted(org_id, since)
+            # Jobs this batch supersedes give their slots up: a corrected spec of a channel must
+            # not be refused for the slots of the job it replaces.
+            replaced = tx.slots.held_by(j.id for k, j in pending.items() if k not in reused)
+            admit.check({kind: n - replaced.get(kind, 0) for kind, n in held.items()}, reused)
         for spec in specs:
             document = spec.to_document()
             tx.channels.upsert_desired(

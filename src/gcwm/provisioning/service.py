@@ -268,6 +268,8 @@ class ProvisioningService:
             return None
         async with self._notifications() as dispatcher:
             result = await dispatcher.run_until_empty(time.monotonic() + self._notify_grace_s, ids=ids)
+        # Deliveries append entries after the run's signed head: sign again, so the log verifies.
+        await asyncio.to_thread(self.evidence.end_run, self.store)
         return result.to_dict()
 
     def _refuse(self, specs: Sequence[ChannelSpec], refusal: PolicyViolation) -> PolicyViolation:
@@ -336,6 +338,7 @@ class ProvisioningService:
             concurrency=concurrency or self.concurrency,
             lease_s=self.lease_s,
             evidence=self.evidence,
+            policy=self.policy,
         )
 
     async def _work(
@@ -372,6 +375,7 @@ def job_summary(job: Job) -> dict[str, Any]:
         "cancelRequested": job.cancel_requested,
         "attempts": job.attempts,
         "actor": job.actor,
+        "resumedBy": job.resumed_by,
         "createdAt": job.created_at.isoformat(),
         "finishedAt": job.finished_at.isoformat() if job.finished_at else None,
         "error": (job.error or {}).get("message"),

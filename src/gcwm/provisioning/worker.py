@@ -26,13 +26,16 @@ from gcwm.errors import GcwmError, JobError, StoreError, is_transient
 from gcwm.observability.calls import CallSamples, recording_calls
 from gcwm.observability.context import request_context
 from gcwm.observability.metrics import JOB_SECONDS
+from gcwm.policy import LocalPolicy
 from gcwm.provisioning import steps
+from gcwm.provisioning.admission import reserve_for_plan
 from gcwm.provisioning.apply import ChannelApply
 from gcwm.provisioning.batch import Batch
 from gcwm.provisioning.checkpoints import Checkpoints, JobCancelled
 from gcwm.provisioning.destroy import ChannelDestroy, record_destroyed
 from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.identity import WorkerIdentity
+from gcwm.provisioning.observe import OrgSnapshot
 from gcwm.provisioning.plan import ChannelChange
 from gcwm.provisioning.queue import SUPERSEDED
 from gcwm.provisioning.results import channel_document
@@ -74,6 +77,7 @@ class Worker:
         max_attempts: int = 3,
         evidence: Evidence | None = None,
         reap_every_s: float = 30.0,
+        policy: LocalPolicy | None = None,
     ) -> None:
         if concurrency < 1:
             msg = f"a worker runs at least one job at a time, not {concurrency}"
@@ -88,6 +92,7 @@ class Worker:
         self._max_attempts = max_attempts
         self._evidence = evidence
         self._reap_every_s = reap_every_s
+        self._policy = policy or LocalPolicy()
         #: When the claim loop last went round (time.monotonic()); None while no loop runs.
         self.last_beat: float | None = None
 
@@ -272,7 +277,8 @@ class Worker:
         if change is None:
             checkpoints.check_cancelled()
             started = time.perf_counter()
-            change = await self._batch.plan(job, spec)
+            change, snapshot = await self._batch.plan(job, spec)
+            await asyncio.to_thread(self._reserve, job, spec, change, snapshot)
             await checkpoints.record(steps.PLANNED, change, round((time.perf_counter() - started) * 1000, 1))
         apply = ChannelApply(self._batch.tools, checkpoints, job_id=job.id, spec=spec, change=change)
         started = time.perf_counter()
@@ -308,6 +314,13 @@ class Worker:
         bound.warning("job.failed", error=exc.message)
         await asyncio.to_thread(self._finish, job, "failed", None, exc.to_dict(), calls)
         emit(JobEvent(job.id, job.channel_name, "failed", message=exc.message))
+
+    def _reserve(self, job: Job, spec: ChannelSpec, change: ChannelChange, snapshot: OrgSnapshot) -> None:
+        """The slots a plan made at run time needs beyond the job's own (LimitExceeded if no room)."""
+        with self._store.unit_of_work() as tx:
+            taken = reserve_for_plan(tx, job, spec, change, snapshot, self._policy)
+        if taken:
+            log.info("job.slots_reserved_at_plan", job_id=job.id, kinds=taken)
 
     def _why_cancelled(self, job: Job) -> dict[str, Any]:
         """The error a cancelled job ends with: the newer job that superseded it, if one did (said

@@ -20,7 +20,8 @@ a provisioning step's checkpoint transaction, so:
 
 Reads stream in seq order in chunks (`yield_per`: a server-side cursor on PostgreSQL), and the chain
 walk gets plain `(seq, body, hash)` tuples: verifying 100 000 entries a second leaves no time for a
-dataclass per row.
+dataclass per row. For the same reason the columns that repeat the body for searching are compared
+with it by the database (`first_search_mismatch`, one statement per dialect).
 """
 
 from __future__ import annotations
@@ -51,13 +52,25 @@ _LOCK = sa.select(sa.func.pg_advisory_xact_lock(sa.cast(_LOCK_SPACE, sa.Integer)
 _HEAD = sa.select(_e.seq, _e.hash).order_by(_e.seq.desc()).limit(1)
 _FIRST = sa.select(_e.seq, _e.hash).order_by(_e.seq).limit(1)
 _INSERT = audit_entries.insert()
+# `at` read raw and spelled by _rfc3339: SQLAlchemy's parsing of SQLite's text costs more than the row.
+_SEARCH_COLUMNS = (
+    _e.seq,
+    _e.body,
+    _e.hash,
+    sa.type_coerce(_e.at, sa.String()),
+    _e.action,
+    _e.org_id,
+    _e.channel,
+    _e.job_id,
+)
 _INSERT_CHECKPOINT = audit_checkpoints.insert()
 
 #: One entry as the chain walk reads it: seq, canonical body, hash.
 ChainRow = tuple[int, str, str]
-#: One entry with the columns that repeat its body for searching: seq, body, hash, at (aware UTC;
-#: None where the stored value is not a time), action, org_id, channel, job_id.
-SearchRow = tuple[int, str, str, datetime | None, str, str, str | None, str | None]
+#: One entry with the columns that repeat its body for searching: seq, body, hash, at (RFC 3339 in UTC
+#: with microseconds and `Z`, as the body spells it; None where the stored value is not a time),
+#: action, org_id, channel, job_id.
+SearchRow = tuple[int, str, str, str | None, str, str, str | None, str | None]
 
 
 class AuditHead(NamedTuple):
@@ -106,6 +119,33 @@ def _append_sql(mark: str) -> tuple[str, str]:
     return f"{into} VALUES ({values}) {taken}", f"{into} SELECT {values} {after_guess} {taken}"
 
 
+# The first entry whose search columns differ from its body, found by the database's own JSON
+# functions (a JSON parse per row in Python would cost more than the whole chain walk). The rules
+# are `gcwm.audit.verify`'s: `at` spelled as the body spells it (RFC 3339, UTC, microseconds, Z);
+# action, orgId, targets.channel and targets.job equal, an empty string counting as absent. A body
+# that is not JSON is left to the chain walk (SQLite: json_valid; PostgreSQL: the cast fails, and
+# the caller is told so).
+_MISMATCH_SQL = {
+    "sqlite": """
+        SELECT seq FROM audit_entries WHERE CASE WHEN json_valid(body) THEN NOT (
+            substr(at, 1, 10) || 'T' || substr(at, 12) || 'Z' IS json_extract(body, '$.at')
+            AND action IS json_extract(body, '$.action')
+            AND org_id IS json_extract(body, '$.orgId')
+            AND nullif(channel, '') IS nullif(json_extract(body, '$.targets.channel'), '')
+            AND nullif(job_id, '') IS nullif(json_extract(body, '$.targets.job'), '')
+        ) ELSE 0 END ORDER BY seq LIMIT 1""",
+    # OFFSET 0 keeps the subquery apart, so each body is cast once, not once per field read.
+    "postgresql": """
+        SELECT seq FROM (
+            SELECT seq, at, action, org_id, channel, job_id, body::jsonb AS j FROM audit_entries OFFSET 0
+        ) AS parsed WHERE NOT (
+            to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') IS NOT DISTINCT FROM j ->> 'at'
+            AND action IS NOT DISTINCT FROM j ->> 'action'
+            AND org_id IS NOT DISTINCT FROM j ->> 'orgId'
+            AND nullif(channel, '') IS NOT DISTINCT FROM nullif(j -> 'targets' ->> 'channel', '')
+            AND nullif(job_id, '') IS NOT DISTINCT FROM nullif(j -> 'targets' ->> 'job', '')
+        ) ORDER BY seq LIMIT 1""",
+}
 _HEAD_SQL = "SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1"
 _APPEND_SQL = {"sqlite": _append_sql("?"), "postgresql": _append_sql("%s")}
 # Per engine, the head this process's last append made: a guess, checked by the insert itself.
@@ -195,16 +235,36 @@ class AuditRepository:
         with self._errors("reading the audit log"):
             yield from ((seq, body, hash_) for seq, body, hash_ in self._connection.execute(query))
 
+    def first_search_mismatch(self) -> int | None:
+        """The seq of the first entry whose search columns (at, action, org_id, channel, job_id) differ
+        from its body, or None. A StoreError if the database cannot tell (on PostgreSQL, a body that is
+        not JSON): the caller then compares `search_rows` itself."""
+        dialect = self._connection.dialect.name
+        with self._errors("comparing the audit log's search columns with its entries"):
+            if dialect != "postgresql":
+                found = self._connection.exec_driver_sql(_MISMATCH_SQL[dialect]).scalar()
+            else:
+                with self._connection.begin_nested():  # a failed cast must not end the transaction
+                    found = self._connection.exec_driver_sql(_MISMATCH_SQL[dialect]).scalar()
+        return None if found is None else int(found)
+
     def search_rows(self, *, chunk: int = CHUNK) -> Iterator[SearchRow]:
         """Every entry with its search columns, in seq order, `chunk` rows at a time (for verify to
-        check the columns against the body). `at` is read raw and made aware here: SQLAlchemy's
-        parsing of SQLite's text would cost more than the rest of the row."""
-        raw_at = sa.type_coerce(_e.at, sa.String())
-        columns = (_e.seq, _e.body, _e.hash, raw_at, _e.action, _e.org_id, _e.channel, _e.job_id)
-        query = sa.select(*columns).order_by(_e.seq).execution_options(yield_per=chunk)
+        compare the columns with the body, where `first_search_mismatch` cannot)."""
+        query = sa.select(*_SEARCH_COLUMNS).order_by(_e.seq).execution_options(yield_per=chunk)
         with self._errors("reading the audit log"):
             for seq, body, hash_, at, action, org_id, channel, job_id in self._connection.execute(query):
-                yield seq, body, hash_, _aware(at), action, org_id, channel, job_id
+                yield seq, body, hash_, _rfc3339(at), action, org_id, channel, job_id
+
+    def search_row(self, seq: int) -> SearchRow | None:
+        """Entry `seq` with its search columns, or None."""
+        query = sa.select(*_SEARCH_COLUMNS).where(_e.seq == seq)
+        with self._errors(f"reading audit entry {seq}"):
+            row = self._connection.execute(query).first()
+        if row is None:
+            return None
+        seq, body, hash_, at, action, org_id, channel, job_id = row
+        return seq, body, hash_, _rfc3339(at), action, org_id, channel, job_id
 
     def entries(
         self, *, channel: str | None = None, since: datetime | None = None, chunk: int = CHUNK
@@ -291,18 +351,22 @@ def _at_binder(dialect: Dialect) -> Callable[[datetime], Any]:
     return process
 
 
-def _aware(value: object) -> datetime | None:
-    """A stored `at` as an aware UTC datetime: PostgreSQL's driver gives one, SQLite gives the naive
-    UTC text UtcDateTime wrote; anything else (a hand-edited value) is None."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+def _rfc3339(value: object) -> str | None:
+    """A stored `at` as `YYYY-MM-DDTHH:MM:SS.ffffffZ`: PostgreSQL's driver gives an aware datetime,
+    SQLite the naive UTC text UtcDateTime wrote (`YYYY-MM-DD HH:MM:SS.ffffff`, rewritten without
+    parsing); anything else (a hand-edited value) is read as a time if it is one, else None."""
+    if type(value) is str and len(value) == 26 and value[10] == " ":
+        return f"{value[:10]}T{value[11:]}Z"
+    moment = value
     if isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
             return None
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return None
+    if not isinstance(moment, datetime):
+        return None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _entry_values(entry: AuditEntry) -> dict[str, Any]:

@@ -81,6 +81,25 @@ class SlotRepository:
                     counts[kind] = counts.get(kind, 0) + int(n)
         return counts
 
+    def held_by(self, job_ids: Iterable[str]) -> dict[str, int]:
+        """Slots per kind these jobs hold (not yet made)."""
+        ids = list(job_ids)
+        if not ids:
+            return {}
+        query = (
+            sa.select(_r.kind, sa.func.count())
+            .where(_r.job_id.in_(ids), _r.state == "held")
+            .group_by(_r.kind)
+        )
+        with self._errors(f"counting the slots {len(ids)} jobs hold"):
+            return {kind: int(n) for kind, n in self._connection.execute(query)}
+
+    def kinds_of(self, job_id: str) -> set[str]:
+        """The kinds the job holds a slot of, or made."""
+        query = sa.select(_r.kind).where(_r.job_id == job_id, _r.state.in_(("held", "made")))
+        with self._errors(f"reading the slots of job {job_id}"):
+            return set(self._connection.execute(query).scalars())
+
     def made(self, job_id: str, kind: str) -> None:
         """The job's object of this kind exists now: the org's listings will show it."""
         r = slot_reservations.c
@@ -92,17 +111,26 @@ class SlotRepository:
         with self._errors(f"marking job {job_id}'s {kind} made"):
             self._connection.execute(update)
 
-    def release(self, job_id: str, kinds: Iterable[str] | None = None, *, held_only: bool = False) -> None:
+    def release(
+        self,
+        job_id: str,
+        kinds: Iterable[str] | None = None,
+        *,
+        held_only: bool = False,
+        made_only: bool = False,
+    ) -> None:
         """Give back the job's slots (of these kinds): what it would have made is not, or was removed.
 
         `held_only` keeps those whose object was made (a finished job's objects still count for
-        observations older than them)."""
+        observations older than them); `made_only` gives back only those (their objects were removed)."""
         r = slot_reservations.c
         delete = slot_reservations.delete().where(r.job_id == job_id)
         if kinds is not None:
             delete = delete.where(r.kind.in_(list(kinds)))
         if held_only:
             delete = delete.where(r.state != "made")
+        if made_only:
+            delete = delete.where(r.state == "made")
         with self._errors(f"releasing the slots of job {job_id}"):
             self._connection.execute(delete)
 

@@ -22,7 +22,9 @@ from gcwm.audit import (
     SignedHead,
     SigningKey,
     checkpoint,
+    end_run,
     format_time,
+    head_path,
     record,
     verify_store,
 )
@@ -206,7 +208,14 @@ def test_a_clean_log_verifies(log: Path, store: Store, key: SigningKey) -> None:
     assert result.signed_heads == 5  # checkpoints 10, 20, 30, 40 and the head file's
 
 
-def test_an_entry_rolls_back_with_the_change_it_records(store: Store, key: SigningKey) -> None:
+def _signed(store: Store, key: SigningKey, home: Path) -> Path:
+    """End the run (sign the head, record it outside the database), as every command does: the head
+    file to verify with."""
+    end_run(store, key, head_path(home))
+    return head_path(home)
+
+
+def test_an_entry_rolls_back_with_the_change_it_records(store: Store, key: SigningKey, home: Path) -> None:
     """The entry is part of the caller's transaction: a failed change leaves no entry behind."""
     with pytest.raises(RuntimeError), store.unit_of_work() as tx:
         record(tx, event(1), key=key)
@@ -216,7 +225,7 @@ def test_an_entry_rolls_back_with_the_change_it_records(store: Store, key: Signi
         head = record(tx, event(2), key=key)
 
     assert head.seq == 1
-    assert verify_store(store, key.public_key).ok
+    assert verify_store(store, key.public_key, head_file=_signed(store, key, home)).ok
 
 
 def test_processes_appending_at_once_never_fork_the_chain(
@@ -255,10 +264,10 @@ def test_processes_appending_at_once_never_fork_the_chain(
     assert not failures, "\n".join(f"{w}:\n{r}" for w, r in failures.items())
     seqs = sorted(seq for got in reports.values() for seq in got)
     assert seqs == list(range(1, PROCESSES * PER_PROCESS + 1))
-    result = verify_store(store, key.public_key)
-    assert (result.ok, result.entries) == (True, PROCESSES * PER_PROCESS), result.message
     with store.unit_of_work() as tx:
         assert [c.seq for c in AuditRepository(tx.connection).checkpoints()] == list(range(7, 101, 7))
+    result = verify_store(store, key.public_key, head_file=_signed(store, key, home))
+    assert (result.ok, result.entries) == (True, PROCESSES * PER_PROCESS), result.message
 
 
 def test_two_appends_of_one_seq_cannot_both_commit(store: Store, key: SigningKey) -> None:
@@ -287,7 +296,7 @@ def big_log() -> list[AuditEntry]:
 
 
 def test_a_clean_log_of_100_000_entries_verifies(
-    big_log: list[AuditEntry], store: Store, key: SigningKey
+    big_log: list[AuditEntry], store: Store, key: SigningKey, home: Path
 ) -> None:
     """100 000 entries with a checkpoint every 1 000 verify clean (bench/audit.py times it)."""
     for at in range(0, BIG, 1000):
@@ -295,10 +304,10 @@ def test_a_clean_log_of_100_000_entries_verifies(
             AuditRepository(tx.connection).insert_many(big_log[at : at + 1000])
             checkpoint(tx, key)
 
-    result = verify_store(store, key.public_key)
+    result = verify_store(store, key.public_key, head_file=_signed(store, key, home))
 
     assert result.to_dict() == {"ok": True, "entries": BIG, "firstBad": None, "reason": None}
-    assert result.signed_heads == BIG // 1000
+    assert result.signed_heads == BIG // 1000 + 1  # and the head file's
 
 
 def test_the_chain_hash_is_sha256_of_the_previous_hash_and_the_body(store: Store, key: SigningKey) -> None:
@@ -316,7 +325,7 @@ def test_the_chain_hash_is_sha256_of_the_previous_hash_and_the_body(store: Store
 
 
 def test_appends_through_two_engines_take_turns_without_forking(
-    database_url: str, store: Store, key: SigningKey
+    database_url: str, store: Store, key: SigningKey, home: Path
 ) -> None:
     """An engine's guessed head, gone stale by the other's append, is caught and the entry rebuilt."""
     other = Store(connect(database_url))
@@ -327,7 +336,7 @@ def test_appends_through_two_engines_take_turns_without_forking(
     finally:
         other.engine.dispose()
 
-    assert verify_store(store, key.public_key).to_dict() == {
+    assert verify_store(store, key.public_key, head_file=_signed(store, key, home)).to_dict() == {
         "ok": True,
         "entries": 6,
         "firstBad": None,

@@ -1,5 +1,6 @@
 """Fixtures for the notify room: a real migrated database of each kind, a real ITSM sink on
-127.0.0.1, and dispatchers with a zero-delay schedule, so retries "hours" apart run at once."""
+127.0.0.1, and dispatchers with a zero-delay schedule, so retries "hours" apart run at once, that
+may send to loopback (allowPrivateItsmTargets: true) unless a test says `allow_private=False`."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from gcwm.store.outbox import OutboxMessage, OutboxRepository
 from tests.support.databases import make_database_url
 
 SECRET = new_secret()
-SECRET_ENV = "GCWM_TEST_WEBHOOK_SECRET"
+SECRET_ENV = "GCWM_ITSM_TEST_WEBHOOK_SECRET"
 #: Svix's eight attempts, with no waiting between them.
 NO_WAIT = RetrySchedule(delays_s=(0.0,) * 7, jitter=0.0)
 #: Long enough for the sink on loopback, short enough that a stalled answer fails the attempt soon.
@@ -125,7 +126,8 @@ def webhook_itsm(url: str, **overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def make_dispatcher(store: Store) -> MakeDispatcher:
-    """`async with make_dispatcher(**overrides) as dispatcher:` with the test secret and no waiting."""
+    """`async with make_dispatcher(**overrides) as dispatcher:` with the test secret and no waiting,
+    allowed to send to the sink on loopback (as examples/policy-local-sink.yaml allows it)."""
 
     @asynccontextmanager
     async def make(**overrides: Any) -> AsyncIterator[Dispatcher]:
@@ -135,6 +137,7 @@ def make_dispatcher(store: Store) -> MakeDispatcher:
             "schedule": NO_WAIT,
             "timeout_s": TIMEOUT_S,
             "lease_s": 5.0,
+            "allow_private": True,
             **overrides,
         }
         async with Dispatcher(store, **options) as dispatcher:

@@ -7,14 +7,14 @@ from gcwm.notify import EmbeddedSink, Fault
 from gcwm.store import Store
 from tests.integration.notify.conftest import MakeDispatcher, Queue, message
 
-TOKEN = {"GCWM_JIRA_TOKEN": "bot@example.com:api-token"}
+TOKEN = {"GCWM_ITSM_JIRA_TOKEN": "bot@example.com:api-token"}
 
 
 def jira_target(url: str, **overrides: str) -> dict[str, str]:
     return {
         "type": "jira",
         "url": url,
-        "secretEnv": "GCWM_JIRA_TOKEN",
+        "secretEnv": "GCWM_ITSM_JIRA_TOKEN",
         "serviceDeskId": "5",
         "requestTypeId": "20",
         **overrides,
@@ -79,7 +79,7 @@ async def test_a_target_without_desk_or_request_type_dead_letters_saying_what_is
     store: Store, sink: EmbeddedSink, queue: Queue, make_dispatcher: MakeDispatcher
 ) -> None:
     """serviceDeskId and requestTypeId are required for jira; nothing is sent without them."""
-    message_id = queue(target={"type": "jira", "url": sink.url, "secretEnv": "GCWM_JIRA_TOKEN"})
+    message_id = queue(target={"type": "jira", "url": sink.url, "secretEnv": "GCWM_ITSM_JIRA_TOKEN"})
 
     async with make_dispatcher(environ=TOKEN) as dispatcher:
         await dispatcher.run_once()

@@ -9,11 +9,11 @@ from gcwm.notify import EmbeddedSink, Fault
 from gcwm.store import Store
 from tests.integration.notify.conftest import MakeDispatcher, Queue, message
 
-CREDENTIALS = {"GCWM_SN_CREDENTIALS": "gcwm.integration:s3cret"}
+CREDENTIALS = {"GCWM_ITSM_SN_CREDENTIALS": "gcwm.integration:s3cret"}
 
 
 def servicenow_target(url: str, **overrides: str) -> dict[str, str]:
-    return {"type": "servicenow", "url": url, "secretEnv": "GCWM_SN_CREDENTIALS", **overrides}
+    return {"type": "servicenow", "url": url, "secretEnv": "GCWM_ITSM_SN_CREDENTIALS", **overrides}
 
 
 async def test_a_create_whose_answer_was_lost_ends_with_one_record_not_two(
@@ -71,7 +71,7 @@ async def test_oauth_client_credentials_are_exchanged_for_a_token_once(
     """`auth: oauth` gets a bearer token at /oauth_token.do and reuses it for every call."""
     ids = [queue(target=servicenow_target(sink.url, auth="oauth")) for _ in range(2)]
 
-    async with make_dispatcher(environ={"GCWM_SN_CREDENTIALS": "client-id:client-secret"}) as dispatcher:
+    async with make_dispatcher(environ={"GCWM_ITSM_SN_CREDENTIALS": "client-id:client-secret"}) as dispatcher:
         await dispatcher.run_once()
         await dispatcher.run_once(ids)
 
@@ -87,7 +87,7 @@ async def test_credentials_the_instance_refuses_dead_letter_at_once(
     message_id = queue(target=servicenow_target(sink.url, auth="bearer"))
 
     async with make_dispatcher(
-        environ={"GCWM_SN_CREDENTIALS": "a-token-the-sink-never-issued"}
+        environ={"GCWM_ITSM_SN_CREDENTIALS": "a-token-the-sink-never-issued"}
     ) as dispatcher:
         await dispatcher.run_once()
 
@@ -105,12 +105,12 @@ async def test_basic_credentials_without_a_colon_dead_letter_naming_the_variable
     """`user:password` is the documented shape; anything else is a configuration error."""
     message_id = queue(target=servicenow_target(sink.url))
 
-    async with make_dispatcher(environ={"GCWM_SN_CREDENTIALS": "justoneword"}) as dispatcher:
+    async with make_dispatcher(environ={"GCWM_ITSM_SN_CREDENTIALS": "justoneword"}) as dispatcher:
         await dispatcher.run_once()
 
     stored = message(store, message_id)
     assert stored.status == "dead"
     assert stored.last_error == (
-        "the secret in GCWM_SN_CREDENTIALS must be user:password (two parts joined by ':')"
+        "the secret in GCWM_ITSM_SN_CREDENTIALS must be user:password (two parts joined by ':')"
     )
     assert sink.sink.received() == []

@@ -13,6 +13,7 @@ from tests.integration.notify.conftest import SECRET_ENV, MakeDispatcher, Queue,
 
 NAMES = {
     "itsm.internal.example": ["10.0.0.1"],
+    "sink.internal.example": ["127.0.0.1"],
     "mixed.example": ["93.184.216.34", "192.168.1.20"],
     "public.example": ["93.184.216.34"],
 }
@@ -27,6 +28,12 @@ def resolver(host: str) -> Sequence[str]:
 
 REFUSED = {
     "10.x": ("https://10.0.0.1/hook", "https://10.0.0.1/hook is a private address (10.0.0.0/8)"),
+    "loopback": ("http://127.0.0.1:9/hook", "http://127.0.0.1:9/hook is a loopback address (127.0.0.0/8)"),
+    "ipv6 loopback": ("http://[::1]:9/hook", "is a loopback address (::1/128)"),
+    "name to loopback": (
+        "http://sink.internal.example:9/hook",
+        "resolves to 127.0.0.1, which is a loopback address (127.0.0.0/8)",
+    ),
     "metadata": (
         "https://169.254.169.254/latest/meta-data/",
         "is a link-local address (169.254.0.0/16), where cloud metadata services answer",
@@ -65,12 +72,12 @@ REFUSED = {
 async def test_forbidden_targets_are_refused_and_dead_lettered(
     store: Store, queue: Queue, make_dispatcher: MakeDispatcher, case: str
 ) -> None:
-    """10.x, the metadata address, [fd00::1], a name resolving privately, http: off loopback..."""
+    """10.x, loopback, the metadata address, [fd00::1], a name resolving privately, http: off loopback..."""
     url, reason = REFUSED[case]
     # Written as stored targets: the spec already refuses some of these URLs (ftp:) on its own.
     message_id = queue(target={"type": "webhook", "url": url, "secretEnv": SECRET_ENV})
 
-    async with make_dispatcher(resolver=resolver) as dispatcher:
+    async with make_dispatcher(resolver=resolver, allow_private=False) as dispatcher:
         result = await dispatcher.run_once()
 
     stored = message(store, message_id)
@@ -80,20 +87,25 @@ async def test_forbidden_targets_are_refused_and_dead_lettered(
         assert "unless the policy file sets allowPrivateItsmTargets: true" in (stored.last_error or "")
 
 
-async def test_a_redirect_to_a_private_address_is_not_followed(
+async def test_a_redirect_to_a_forbidden_address_is_not_followed(
     store: Store, sink: EmbeddedSink, queue: Queue, make_dispatcher: MakeDispatcher
 ) -> None:
-    """The receiver answers 302 to http://10.0.0.1/; gcwm does not go there and says why."""
+    """The receiver answers 302 to https://192.0.2.1/ (never a target, even where the policy allows
+    private ones, as it must here for the sink on loopback); gcwm does not go there and says why."""
     message_id = queue(itsm=webhook_itsm(f"{sink.url}/webhook"))
-    sink.sink.add_fault(Fault(mode="redirect", status=302, location="http://10.0.0.1/"))
+    sink.sink.add_fault(Fault(mode="redirect", status=302, location="https://192.0.2.1/"))
 
     async with make_dispatcher() as dispatcher:
         await dispatcher.run_once()
 
     stored = message(store, message_id)
     assert stored.status == "dead"
-    assert f"POST {sink.url}/webhook answered 302 redirect to http://10.0.0.1/ (" in (stored.last_error or "")
-    assert "http://10.0.0.1/ is a private address (10.0.0.0/8)" in (stored.last_error or "")
+    assert f"POST {sink.url}/webhook answered 302 redirect to https://192.0.2.1/ (" in (
+        stored.last_error or ""
+    )
+    assert "https://192.0.2.1/ is a multicast, broadcast or reserved address (192.0.2.0/24)" in (
+        stored.last_error or ""
+    )
     assert (stored.last_error or "").endswith("; redirects are not followed")
     assert len(sink.sink.received()) == 1
 
@@ -169,9 +181,9 @@ async def test_an_answer_larger_than_the_cap_is_cut_there(
     store: Store, sink: EmbeddedSink, queue: Queue, make_dispatcher: MakeDispatcher
 ) -> None:
     """Only the first bytes of an answer are read; a ServiceNow search answer cut short is not JSON."""
-    message_id = queue(target={"type": "servicenow", "url": sink.url, "secretEnv": "GCWM_SN"})
+    message_id = queue(target={"type": "servicenow", "url": sink.url, "secretEnv": "GCWM_ITSM_SN"})
 
-    async with make_dispatcher(environ={"GCWM_SN": "u:p"}, max_response_bytes=8) as dispatcher:
+    async with make_dispatcher(environ={"GCWM_ITSM_SN": "u:p"}, max_response_bytes=8) as dispatcher:
         await dispatcher.run_once()
 
     stored = message(store, message_id)

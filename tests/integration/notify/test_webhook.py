@@ -198,14 +198,14 @@ async def test_a_secret_missing_from_this_process_is_retried_not_dead(
     store: Store, sink: EmbeddedSink, queue: Queue, make_dispatcher: MakeDispatcher
 ) -> None:
     """The variable may be set where `gcwm notify run` runs: the message waits, saying what is missing."""
-    message_id = queue(itsm=webhook_itsm(f"{sink.url}/webhook", secretEnv="GCWM_UNSET_SECRET"))
+    message_id = queue(itsm=webhook_itsm(f"{sink.url}/webhook", secretEnv="GCWM_ITSM_UNSET_SECRET"))
 
     async with make_dispatcher() as dispatcher:
         result = await dispatcher.run_once()
 
     stored = message(store, message_id)
     assert (result.retried, stored.status) == (1, "pending")
-    assert "GCWM_UNSET_SECRET named by secretEnv is not set" in (stored.last_error or "")
+    assert "GCWM_ITSM_UNSET_SECRET named by secretEnv is not set" in (stored.last_error or "")
     assert sink.sink.received() == []
 
 
@@ -213,14 +213,14 @@ async def test_a_secret_that_is_not_a_whsec_key_dead_letters_without_showing_it(
     store: Store, sink: EmbeddedSink, queue: Queue, make_dispatcher: MakeDispatcher
 ) -> None:
     """A wrong-shaped key cannot become right by waiting; the error names the variable, not the value."""
-    message_id = queue(itsm=webhook_itsm(f"{sink.url}/webhook", secretEnv="GCWM_PLAIN_SECRET"))
+    message_id = queue(itsm=webhook_itsm(f"{sink.url}/webhook", secretEnv="GCWM_ITSM_PLAIN_SECRET"))
 
-    async with make_dispatcher(environ={"GCWM_PLAIN_SECRET": "hunter2-plain"}) as dispatcher:
+    async with make_dispatcher(environ={"GCWM_ITSM_PLAIN_SECRET": "hunter2-plain"}) as dispatcher:
         await dispatcher.run_once()
 
     stored = message(store, message_id)
     assert stored.status == "dead"
-    assert "GCWM_PLAIN_SECRET" in (stored.last_error or "")
+    assert "GCWM_ITSM_PLAIN_SECRET" in (stored.last_error or "")
     assert "hunter2" not in json.dumps(stored.__dict__, default=str)
 
 
@@ -259,7 +259,7 @@ async def test_events_the_channel_does_not_subscribe_to_are_not_queued(store: St
     assert stored.target == {
         "type": "webhook",
         "url": "https://itsm.example.com/hook",
-        "secretEnv": "GCWM_TEST_WEBHOOK_SECRET",
+        "secretEnv": "GCWM_ITSM_TEST_WEBHOOK_SECRET",
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 from gcwm.api import pagination
 from gcwm.api.auth import Principal, Role, require
 from gcwm.api.idempotency import IdempotencyKey, idempotent
+from gcwm.api.problems import TYPE_BASE, Problem
 from gcwm.api.runtime import ApiRuntime, runtime_of
 from gcwm.api.v1.models import (
     ChannelDetails,
@@ -55,6 +57,22 @@ def _queued(jobs: list[Job]) -> JSONResponse:
     return JSONResponse(body, status_code=202, headers={"Location": location})
 
 
+def _refuse_oversized(document: SpecDocument, limit: int) -> None:
+    """A 413 problem for a batch over `limit` channels: its review would hold a worker thread, and
+    its refusal the audit log, for long (issue 23, item 6)."""
+    count = len(document.channels)
+    if count > limit:
+        raise Problem(
+            413,
+            "Too many channels",
+            f"a request may hold at most {limit} channels (GCWM_MAX_CHANNELS_PER_REQUEST), this one holds"
+            f" {count}; send them in batches",
+            type_=TYPE_BASE + "too-many-channels",
+            limit=limit,
+            channels=count,
+        )
+
+
 @router.post("/channels", status_code=202, response_model=QueuedJobs, responses=problems(409, 413))
 async def submit(
     document: SpecDocument,
@@ -66,11 +84,14 @@ async def submit(
     """Check a spec document against the policy and queue a job per channel (worked by this service).
 
     Location points at the first job. A spec problem or a policy refusal is a 422 problem naming the
-    channel and field (refusals list their findings); a limit that would be exceeded is a 409."""
+    channel and field (refusals list their findings); a limit that would be exceeded is a 409; more
+    channels than GCWM_MAX_CHANNELS_PER_REQUEST (1000) is a 413, before any check."""
+    _refuse_oversized(document, runtime.settings.max_channels_per_request)
 
     async def work() -> Response:
-        # The same validation as spec files, so a problem names the channel and field as on the CLI.
-        specs = parse_spec_document(document.model_dump(mode="json"), source=SOURCE)
+        # The same validation as spec files, so a problem names the channel and field as on the CLI;
+        # off the event loop, which also answers /healthz and works the jobs.
+        specs = await asyncio.to_thread(parse_spec_document, document.model_dump(mode="json"), source=SOURCE)
         return _queued(await runtime.service.submit(specs, source=SOURCE))
 
     return await idempotent(request, runtime, principal, key, work)

@@ -1,4 +1,7 @@
-"""/v1/notifications: the ITSM outbox (pending, delivered, dead-lettered) and retrying a message."""
+"""/v1/notifications: the ITSM outbox (pending, delivered, dead-lettered), one message, and retrying one.
+
+What a target answered (`lastReply`) is shown to admin keys only: a target may be a service that
+never meant to answer the submitter (issue 23, item 4); others get null."""
 
 from __future__ import annotations
 
@@ -26,10 +29,18 @@ Operator = Annotated[Principal, Depends(require(Role.operator))]
 LISTING = "notifications"
 
 
+def _document(message: OutboxMessage, principal: Principal) -> dict[str, Any]:
+    return notification_document(message, replies=principal.role.allows(Role.admin))
+
+
+def _not_found(exc: OutboxError) -> Problem:
+    return Problem(404, "Not found", exc.message, type_=TYPE_BASE + "outbox-error")
+
+
 @router.get("/notifications", response_model=NotificationPage, responses=problems())
 def list_notifications(
     runtime: Runtime,
-    _: Viewer,
+    principal: Viewer,
     status: Literal["pending", "delivered", "dead"] | None = None,
     limit: pagination.PageSize = 50,
     cursor: pagination.CursorParam = None,
@@ -42,7 +53,18 @@ def list_notifications(
     next_cursor = (
         pagination.encode(LISTING, [last.created_at.isoformat(), last.id]) if more and last else None
     )
-    return {"notifications": [notification_document(m) for m in page], "nextCursor": next_cursor}
+    return {"notifications": [_document(m, principal) for m in page], "nextCursor": next_cursor}
+
+
+@router.get("/notifications/{message_id}", response_model=NotificationDocument, responses=problems(404))
+def show_notification(message_id: str, runtime: Runtime, principal: Viewer) -> dict[str, Any]:
+    """One notification (by id, or a unique prefix of 8 characters or more)."""
+    with runtime.store.reading() as tx:
+        try:
+            message = tx.outbox.get(message_id)
+        except OutboxError as exc:
+            raise _not_found(exc) from None
+    return _document(message, principal)
 
 
 @router.post(
@@ -58,7 +80,7 @@ async def retry(
             try:
                 message = tx.outbox.get(message_id)
             except OutboxError as exc:
-                raise Problem(404, "Not found", exc.message, type_=TYPE_BASE + "outbox-error") from None
+                raise _not_found(exc) from None
             try:
                 return tx.outbox.retry(message.id)
             except OutboxError as exc:
@@ -67,6 +89,6 @@ async def retry(
                 ) from None
 
     async def work() -> Response:
-        return JSONResponse(notification_document(await runtime.store.write(due_now)))
+        return JSONResponse(_document(await runtime.store.write(due_now), principal))
 
     return await idempotent(request, runtime, principal, key, work)
