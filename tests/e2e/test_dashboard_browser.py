@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import EXAMPLES
 from tests.support.browser import Browser, ConsoleMessage, Page, chromium, expect, screenshot
+from tests.support.polling import wait_until
 from tests.support.service import RunningService, start_service
 
 WAIT_MS = 30_000
@@ -120,7 +121,12 @@ def test_an_operator_submits_a_channel_and_watches_it_become_active(
         session.screenshot("dashboard-channels.png")
 
         channel.locator("a:has-text('audit')").click()
-        expect(page.locator("#verify")).to_have_attribute("data-ok", "true")
+        # The service signs the chain's head every 2 s: the job's newest entries may wait for it.
+        wait_until(
+            lambda: page.reload() is not None and page.locator("#verify").get_attribute("data-ok") == "true",
+            timeout_s=15,
+            what="the audit chain to verify under a signed head",
+        )
         expect(page.locator('#audit tr[data-action="channel.created"]')).to_have_count(1)
         session.screenshot("dashboard-audit.png")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gcwm.errors import JobError, SpecError
+from gcwm.errors import JobError, LimitExceeded, SpecError
 from gcwm.provisioning import Role
 from gcwm.settings import Settings
 from gcwm.spec import parse_spec
@@ -216,3 +216,54 @@ async def test_a_job_cancelled_because_a_newer_spec_superseded_it_names_that_job
     assert "jobs resume" not in ended.error["message"]
     assert document["channels"][0]["outcome"] in ("created", "updated"), document
     assert len(emulator.deployments()) == 1
+
+
+ATTACHMENTS = "    messenger: {fileUpload: {enabled: true, fileTypes: [image/png]}}\n"
+LIMITS_OF_ONE = {"web.deployments.deployments.max": 1, "web.deployments.configuration.max": 1}
+
+
+async def test_a_destroy_that_ends_after_a_provision_was_queued_leaves_that_provisions_slots(
+    provision: Provision, emulator: RunningEmulator, settings: Settings
+) -> None:
+    """Item 4: at limits of 1, a destroy of web-a is in its last step when web-a is provisioned again.
+    The destroy then ends: it freed every slot of the channel's jobs (the queued provision's too) and
+    marked the channel removed under it, so another channel was admitted into the provision's room.
+    Now the provision keeps its slots and its channel stays desired: the other channel is refused."""
+    emulator._admin("PUT", "limits", LIMITS_OF_ONE)
+    spec = channel_yaml("web-a") + ATTACHMENTS
+    await provision(spec)
+    async with gcwm_app(settings) as app:
+        (destroy,) = await app.service.destroy(["web-a"])
+        profile = "/api/v2/conversations/messaging/supportedcontent/[^/]+"
+        emulator.add_fault("DELETE", profile, "latency", latency_ms=60_000)
+        work = asyncio.create_task(app.service.run_jobs([destroy.id]))
+        await _until(lambda: emulator.delayed_requests() == 1)  # the profile's DELETE: its last step
+        (again,) = await app.service.submit(parse_spec(spec))
+        emulator.release_held()
+        await work
+        assert app.store.get_job(destroy.id).status == "succeeded"
+        record = app.store.get_channel(app.org_id, "web-a")
+        assert record is not None and record.status != "removed"
+        with pytest.raises(LimitExceeded):
+            await app.service.submit(parse_spec(channel_yaml("web-b")))
+        document = await app.service.run_jobs([again.id])
+    assert document["channels"][0]["outcome"] == "created", document
+    assert len(emulator.deployments()) == 1
+
+
+async def test_at_the_limit_a_corrected_spec_supersedes_its_channels_queued_job(
+    emulator: RunningEmulator, settings: Settings
+) -> None:
+    """Item 5: at limits of 1, web-a is queued (its job holds both slots) and then corrected before it
+    ran: admission counted the old job's slots against the new one and refused it. The replaced
+    job's slots are left out now: the correction is queued, and it alone runs."""
+    emulator._admin("PUT", "limits", LIMITS_OF_ONE)
+    async with gcwm_app(settings) as app:
+        (first,) = await app.service.submit(parse_spec(channel_yaml("web-a")))
+        corrected = channel_yaml("web-a").replace("[example.com]", "[example.org]")
+        (second,) = await app.service.submit(parse_spec(corrected))
+        document = await app.service.run_jobs([second.id])
+        assert app.store.get_job(first.id).status == "cancelled"
+    assert document["channels"][0]["outcome"] == "created", document
+    (deployment,) = emulator.deployments()
+    assert deployment["allowedDomains"] == ["example.org"]

@@ -205,6 +205,20 @@ def record_destroyed(tx: UnitOfWork, job: Job, result: dict[str, Any], evidence:
     unfinished = {j.id: j for j in tx.jobs.unfinished(org_id=job.org_id, channel_keys=[job.channel_key])}
     if not any(j.kind == KIND_PROVISION for i, j in unfinished.items() if i != job.id):
         tx.channels.mark_removed(job.org_id, job.channel_key)
+    else:
+        # Still desired: its objects are gone because gcwm removed them (not behind its back).
+        tx.channels.record_ids(
+            job.org_id,
+            job.channel_key,
+            configuration_id=None,
+            configuration_version=None,
+            configuration_hash=None,
+            supported_content_id=None,
+            deployment_id=None,
+            deployment_status=None,
+            snippet=None,
+            status="pending",
+        )
     for job_id in tx.jobs.ids_of_channel(job.org_id, job.channel_key):
         if job_id not in unfinished:
             tx.slots.release(job_id, made_only=True)

@@ -37,7 +37,9 @@ from gcwm.store import Channel, Job, JobStep, Store
 _SERVICE_SNAPSHOT_S = 5.0
 # How often a serving process signs the audit chain's head (a no-op when it has not moved), so the
 # head file outside the database never lags the log by more than this.
-_SERVICE_HEAD_EVERY_S = 30.0
+# A serving process signs the chain's head this often: `audit verify` (and the dashboard) fail closed
+# on entries no signed head covers yet, so its jobs' entries must not wait long for one.
+_SERVICE_HEAD_EVERY_S = 2.0
 
 
 @dataclass(frozen=True)

@@ -311,7 +311,8 @@ def test_cancelling_a_finished_job_is_refused(store: Store, enqueue: Enqueue) ->
 
 
 def test_requeue_puts_a_failed_job_back_with_its_steps(store: Store, enqueue: Enqueue) -> None:
-    """Resume clears the error and lease but keeps the recorded steps and attempt count."""
+    """Resume clears the error and lease, keeps the recorded steps, and counts the job's claims afresh
+    (a job that used them up would fail at once at its next passing failure: issue 22, item 9)."""
     job = enqueue()
     _claim(store, "worker-a")
     _record(store, job.id, "worker-a", "create_configuration", {"configuration_id": "cfg-1"})
@@ -322,11 +323,11 @@ def test_requeue_puts_a_failed_job_back_with_its_steps(store: Store, enqueue: En
         requeued = tx.jobs.requeue(job.id)
 
     assert (requeued.status, requeued.error, requeued.finished_at) == ("queued", None, None)
-    assert (requeued.lease_owner, requeued.attempts) == (None, 1)
+    assert (requeued.lease_owner, requeued.attempts) == (None, 0)
     assert [s.step for s in store.job_steps(job.id)] == ["create_configuration"]
     again = _claim(store, "worker-b")
     assert again is not None
-    assert (again.id, again.attempts) == (job.id, 2)
+    assert (again.id, again.attempts) == (job.id, 1)
 
 
 def test_requeue_takes_a_cancelled_job(store: Store, enqueue: Enqueue) -> None:

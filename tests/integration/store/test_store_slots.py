@@ -51,11 +51,13 @@ def test_released_slots_no_longer_count(store: Store, enqueue: Callable[..., Job
         assert tx.slots.counted("org-1", now) == {}
 
 
-def test_a_finished_jobs_held_slots_stop_counting_and_count_again_when_it_is_resumed(
+def test_a_finished_jobs_held_slots_stop_counting_and_are_given_back_when_it_is_resumed(
     store: Store, enqueue: Callable[..., Job]
 ) -> None:
     """Cancelling a queued job (no worker ever releases its slots) frees them for admission at once;
-    resuming it takes them again; what it made keeps counting for older observations throughout."""
+    resuming it gives them back for good (they came back as held with no admission check: issue 22),
+    so its worker reserves what its plan creates under the limits; what it made keeps counting for
+    older observations throughout."""
     job, other = enqueue(), enqueue(channel_name="other")
     with store.unit_of_work() as tx:
         before = tx.jobs.now()
@@ -68,7 +70,8 @@ def test_a_finished_jobs_held_slots_stop_counting_and_count_again_when_it_is_res
         assert tx.slots.counted("org-1", before) == {"deployment": 1, "configuration": 1}
         tx.jobs.requeue(job.id)
     with store.unit_of_work() as tx:
-        assert tx.slots.counted("org-1", before) == {"deployment": 2, "configuration": 1}
+        assert tx.slots.counted("org-1", before) == {"deployment": 1, "configuration": 1}
+        assert tx.slots.kinds_of(job.id) == {"configuration"}  # made: kept
 
 
 # What a sequence of slot and job moves does, for the test below: each step is (move, job, kinds).

@@ -24,12 +24,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("channels") as batch:
-        batch.add_column(sa.Column("configuration_hash", sa.String(), nullable=True))
-        batch.add_column(sa.Column("supported_content_id", sa.String(), nullable=True))
+    # Plain ALTER TABLE (SQLite 3.35+ drops columns too): a batch copy of the table would lose what
+    # later migrations hang on it.
+    op.add_column("channels", sa.Column("configuration_hash", sa.String(), nullable=True))
+    op.add_column("channels", sa.Column("supported_content_id", sa.String(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("channels") as batch:
-        batch.drop_column("supported_content_id")
-        batch.drop_column("configuration_hash")
+    op.drop_column("channels", "supported_content_id")
+    op.drop_column("channels", "configuration_hash")

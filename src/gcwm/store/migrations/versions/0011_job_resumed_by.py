@@ -23,10 +23,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("jobs") as batch:
-        batch.add_column(sa.Column("resumed_by", sa.String(), nullable=True))
+    # Plain ALTER TABLE: a batch copy of `jobs` would drop its trigger (migration 0007).
+    op.add_column("jobs", sa.Column("resumed_by", sa.String(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("jobs") as batch:
-        batch.drop_column("resumed_by")
+    op.drop_column("jobs", "resumed_by")
