@@ -129,7 +129,11 @@ async def open_app(
             endpoints = endpoints_for(settings.region, settings.base_url)
         retry = RetryPolicy(fresh_object_400_s=settings.transient_400_seconds)
         transport = GenesysTransport(
-            endpoints, credentials, requests_per_minute=settings.requests_per_minute, retry=retry
+            endpoints,
+            credentials,
+            requests_per_minute=settings.requests_per_minute,
+            retry=retry,
+            timeout_s=settings.genesys_timeout_seconds,
         )
         client = GenesysClient(transport)
         stack.push_async_callback(client.aclose)

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=_default_home, validation_alias="GCWM_HOME")
     database_url: str | None = Field(default=None, validation_alias="GCWM_DATABASE_URL")
     requests_per_minute: float = Field(default=300.0, gt=0, validation_alias="GCWM_REQUESTS_PER_MINUTE")
+    # How long one Genesys request may last (a takeover waits this long for a create a paused worker sent).
+    genesys_timeout_seconds: float = Field(
+        default=30.0, gt=0, validation_alias="GCWM_GENESYS_TIMEOUT_SECONDS"
+    )
     # A 400 on a write naming an object made seconds before is retried this long (Terraform's 30 s).
     transient_400_seconds: float = Field(default=30.0, ge=0, validation_alias="GCWM_TRANSIENT_400_SECONDS")
     concurrency: int = Field(default=32, ge=1, le=256, validation_alias="GCWM_CONCURRENCY")

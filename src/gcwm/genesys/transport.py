@@ -40,6 +40,9 @@ class GenesysTransport:
         seed: int | None = None,
     ) -> None:
         self.endpoints = endpoints
+        # How long one request may last before gcwm gives up on it (a create it sent and lost sight
+        # of has ended by then, carried out or not).
+        self.timeout_s = timeout_s
         self._own_http = http is None
         self._http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),

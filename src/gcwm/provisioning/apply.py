@@ -83,6 +83,7 @@ class ChannelApply:
             backoff_initial_s=self.t.poll_initial_s,
             backoff_max_s=self.t.poll_max_s,
             marker=self.marker.render(),
+            in_flight_s=self.client.transport.timeout_s,
         )
         self.writes.log = self.log
 

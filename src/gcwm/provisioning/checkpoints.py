@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from gcwm.observability.metrics import PROVISION_STEP_SECONDS
@@ -41,7 +42,10 @@ class Checkpoints:
         self._job = job
         self._worker = worker_id
         self._evidence = evidence
-        self._done = {s.step: (dict(s.data), s.duration_ms) for s in store.job_steps(job.id)}
+        recorded = store.job_steps(job.id)
+        self._done = {s.step: (dict(s.data), s.duration_ms) for s in recorded}
+        # When, and in which attempt (claim), each step was recorded or last acted on.
+        self._stamps = {s.step: (s.finished_at, s.attempt) for s in recorded}
         self.on_step: Callable[[str], None] | None = None
         self.cancel_requested = False
 
@@ -57,6 +61,32 @@ class Checkpoints:
     def has(self, step: str) -> bool:
         return step in self._done
 
+    def from_earlier_attempt(self, step: str) -> bool:
+        """Whether a recorded step was recorded (or last acted on) by an earlier claim of the job: a
+        worker that may still be running, paused past its lease."""
+        stamp = self._stamps.get(step)
+        return stamp is not None and stamp[1] < self._job.attempts
+
+    async def seconds_since(self, step: str) -> float:
+        """How long ago (database time) the step was recorded or last acted on."""
+        stamp = self._stamps.get(step)
+        if stamp is None:
+            return float("inf")
+        now = await asyncio.to_thread(self._store.database_now)
+        return (now - stamp[0]).total_seconds()
+
+    async def restamp(self, step: str, result: StepResult) -> None:
+        """Rewrite an intent as acted on again, now and by this attempt (fenced by the lease: a worker
+        that lost it raises JobError here and sends nothing)."""
+        data = result.document()
+        stamped = await asyncio.to_thread(self._restamp, step, data)
+        self._done[step] = (data, self._done.get(step, ({}, 0.0))[1])
+        self._stamps[step] = (stamped, self._job.attempts)
+
+    def _restamp(self, step: str, data: dict[str, Any]) -> datetime:
+        with self._store.unit_of_work() as tx:
+            return tx.jobs.restamp_step(self._job.id, self._worker, step, data)
+
     def check_cancelled(self) -> None:
         """Raise JobCancelled if a cancel was requested (called before each step)."""
         if self.cancel_requested:
@@ -67,6 +97,7 @@ class Checkpoints:
         data = result.document()
         cancel = await asyncio.to_thread(self._record, step, result, duration_ms)
         self._done[step] = (data, duration_ms)
+        self._stamps[step] = (datetime.now(UTC), self._job.attempts)  # this attempt's (time: ours)
         self.cancel_requested = self.cancel_requested or cancel
         if self.on_step is not None and step in steps.VISIBLE_STEPS:
             self.on_step(step)

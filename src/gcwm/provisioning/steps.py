@@ -65,9 +65,15 @@ R = TypeVar("R", bound=StepResult)
 
 
 class CreateIntent(StepResult):
-    """A create is about to be sent: if no answer is recorded, look for this marker before resending."""
+    """A create is about to be sent: if no answer is recorded, look for this marker before resending.
+    `inFlightS`: how long the sender's request may last (its transport's timeout), so a worker taking
+    the job over knows when that request must have ended, carried out or not."""
 
     marker: str
+    in_flight_s: float = 30.0
+    # False once the sender saw its request end (an answer, an error, or its timeout): nothing of it
+    # is in flight, so a takeover need not wait for it.
+    in_flight: bool = True
 
 
 class PublishIntent(StepResult):

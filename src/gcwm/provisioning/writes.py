@@ -2,7 +2,10 @@
 
 - `create_once`: a create whose answer was lost (this run or a crashed one) is never sent again
   blind: the org is searched for what it made first (its marker, or a profile's name), and what is
-  found is adopted.
+  found is adopted. A create sent by an earlier claim of the job (a worker paused past its lease
+  may still have it in flight) is looked up again once that request must have ended (its intent's
+  time plus the sender's timeout) before it is sent anew; and every send is preceded by a write
+  fenced by the lease, so a worker that lost its job sends nothing more.
 - `update`: a 409 (a concurrent edit; the Terraform provider retries these, PRs #1473 and #1786) reads
   the object again and sends the update again, a bounded number of times; one that persists fails
   the step naming the conflict.
@@ -45,6 +48,7 @@ class Writes:
         backoff_initial_s: float,
         backoff_max_s: float,
         marker: str,
+        in_flight_s: float,
     ) -> None:
         self._cp = checkpoints
         self._notes = notes
@@ -53,6 +57,7 @@ class Writes:
         self._initial_s = backoff_initial_s
         self._max_s = backoff_max_s
         self._marker = marker
+        self._in_flight_s = in_flight_s
         self.log = log
 
     async def create_once(
@@ -68,13 +73,20 @@ class Writes:
             # An earlier attempt sent this create and got no answer it could record.
             if (existing := await self.settled(lookup)) is not None:
                 return existing, True
+            if (existing := await self._after_earlier_send(intent_step, lookup)) is not None:
+                return existing, True
         else:
-            await self._cp.record(intent_step, CreateIntent(marker=self._marker))
+            await self._cp.record(intent_step, self._intent(in_flight=True))
         for attempt in range(1, self._attempts + 1):
+            if attempt > 1 or self._cp.from_earlier_attempt(intent_step):
+                # Fenced by the lease: a worker that lost its job raises here and sends nothing.
+                await self._cp.restamp(intent_step, self._intent(in_flight=True))
             try:
                 async with self.counting_retries(what):
                     return await create(), False
             except GenesysError as exc:
+                # The request has ended (its answer is what failed): a takeover need not wait for it.
+                await self._cp.restamp(intent_step, self._intent(in_flight=False))
                 if not is_outcome_unknown(exc) or attempt == self._attempts:
                     raise
                 self.log.warning("create.outcome_unknown", error=exc.message, attempt=attempt)
@@ -100,6 +112,24 @@ class Writes:
                 await self.back_off(attempt)
                 await read()
         raise AssertionError("unreachable: the last attempt raises")
+
+    async def _after_earlier_send(
+        self, intent_step: str, lookup: Callable[[float], Awaitable[_O | None]]
+    ) -> _O | None:
+        """A create an earlier claim sent may still be in flight (its worker paused past its lease, a
+        VM pause, SIGSTOP): wait until it must have ended, carried out or not, and look again."""
+        intent = self._cp.get(intent_step, CreateIntent)
+        if not self._cp.from_earlier_attempt(intent_step) or intent is None or not intent.in_flight:
+            return None
+        wait_s = intent.in_flight_s - await self._cp.seconds_since(intent_step)
+        if wait_s <= 0:
+            return None
+        self.log.info("create.waiting_for_earlier_send", seconds=round(wait_s, 1), step=intent_step)
+        await asyncio.sleep(wait_s)
+        return await self.settled(lookup)
+
+    def _intent(self, *, in_flight: bool) -> CreateIntent:
+        return CreateIntent(marker=self._marker, in_flight_s=self._in_flight_s, in_flight=in_flight)
 
     @asynccontextmanager
     async def counting_retries(self, what: str) -> AsyncIterator[None]:

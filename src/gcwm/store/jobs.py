@@ -176,6 +176,21 @@ class JobRepository(JobReads):
             self._connection.execute(insert)
         return cancel
 
+    def restamp_step(self, job_id: str, worker_id: str, step: str, data: dict[str, Any]) -> datetime:
+        """Rewrite a recorded step's data, stamped with this moment and this attempt (an intent acted
+        on again: a create about to be sent once more, or known to have ended); the database time
+        stamped. Raises JobError if the worker no longer holds the job's lease, so a worker that
+        lost it sends nothing more."""
+        with self._errors(f"restamping step {step!r} of job {job_id}"):
+            attempt, _ = self._touch_held(job_id, worker_id, f"act on step {step!r} again")
+            now = self.now()
+            self._connection.execute(
+                job_steps.update()
+                .where(job_steps.c.job_id == job_id, job_steps.c.step == step)
+                .values(finished_at=now, attempt=attempt, data=data)
+            )
+        return now
+
     def discard_steps(self, job_id: str, worker_id: str) -> builtins.list[str]:
         """Forget every step the job recorded (its work was undone); returns their names.
 

@@ -1,0 +1,90 @@
+"""A worker frozen past its lease (a VM pause, SIGSTOP) with a create in flight (issue 22, item 3): the
+worker that takes its job over must not send that create again while the frozen one's may still be
+carried out. Real `gcwm` processes, a real database, the emulator holding the create."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gcwm.store import Store, connect
+from tests.conftest import gcwm_command
+from tests.support.emulator import RunningEmulator
+from tests.support.polling import wait_until
+
+DEPLOYMENTS = "/api/v2/webdeployments/deployments"
+
+
+def _spec(path: Path) -> Path:
+    path.write_text(
+        "channels:\n  - name: frozen-web\n    routingQueue: Support\n"
+        "    inboundMessageFlow: Support Messaging Flow\n    allowedDomains: [example.com]\n"
+    )
+    return path
+
+
+def test_a_takeover_waits_for_a_frozen_workers_create_and_adopts_it_instead_of_sending_it_twice(
+    gcwm_env: dict[str, str], emulator: RunningEmulator, any_database_url: str, tmp_path: Path
+) -> None:
+    """Worker A sends the deployment create; the emulator holds the request (not carried out yet) and A
+    is frozen. A's lease runs out; worker B takes the job over and looks: nothing there yet. Then A's
+    request is carried out. B waits until A's request must have ended (A's timeout) before sending
+    its own: it finds the deployment and adopts it. One POST, one deployment."""
+    env = {
+        **gcwm_env,
+        "GCWM_DATABASE_URL": any_database_url,
+        "GCWM_LEASE_SECONDS": "2",
+        "GCWM_GENESYS_TIMEOUT_SECONDS": "8",
+    }
+    emulator.add_fault("POST", f"{DEPLOYMENTS}$", "latency", latency_ms=120_000)
+    store = Store(connect(any_database_url))
+    frozen = subprocess.Popen(
+        [*gcwm_command(), "provision", str(_spec(tmp_path / "spec.yaml")), "-o", "json"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    taker: subprocess.Popen[str] | None = None
+    try:
+        wait_until(lambda: emulator.delayed_requests() == 1, timeout_s=60, what="A's deployment create")
+        os.kill(frozen.pid, signal.SIGSTOP)
+        (job,) = store.list_jobs(limit=5)
+        wait_until(
+            lambda: _lease_expired(store, job.id), timeout_s=30, what="the frozen worker's lease to run out"
+        )
+        looked = emulator.calls(f"GET {DEPLOYMENTS}")
+        taker = subprocess.Popen(
+            [*gcwm_command(), "jobs", "resume", "-o", "json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        # B has taken the job over and looked for what A's create made: nothing yet.
+        wait_until(
+            lambda: emulator.calls(f"GET {DEPLOYMENTS}") >= looked + 2, timeout_s=30, what="B's lookups"
+        )
+        assert emulator.calls(f"POST {DEPLOYMENTS}") == 1 and emulator.deployments() == []
+        emulator.release_held()  # A's create is carried out now, while A is still frozen
+        out, err = taker.communicate(timeout=90)
+    finally:
+        os.kill(frozen.pid, signal.SIGCONT)
+        frozen.wait(timeout=60)
+        if taker is not None and taker.poll() is None:
+            taker.kill()
+        store.engine.dispose()
+    assert taker.returncode == 0, err
+    (channel,) = json.loads(out)["channels"]
+    assert channel["outcome"] == "created", channel
+    assert any("answer to the request was lost" in n for n in channel["notes"]), channel["notes"]
+    assert emulator.calls(f"POST {DEPLOYMENTS}") == 1
+    assert [d["id"] for d in emulator.deployments()] == [channel["deployment"]["id"]]
+
+
+def _lease_expired(store: Store, job_id: str) -> bool:
+    job = store.get_job(job_id)
+    return job.lease_expires_at is not None and job.lease_expires_at < datetime.now(UTC)
