@@ -267,3 +267,22 @@ async def test_at_the_limit_a_corrected_spec_supersedes_its_channels_queued_job(
     assert document["channels"][0]["outcome"] == "created", document
     (deployment,) = emulator.deployments()
     assert deployment["allowedDomains"] == ["example.org"]
+
+
+async def test_a_queued_job_cancelled_then_resumed_takes_no_slot_without_room(
+    emulator: RunningEmulator, settings: Settings
+) -> None:
+    """Suspected in issue 22, settled: a queued job cancelled at once parks its slots; another channel
+    then takes the org's only room; resuming the first turned its parked slots back to held without a
+    check, and its create met Genesys's own limit.exceeded. Now the resumed job reserves under the
+    limits when it plans, and is refused by gcwm before any write."""
+    emulator._admin("PUT", "limits", LIMITS_OF_ONE)
+    async with gcwm_app(settings) as app:
+        (first,) = await app.service.submit(parse_spec(channel_yaml("web-a")))
+        await app.service.cancel(first.id, role=Role.operator)  # queued: cancelled at once
+        (other,) = await app.service.submit(parse_spec(channel_yaml("web-b")))
+        assert (await app.service.run_jobs([other.id]))["channels"][0]["outcome"] == "created"
+        document = await app.service.resume(first.id)
+    (refused,) = document["channels"]
+    assert refused["outcome"] == "failed" and refused["error"]["error"] == "LimitExceeded", refused
+    assert emulator.calls("POST /api/v2/webdeployments/configurations") == 1  # web-b's only

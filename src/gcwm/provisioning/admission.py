@@ -103,6 +103,12 @@ def uses(
     )
 
 
+def missing_slots(tx: UnitOfWork, job: Job, spec: ChannelSpec, change: ChannelChange) -> list[str]:
+    """The kinds a job's plan creates that the job holds no slot of (and made none of)."""
+    wanted = creates(Plan(job.org_id, (change,))).get(spec.key, [])
+    return [kind for kind in wanted if kind not in tx.slots.kinds_of(job.id)] if wanted else []
+
+
 def reserve_for_plan(
     tx: UnitOfWork,
     job: Job,
@@ -115,13 +121,15 @@ def reserve_for_plan(
     changed since it was queued: a destroy ran before it, or it was resumed), under the org's limits,
     in the caller's transaction; the kinds taken. LimitExceeded, taking none, if there is no room."""
     plan = Plan(job.org_id, (change,))
-    missing = [kind for kind in creates(plan).get(spec.key, []) if kind not in tx.slots.kinds_of(job.id)]
+    missing = missing_slots(tx, job, spec, change)
     if not missing:
         return []
     tx.slots.lock_org(job.org_id)
     held = tx.slots.counted(job.org_id, snapshot.observed_at)
-    own = tx.slots.held_by([job.id])  # counted already: not twice
-    held = {kind: n - own.get(kind, 0) for kind, n in held.items()}
+    # What the job holds or made already is counted (as held, or in the org) and in the plan's
+    # creates: once is enough.
+    for kind in set(creates(plan).get(spec.key, [])) & tx.slots.kinds_of(job.id):
+        held[kind] = held.get(kind, 0) - 1
     refuse_if_exceeded(uses([spec], plan, snapshot, policy, held))
     tx.slots.reserve(job.org_id, job.id, missing)
     return missing

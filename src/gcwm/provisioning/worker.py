@@ -28,7 +28,7 @@ from gcwm.observability.context import request_context
 from gcwm.observability.metrics import JOB_SECONDS
 from gcwm.policy import LocalPolicy
 from gcwm.provisioning import steps
-from gcwm.provisioning.admission import reserve_for_plan
+from gcwm.provisioning.admission import missing_slots, reserve_for_plan
 from gcwm.provisioning.apply import ChannelApply
 from gcwm.provisioning.batch import Batch
 from gcwm.provisioning.checkpoints import Checkpoints, JobCancelled
@@ -147,6 +147,12 @@ class Worker:
                     recording_calls() as calls,
                 ):
                     await self._run_job(job, emit, calls)
+            except (JobError, StoreError) as exc:
+                # Ending the job failed: its lease was lost (its new owner ends it) or the database
+                # is away (the lease runs out and it is taken over). Said here, never left to escape
+                # the task unseen ("Task exception was never retrieved").
+                log.warning("job.not_ended", job_id=job.id, error=exc.message)
+                emit(JobEvent(job.id, job.channel_name, "failed", message=exc.message))
             finally:
                 slots.release()
                 wake.set()
@@ -280,6 +286,10 @@ class Worker:
             change, snapshot = await self._batch.plan(job, spec)
             await asyncio.to_thread(self._reserve, job, spec, change, snapshot)
             await checkpoints.record(steps.PLANNED, change, round((time.perf_counter() - started) * 1000, 1))
+        elif await asyncio.to_thread(self._missing, job, spec, change):
+            # Resumed with a plan whose slots it gave back (a cancelled or failed job): take them again
+            # under the limits, against the org as read now.
+            await asyncio.to_thread(self._reserve, job, spec, change, await self._batch.recent([spec]))
         apply = ChannelApply(self._batch.tools, checkpoints, job_id=job.id, spec=spec, change=change)
         started = time.perf_counter()
         result = await apply.run()
@@ -321,6 +331,10 @@ class Worker:
             taken = reserve_for_plan(tx, job, spec, change, snapshot, self._policy)
         if taken:
             log.info("job.slots_reserved_at_plan", job_id=job.id, kinds=taken)
+
+    def _missing(self, job: Job, spec: ChannelSpec, change: ChannelChange) -> bool:
+        with self._store.reading() as tx:
+            return bool(missing_slots(tx, job, spec, change))
 
     def _why_cancelled(self, job: Job) -> dict[str, Any]:
         """The error a cancelled job ends with: the newer job that superseded it, if one did (said
