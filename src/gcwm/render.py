@@ -36,21 +36,23 @@ def progress(total: int) -> Iterator[Callable[[JobEvent], None]]:
         console=stderr(),
         transient=False,
     )
-    task = bar.add_task("provisioning", total=total)
-    ended: dict[str, int] = {"succeeded": 0, "failed": 0, "cancelled": 0}
+    task = bar.add_task("working", total=total)
+    # By outcome ("created", "unchanged", "destroyed"...), as the jobs end: a run of 30 channels of
+    # which 28 were unchanged is not "30 provisioned", and a destroy is not "provisioned" at all.
+    ended: dict[str, int] = {}
 
     def on_event(event: JobEvent) -> None:
-        if event.kind in ended:
-            ended[event.kind] += 1
+        if event.kind in ("succeeded", "failed", "cancelled"):
+            outcome = (event.message or event.kind) if event.kind == "succeeded" else event.kind
+            ended[outcome] = ended.get(outcome, 0) + 1
             bar.advance(task)
         label = f"{event.channel}: {event.step or event.kind}"
         bar.update(task, description=label[:48])
 
     with bar:
         yield on_event
-        summary = [f"{ended['succeeded']} provisioned"]
-        summary += [f"{n} {kind}" for kind, n in ended.items() if n and kind != "succeeded"]
-        bar.update(task, description=", ".join(summary))
+        summary = [f"{n} {outcome}" for outcome, n in sorted(ended.items())]
+        bar.update(task, description=", ".join(summary) or "nothing to do")
 
 
 def provision_result(document: dict[str, Any]) -> None:
