@@ -13,7 +13,14 @@ from pydantic import SecretStr
 
 from gcwm.audit import head_path, load_signing_key
 from gcwm.errors import PolicyFileError
-from gcwm.genesys import ClientCredentials, GenesysClient, GenesysTransport, RetryPolicy, endpoints_for
+from gcwm.genesys import (
+    ClientCredentials,
+    GenesysClient,
+    GenesysTransport,
+    RetryPolicy,
+    endpoints_for,
+    resolve_region,
+)
 from gcwm.notify import Dispatcher, SecretSource
 from gcwm.policy import LocalPolicy, parse_policy_file
 from gcwm.provisioning import Evidence, OrgRef, ProvisioningService, Timeouts
@@ -86,11 +93,32 @@ def open_dispatcher(settings: Settings, store: Store) -> Dispatcher:
     )
 
 
+# The region the embedded emulator stands in for when GENESYSCLOUD_REGION is unset (us-east-1).
+EMBEDDED_REGION = "mypurecloud.com"
+
+
+def embedded_region(settings: Settings) -> str:
+    """The region host the embedded emulator stands in for: GENESYSCLOUD_REGION, else us-east-1's."""
+    return resolve_region(settings.region) if settings.region else EMBEDDED_REGION
+
+
+def site_region(settings: Settings, region: str | None = None) -> str | None:
+    """The region whose Messenger a site's CSP is proposed for, known without starting anything:
+    `region` (a command's --region), GENESYSCLOUD_REGION, or the embedded emulator's; None only for
+    credentials with a base URL and no region (a gateway: ask the org)."""
+    if region:
+        return resolve_region(region)
+    if settings.region or settings.uses_embedded_emulator:
+        return embedded_region(settings)
+    return None
+
+
 def start_embedded_emulator(
     settings: Settings, stack: ExitStack | AsyncExitStack, self_hosted_messenger: bool = False
-) -> tuple[str, str, str]:
-    """Start the embedded emulator on a free loopback port until `stack` closes; its URL, client id
-    and client secret. Its org lives in GCWM_HOME, so runs see the same org."""
+) -> tuple[str, str, str, str]:
+    """Start the embedded emulator on a free loopback port until `stack` closes; its URL, client id,
+    client secret and the region host it stands in for (GENESYSCLOUD_REGION when set). Its org lives
+    in GCWM_HOME, so runs see the same org."""
     from gcwm.emulator import EmbeddedEmulator, EmulatorConfig  # only when needed
 
     config = EmulatorConfig(
@@ -98,9 +126,11 @@ def start_embedded_emulator(
         # The preview loads Messenger's stand-in scripts from the emulator's own origin.
         self_hosted_messenger=self_hosted_messenger,
     )
+    # Its snippets load Messenger from that region, so the CSP gcwm proposes is that region's.
+    config.region_host = embedded_region(settings)
     settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)  # the user's alone (store/engine.py)
     emulator = stack.enter_context(EmbeddedEmulator(config))
-    return emulator.url, config.client_id, config.client_secret
+    return emulator.url, config.client_id, config.client_secret, config.region_host
 
 
 @asynccontextmanager
@@ -115,9 +145,13 @@ async def open_app(
     async with AsyncExitStack() as stack:
         emulator_url: str | None = None
         if settings.uses_embedded_emulator:
-            emulator_url, client_id, secret = start_embedded_emulator(settings, stack, self_hosted_messenger)
+            emulator_url, client_id, secret, region = start_embedded_emulator(
+                settings, stack, self_hosted_messenger
+            )
             credentials = ClientCredentials(client_id, SecretStr(secret))
-            endpoints = endpoints_for(None, emulator_url)
+            # The emulator stands in for the region its snippets load Messenger from: what the site's
+            # CSP must allow (unless it serves Messenger's stand-in itself, for the preview).
+            endpoints = endpoints_for(None if self_hosted_messenger else region, emulator_url)
             if announce:
                 print(
                     f"gcwm: no Genesys Cloud credentials set; using the embedded emulator at {emulator_url}",

@@ -100,11 +100,12 @@ async def _serve_processes(settings: Settings, host: str, port: int, workers: in
         store.engine.dispose()
     with ExitStack() as stack:
         if settings.uses_embedded_emulator:
-            url, client_id, secret = start_embedded_emulator(settings, stack)
+            url, client_id, secret, region = start_embedded_emulator(settings, stack)
             os.environ.update(
                 GCWM_GENESYS_BASE_URL=url,
                 GENESYSCLOUD_OAUTHCLIENT_ID=client_id,
                 GENESYSCLOUD_OAUTHCLIENT_SECRET=secret,
+                GENESYSCLOUD_REGION=region,  # what its snippets load Messenger from
             )
         os.environ["GCWM_REQUESTS_PER_MINUTE"] = str(settings.requests_per_minute / workers)
         # Each process writes its metrics to files here; /metrics sums them (prometheus-client's
