@@ -149,3 +149,20 @@ def test_cursors_walk_every_job_exactly_once(service: RunningService) -> None:
     assert pages == 3
     assert_problem(garbage, 422)
     assert_problem(foreign, 422)
+
+
+def test_a_channel_naming_a_queue_the_org_lacks_is_refused_with_422_naming_the_field(
+    service: RunningService, emulator: RunningEmulator
+) -> None:
+    """The API refuses what the CLI refuses (issue 24, item 8): the references are checked against the
+    org at submission, not after a 202 by a job that can only fail."""
+    body = document("lost-web")
+    body["channels"][0]["routingQueue"] = "No Such Queue"
+    with service.client("operator") as http:
+        answer = submit(http, body)
+        jobs = http.get("/v1/jobs").json()["jobs"]
+    problem = assert_problem(answer, 422)
+    (finding,) = [f for f in problem["findings"] if f["check"] == "reference_not_usable"]
+    assert (finding["channel"], finding["location"]) == ("lost-web", "routingQueue")
+    assert "No Such Queue" in finding["description"]
+    assert jobs == [] and emulator.configurations() == []

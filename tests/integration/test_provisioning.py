@@ -10,6 +10,7 @@ import stamina.instrumentation
 from gcwm.genesys import RetryPolicy
 from gcwm.observability.metrics import REGISTRY
 from gcwm.settings import Settings
+from gcwm.spec import parse_spec
 from tests.integration.conftest import Provision, channel_yaml, gcwm_app
 from tests.support.emulator import RunningEmulator
 
@@ -77,12 +78,18 @@ async def test_channel_gone_from_org_is_recreated(provision: Provision, emulator
     ],
 )
 async def test_missing_dependency_fails_clearly_and_creates_nothing(
-    provision: Provision, emulator: RunningEmulator, yaml_text: str, expected: str
+    settings: Settings, emulator: RunningEmulator, yaml_text: str, expected: str
 ) -> None:
-    """A missing queue or flow is a clear error, before anything is created."""
-    (job,) = await provision(yaml_text)
-    assert job.status == "failed"
-    assert expected in job.error["message"]
+    """A missing queue or flow refuses the batch with a clear finding naming the field, before any
+    write (no job is queued: it could only fail)."""
+    async with gcwm_app(settings) as app:
+        document = await app.service.provision(parse_spec(yaml_text))
+        queued = app.store.list_jobs(limit=5)
+    (channel,) = document["channels"]
+    assert channel["outcome"] == "refused"
+    (finding,) = [f for f in channel["findings"] if f["check"] == "reference_not_usable"]
+    assert expected in finding["description"]
+    assert queued == []
     assert emulator.configurations() == [] and emulator.deployments() == []
 
 

@@ -72,9 +72,11 @@ async def test_run_workers_works_the_queue_until_stopped_with_a_heartbeat(
 async def test_stopping_the_workers_hands_a_job_in_hand_back_to_the_queue(
     settings: Settings, emulator: RunningEmulator
 ) -> None:
-    """A job cut off by stop is queued again at once, not left to its lease; the next start finishes it."""
+    """A job cut off by stop is queued again at once, not left to its lease; the next start finishes it
+    (once the cut-off create must have ended: GCWM_GENESYS_TIMEOUT_SECONDS, short here)."""
     emulator.add_fault("POST", r"/api/v2/webdeployments/deployments", "latency", latency_ms=30_000)
-    async with gcwm_app(settings) as app:
+    quick = settings.model_copy(update={"genesys_timeout_seconds": 1.0})
+    async with gcwm_app(quick) as app:
         stop = asyncio.Event()
         loop = asyncio.create_task(app.service.run_workers(stop))
         (job,) = await app.service.submit(parse_spec(channel_yaml()))

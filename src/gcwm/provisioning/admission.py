@@ -59,6 +59,17 @@ def review(specs: Sequence[ChannelSpec], *, source: str, policy: LocalPolicy, or
     return Review(channels, run)
 
 
+def reference_findings(plan: Plan, *, source: str) -> list[Finding]:
+    """A queue or flow a channel names that the org does not hold (or holds twice, or unpublished), as
+    findings: they always refuse a batch before any write (whatever severities the policy blocks),
+    since the job could only fail."""
+    return [
+        Finding("reference_not_usable", "high", c.problem.field, c.problem.message, source, c.channel)
+        for c in plan.problems
+        if c.problem is not None
+    ]
+
+
 def creates(plan: Plan) -> dict[str, list[str]]:
     """The kinds of object each channel's plan creates (a replaced deployment is a new one)."""
     out: dict[str, list[str]] = {}

@@ -107,7 +107,8 @@ class ProvisioningService:
         with self.store.unit_of_work() as tx:
             held = tx.slots.counted(self.org.id, snapshot.observed_at)
         limits = admission.uses(specs, plan, snapshot, self.policy, held)
-        blocking = review.blocking(self.policy) + [
+        references = admission.reference_findings(plan, source=source)
+        blocking = review.blocking(self.policy) + references + [
             Finding(
                 "limit_exceeded",
                 "high",
@@ -164,9 +165,9 @@ class ProvisioningService:
         self, specs: Sequence[ChannelSpec], review: admission.Review, source: str, *, shared: bool = False
     ) -> _Queued:
         """Policy review, observe, plan, admission and enqueue: what provision and submit share.
-        `shared`: admit against the serving batch's recent snapshot instead of a read of one's own."""
-        if blocking := review.blocking(self.policy):
-            raise await asyncio.to_thread(self._refuse, specs, PolicyViolation(blocking))
+        `shared`: admit against the serving batch's recent snapshot instead of a read of one's own.
+        Every problem of the batch refuses it at once, before any write: the policy's blocking
+        findings and every queue or flow the org does not hold (issue 24: all in one run)."""
         if shared:
             batch = self._serving_batch()
             snapshot = await batch.recent(specs)
@@ -174,6 +175,8 @@ class ProvisioningService:
             batch = self._batch()
             snapshot = await batch.observe(specs)  # the one read of the org this batch's jobs plan from
         plan = build_plan(specs, snapshot)
+        if blocking := review.blocking(self.policy) + admission.reference_findings(plan, source=source):
+            raise await asyncio.to_thread(self._refuse, specs, PolicyViolation(blocking))
         admit = admission.admission(specs, plan, snapshot, self.policy, review, source=source)
         try:
             jobs = await self.store.write(
