@@ -44,6 +44,14 @@ class WorkerIdentity:
     nonce: str
 
     @classmethod
+    def process(cls) -> WorkerIdentity:
+        """This process, with one nonce for its life: who queued a job, and works it while it lives."""
+        global _PROCESS
+        if _PROCESS is None or _PROCESS.pid != os.getpid():  # a forked child is another process
+            _PROCESS = cls.current()
+        return _PROCESS
+
+    @classmethod
     def current(cls) -> WorkerIdentity:
         """This process, with a fresh nonce (one per worker)."""
         return cls(socket.gethostname(), os.getpid(), _boot_id(), _pid_namespace(), uuid.uuid4().hex[:6])
@@ -68,6 +76,9 @@ class WorkerIdentity:
         if (self.host, self.boot, self.namespace) != (me.host, me.boot, me.namespace):
             return False
         return not _is_alive(self.pid)
+
+
+_PROCESS: WorkerIdentity | None = None
 
 
 def _is_alive(pid: int) -> bool:

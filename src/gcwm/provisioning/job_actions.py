@@ -12,12 +12,16 @@ from __future__ import annotations
 from gcwm.errors import JobError
 from gcwm.observability.context import actor
 from gcwm.provisioning.evidence import Evidence
+from gcwm.provisioning.queue import QueueOwner
 from gcwm.provisioning.roles import Role, require_role_for
 from gcwm.store import Job, Store, UnitOfWork
 
 
-def resume_job(store: Store, evidence: Evidence, org_id: str, job_id: str, role: Role) -> Job:
-    """Queue a failed or cancelled job again, as whoever is acting (`actor()`); the job as queued."""
+def resume_job(
+    store: Store, evidence: Evidence, org_id: str, job_id: str, role: Role, by: QueueOwner | None = None
+) -> Job:
+    """Queue a failed or cancelled job again, as whoever is acting (`actor()`), for the process `by`
+    to work while it lives; the job as queued."""
     who = actor() or "unknown"
     with store.unit_of_work() as tx:
         job = tx.jobs.get(job_id)
@@ -31,7 +35,9 @@ def resume_job(store: Store, evidence: Evidence, org_id: str, job_id: str, role:
                 "the channel's spec again instead"
             )
             raise JobError(msg)
-        queued = tx.jobs.requeue(job.id, by=who)
+        queued = tx.jobs.requeue(
+            job.id, by=who, owner=by.owner if by else None, lease_s=by.lease_s if by else 0.0
+        )
         summary = {"resumedBy": who, "previousStatus": job.status, "kind": job.kind}
         evidence.for_job(tx, queued, "job.resumed", "queued", summary, actor=who)
         return queued

@@ -41,12 +41,22 @@ def enqueue_channels(
     return [job.id for job in queue_channel_jobs(store, org_id, specs, admission, evidence)]
 
 
+@dataclass(frozen=True)
+class QueueOwner:
+    """The process that queues jobs and works them while it lives (others take them over once its
+    lease on them runs out): its identity and how long that lease lasts unrenewed."""
+
+    owner: str
+    lease_s: float
+
+
 def queue_channel_jobs(
     store: Store,
     org_id: str,
     specs: Sequence[ChannelSpec],
     admission: Admission | None = None,
     evidence: Evidence | None = None,
+    by: QueueOwner | None = None,
 ) -> list[Job]:
     """Record the desired channels and queue a job for each; the jobs as queued, in spec order.
 
@@ -87,7 +97,7 @@ def queue_channel_jobs(
             if spec.key in reused and existing is not None:
                 queued.append(existing)
                 continue
-            job = _enqueue(tx, batch_id, org_id, spec.name, spec.key, KIND_PROVISION, document)
+            job = _enqueue(tx, batch_id, org_id, spec.name, spec.key, KIND_PROVISION, document, by)
             if existing is not None:
                 tx.jobs.cancel(existing.id, reason=superseded(job))
             tx.slots.reserve(org_id, job.id, admit.slots.get(spec.key, ()))
@@ -99,7 +109,11 @@ def queue_channel_jobs(
 
 
 def enqueue_destroys(
-    store: Store, org_id: str, names: Sequence[str], evidence: Evidence | None = None
+    store: Store,
+    org_id: str,
+    names: Sequence[str],
+    evidence: Evidence | None = None,
+    by: QueueOwner | None = None,
 ) -> list[str]:
     """Queue a destroy job per named channel; the job ids, in name order (a name given twice, once).
 
@@ -125,7 +139,7 @@ def enqueue_destroys(
                 job_ids[record.name_key] = existing.id
                 continue
             # The channel's last desired spec: its ITSM subscription, its hash.
-            job = _enqueue(tx, batch_id, org_id, record.name, record.name_key, KIND_DESTROY, record.spec)
+            job = _enqueue(tx, batch_id, org_id, record.name, record.name_key, KIND_DESTROY, record.spec, by)
             if existing is not None:
                 tx.jobs.cancel(existing.id, reason=superseded(job))
             if evidence is not None:
@@ -156,10 +170,20 @@ def destroyable(record: Channel | None, name: str, org_id: str) -> Channel:
 
 
 def _enqueue(
-    tx: UnitOfWork, batch_id: str, org_id: str, name: str, key: str, kind: str, spec: dict[str, Any]
+    tx: UnitOfWork,
+    batch_id: str,
+    org_id: str,
+    name: str,
+    key: str,
+    kind: str,
+    spec: dict[str, Any],
+    by: QueueOwner | None,
 ) -> Job:
-    """A job of `kind` for one channel, asked for by the current actor in the current run."""
+    """A job of `kind` for one channel, asked for by the current actor in the current run, and worked
+    by the process that queued it (`by`) while it lives."""
     return tx.jobs.enqueue(
+        owner=by.owner if by is not None else None,
+        lease_s=by.lease_s if by is not None else 0.0,
         batch_id=batch_id,
         org_id=org_id,
         channel_name=name,

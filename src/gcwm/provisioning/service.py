@@ -23,9 +23,10 @@ from gcwm.provisioning import admission
 from gcwm.provisioning.batch import Batch
 from gcwm.provisioning.checks import proposed_policy
 from gcwm.provisioning.evidence import Evidence
+from gcwm.provisioning.identity import WorkerIdentity
 from gcwm.provisioning.job_actions import cancel_job, resume_job
 from gcwm.provisioning.plan import Plan, build_plan
-from gcwm.provisioning.queue import destroyable, enqueue_destroys, queue_channel_jobs
+from gcwm.provisioning.queue import QueueOwner, destroyable, enqueue_destroys, queue_channel_jobs
 from gcwm.provisioning.results import OrgRef, refused_document, run_document, with_checks
 from gcwm.provisioning.roles import Role
 from gcwm.provisioning.tools import Timeouts
@@ -108,18 +109,22 @@ class ProvisioningService:
             held = tx.slots.counted(self.org.id, snapshot.observed_at)
         limits = admission.uses(specs, plan, snapshot, self.policy, held)
         references = admission.reference_findings(plan, source=source)
-        blocking = review.blocking(self.policy) + references + [
-            Finding(
-                "limit_exceeded",
-                "high",
-                u.key,
-                f"{u.key} is {u.value}; after the plan {u.after}",
-                source,
-                u.channel,
-            )
-            for u in limits
-            if u.exceeded
-        ]
+        blocking = (
+            review.blocking(self.policy)
+            + references
+            + [
+                Finding(
+                    "limit_exceeded",
+                    "high",
+                    u.key,
+                    f"{u.key} is {u.value}; after the plan {u.after}",
+                    source,
+                    u.channel,
+                )
+                for u in limits
+                if u.exceeded
+            ]
+        )
         return PlanReport(plan, review.findings, limits, blocking)
 
     async def provision(
@@ -180,7 +185,7 @@ class ProvisioningService:
         admit = admission.admission(specs, plan, snapshot, self.policy, review, source=source)
         try:
             jobs = await self.store.write(
-                queue_channel_jobs, self.store, self.org.id, list(specs), admit, self.evidence
+                queue_channel_jobs, self.store, self.org.id, list(specs), admit, self.evidence, self._owner()
             )
         except LimitExceeded as refused:
             raise await asyncio.to_thread(self._refuse, specs, refused) from None
@@ -212,7 +217,9 @@ class ProvisioningService:
         unknown name. A live provision job of the channel is superseded (cancelled; the destroy runs
         after it stopped and removes what it made)."""
         self.evidence.ready(self.store)
-        job_ids = await asyncio.to_thread(enqueue_destroys, self.store, self.org.id, names, self.evidence)
+        job_ids = await asyncio.to_thread(
+            enqueue_destroys, self.store, self.org.id, names, self.evidence, self._owner()
+        )
         return [self.store.get_job(job_id) for job_id in job_ids]
 
     async def run_jobs(
@@ -329,7 +336,14 @@ class ProvisioningService:
 
     async def requeue(self, job_id: str, *, role: Role) -> Job:
         """Queue a failed or cancelled job again, for this service's workers (or `resume`)."""
-        return await self.store.write(resume_job, self.store, self.evidence, self.org.id, job_id, role)
+        return await self.store.write(
+            resume_job, self.store, self.evidence, self.org.id, job_id, role, self._owner()
+        )
+
+    def _owner(self) -> QueueOwner:
+        """This process: it works the jobs it queues while it lives; others take them over only once
+        its lease on them runs out (a running `gcwm serve` leaves a CLI's jobs to the CLI)."""
+        return QueueOwner(WorkerIdentity.process().render(), self.lease_s)
 
     async def cancel(self, job_id: str, *, role: Role) -> Job:
         """Cancel a job: a queued one at once, a running one after the step in hand."""

@@ -38,7 +38,7 @@ from gcwm.provisioning.identity import WorkerIdentity
 from gcwm.provisioning.observe import OrgSnapshot
 from gcwm.provisioning.plan import ChannelChange
 from gcwm.provisioning.queue import SUPERSEDED
-from gcwm.provisioning.results import channel_document
+from gcwm.provisioning.results import audit_fields, channel_document
 from gcwm.provisioning.roles import KIND_DESTROY
 from gcwm.provisioning.rollback import roll_back
 from gcwm.provisioning.tools import ChannelResult
@@ -88,6 +88,7 @@ class Worker:
         self._concurrency = concurrency
         self._lease_s = lease_s
         self.worker_id = WorkerIdentity.current().render()
+        self._process = WorkerIdentity.process().render()  # who queued the jobs this process works
         self._idle_poll_s = idle_poll_s
         self._max_attempts = max_attempts
         self._evidence = evidence
@@ -103,7 +104,8 @@ class Worker:
             return await asyncio.to_thread(self._store.count_unfinished, job_ids) == 0
 
         with background_writes():  # the jobs' writes, in this task and the tasks it starts
-            await self._claim_loop(on_event, finished, asyncio.Event())
+            # Cut off (Ctrl-C), the jobs in hand are handed back to the queue, as `gcwm` then says.
+            await self._claim_loop(on_event, finished, asyncio.Event(), hand_back=True)
         return [self._store.get_job(job_id) for job_id in job_ids]
 
     async def run_forever(self, stop: asyncio.Event, on_event: EventSink | None = None) -> None:
@@ -133,7 +135,7 @@ class Worker:
         round at least every `idle_poll_s` (`last_beat`), and reaps dead workers every `reap_every_s`."""
         emit = on_event or (lambda _event: None)
         await asyncio.to_thread(self._reap_dead_workers)
-        reaped = time.monotonic()
+        reaped = renewed = time.monotonic()
         slots = asyncio.Semaphore(self._concurrency)
         wake = asyncio.Event()  # a job of ours ended, or stop was set
         running: dict[asyncio.Task[None], Job] = {}
@@ -168,6 +170,9 @@ class Worker:
                 if self.last_beat - reaped >= self._reap_every_s:
                     await asyncio.to_thread(self._reap_dead_workers)
                     reaped = time.monotonic()
+                if self.last_beat - renewed >= self._lease_s / 3:
+                    await asyncio.to_thread(self._renew_queued)
+                    renewed = time.monotonic()
                 wake.clear()  # before looking: a job ending meanwhile wakes the wait below at once
                 if not slots.locked():
                     await slots.acquire()
@@ -197,7 +202,8 @@ class Worker:
     def _hand_back(self, jobs: list[Job]) -> None:
         for job in jobs:
             try:
-                self._release(job, {"error": "WorkerStopped", "message": "its worker stopped; it resumes"})
+                error = {"error": "WorkerStopped", "message": "its worker stopped; it resumes"}
+                self._release(job, error, keep=False)  # another replica may go on at once
             except (JobError, StoreError) as exc:
                 # It ended meanwhile, or the database is away: then its lease runs out instead.
                 log.info("job.not_handed_back", job_id=job.id, error=exc.message)
@@ -218,7 +224,12 @@ class Worker:
 
     def _claim(self) -> Job | None:
         with self._store.unit_of_work() as tx:
-            return tx.jobs.claim_next(self.worker_id, self._lease_s, org_id=self._org_id)
+            return tx.jobs.claim_next(self.worker_id, self._lease_s, org_id=self._org_id, owner=self._process)
+
+    def _renew_queued(self) -> None:
+        """Keep this process's lease on the jobs it queued: others leave them to it while it lives."""
+        with self._store.unit_of_work() as tx:
+            tx.jobs.renew_queued(self._process, self._lease_s)
 
     async def _run_job(self, job: Job, emit: EventSink, calls: CallSamples) -> None:
         bound = log.bind(job_id=job.id, channel=job.channel_name, attempt=job.attempts)
@@ -342,9 +353,11 @@ class Worker:
         asked = self._store.get_job(job.id).error
         return asked if asked is not None and asked.get("error") == SUPERSEDED else _cancelled()
 
-    def _release(self, job: Job, error: dict[str, Any]) -> None:
+    def _release(self, job: Job, error: dict[str, Any], *, keep: bool = True) -> None:
+        """Queue a job again: for this process while it lives (`keep`), or for anyone now."""
+        owner = self._process if keep else None
         with self._store.unit_of_work() as tx:
-            tx.jobs.release(job.id, self.worker_id, error=error)
+            tx.jobs.release(job.id, self.worker_id, error=error, owner=owner, lease_s=self._lease_s)
 
     def _finish(
         self,
@@ -421,6 +434,9 @@ def _record_end(
             "specHash": _spec_hash(job),
             "latencyMs": result["latencyMs"],
         }
+        # What changed, field by field, as the job planned it (issue 24, item 7).
+        if fields := audit_fields(tx.jobs.steps(job.id)):
+            summary["fields"] = fields
         head = evidence.for_job(
             tx,
             job,

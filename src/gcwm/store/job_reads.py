@@ -109,9 +109,12 @@ class JobReads:
             return [_job(row) for row in self._connection.execute(query)]
 
     def lease_owners(self, org_id: str) -> set[str]:
-        """The lease owners of the org's running jobs."""
-        query = sa.select(jobs.c.lease_owner).where(
-            jobs.c.status == "running", jobs.c.org_id == org_id, jobs.c.lease_owner.is_not(None)
+        """The lease owners of the org's unfinished jobs (workers running them, processes that queued
+        them)."""
+        query = (
+            sa.select(jobs.c.lease_owner)
+            .where(jobs.c.status.in_(UNFINISHED), jobs.c.org_id == org_id, jobs.c.lease_owner.is_not(None))
+            .distinct()
         )
         with self._errors(f"listing the workers running jobs of org {org_id}"):
             return {owner for (owner,) in self._connection.execute(query)}

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from gcwm.errors import JobError
-from gcwm.store.job_reads import JobReads, _job
+from gcwm.store.job_reads import UNFINISHED, JobReads, _job
 from gcwm.store.models import Job
 from gcwm.store.sql import insert_for
 from gcwm.store.tables import job_steps, jobs, slot_reservations
@@ -56,8 +56,12 @@ class JobRepository(JobReads):
         spec: dict[str, Any],
         actor: str,
         correlation_id: str,
+        owner: str | None = None,
+        lease_s: float = 0.0,
     ) -> Job:
-        """Add a queued job and return it; it runs after any older job of the same channel."""
+        """Add a queued job and return it; it runs after any older job of the same channel. `owner`:
+        the process that queued it, which works it while it lives (it renews a lease on its queued
+        jobs, `renew_queued`); another takes it only once that lease has run out."""
         now = self.now()
         row = {
             "id": str(uuid4()),
@@ -71,6 +75,8 @@ class JobRepository(JobReads):
             "actor": actor,
             "correlation_id": correlation_id,
             "attempts": 0,
+            "lease_owner": owner,
+            "lease_expires_at": _lease_end(now, lease_s) if owner is not None else None,
             "created_at": now,
             "updated_at": now,
         }
@@ -84,14 +90,16 @@ class JobRepository(JobReads):
         *,
         batch_id: str | None = None,
         org_id: str | None = None,
+        owner: str | None = None,
     ) -> Job | None:
         """Lease the oldest job that may run now, or None.
 
-        That is a queued job, or a running one whose lease expired, with no other job of its channel
-        running or queued before it. A running job whose cancel was requested and whose worker is
-        gone is ended as cancelled instead of being run."""
+        That is a queued job (not queued by another process that is still working its queue: `owner`
+        is this process, see `enqueue`), or a running one whose lease expired, with no other job of
+        its channel running or queued before it. A running job whose cancel was requested and whose
+        worker is gone is ended as cancelled instead of being run."""
         now = self.now()
-        params = {"now": now, "batch_id": batch_id, "org_id": org_id}
+        params = {"now": now, "batch_id": batch_id, "org_id": org_id, "owner": owner}
         with self._errors(f"worker {worker_id} claiming a job"):
             self._connection.execute(_END_ABANDONED_CANCELLATIONS, {"now": now})
             heads = _claim_heads(by_batch=batch_id is not None, by_org=org_id is not None)
@@ -105,6 +113,7 @@ class JobRepository(JobReads):
                 "job_id": job_id,
                 "now": now,
                 "worker_id": worker_id,
+                "owner": owner,
                 "lease_end": _lease_end(now, lease_s),
             }
             try:
@@ -132,15 +141,27 @@ class JobRepository(JobReads):
             return "lost"
         return "cancel_requested" if cancel else "held"
 
+    def renew_queued(self, owner: str, lease_s: float) -> int:
+        """Extend the lease this process holds on the jobs it queued and has not started yet."""
+        now = self.now()
+        renew = (
+            jobs.update()
+            .where(jobs.c.status == "queued", jobs.c.lease_owner == owner)
+            .values(lease_expires_at=_lease_end(now, lease_s))
+        )
+        with self._errors(f"renewing the leases of the jobs {owner} queued"):
+            return int(self._connection.execute(renew).rowcount)
+
     def expire_leases(self, worker_ids: Iterable[str]) -> int:
-        """End the leases of workers known to be dead, so their jobs can be taken over now."""
+        """End the leases of workers (or queuing processes) known to be dead, so their jobs can be taken
+        over now."""
         owners = list(worker_ids)
         if not owners:
             return 0
         now = self.now()
         expire = (
             jobs.update()
-            .where(jobs.c.status == "running", jobs.c.lease_owner.in_(owners))
+            .where(jobs.c.status.in_(UNFINISHED), jobs.c.lease_owner.in_(owners))
             .values(lease_expires_at=now - timedelta(seconds=1), updated_at=now)
         )
         with self._errors("expiring the leases of dead workers"):
@@ -232,15 +253,27 @@ class JobRepository(JobReads):
             if self._connection.execute(finish).rowcount != 1:
                 self._raise_lease_lost(job_id, worker_id, f"finish it as {status}")
 
-    def release(self, job_id: str, worker_id: str, *, error: dict[str, Any]) -> None:
-        """Put a running job back in the queue (a passing failure), keeping its steps and the error.
+    def release(
+        self,
+        job_id: str,
+        worker_id: str,
+        *,
+        error: dict[str, Any],
+        owner: str | None = None,
+        lease_s: float = 0.0,
+    ) -> None:
+        """Put a running job back in the queue (a passing failure), keeping its steps and the error;
+        `owner`: the process that will pick it up again while it lives (None: any process, now).
 
         Raises JobError if the worker lost the lease."""
         now = self.now()
+        lease_end = _lease_end(now, lease_s) if owner is not None else None
         release = (
             jobs.update()
             .where(_is_held_by(job_id, worker_id))
-            .values(status="queued", error=error, lease_owner=None, lease_expires_at=None, updated_at=now)
+            .values(
+                status="queued", error=error, lease_owner=owner, lease_expires_at=lease_end, updated_at=now
+            )
         )
         with self._errors(f"releasing job {job_id}"):
             if self._connection.execute(release).rowcount != 1:
@@ -289,7 +322,9 @@ class JobRepository(JobReads):
         msg = f"job {job.id} already {current.status}; only queued or running jobs can be cancelled"
         raise JobError(msg)
 
-    def requeue(self, job_id: str, *, by: str | None = None) -> Job:
+    def requeue(
+        self, job_id: str, *, by: str | None = None, owner: str | None = None, lease_s: float = 0.0
+    ) -> Job:
         """Put a failed or cancelled job back in the queue; its recorded steps are kept, so it resumes,
         with its claims counted afresh (a job that used them up would otherwise fail at its next
         passing failure). Its parked slot reservations are given back: the worker reserves what its
@@ -314,8 +349,8 @@ class JobRepository(JobReads):
                 result=None,
                 attempts=0,
                 resumed_by=by,
-                lease_owner=None,
-                lease_expires_at=None,
+                lease_owner=owner,
+                lease_expires_at=_lease_end(self.now(), lease_s) if owner is not None else None,
                 finished_at=None,
                 cancel_requested=False,
                 updated_at=self.now(),
@@ -386,7 +421,19 @@ class JobRepository(JobReads):
 
 
 def _is_claimable(now: sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
-    return sa.or_(jobs.c.status == "queued", _lease_expired(now))
+    return sa.or_(_queued_for(now), _lease_expired(now))
+
+
+def _queued_for(now: sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
+    """Queued, and for the claimer: queued by no live process but its own (`:owner`)."""
+    return sa.and_(
+        jobs.c.status == "queued",
+        sa.or_(
+            jobs.c.lease_owner.is_(None),
+            jobs.c.lease_owner == sa.bindparam("owner"),
+            jobs.c.lease_expires_at < now,
+        ),
+    )
 
 
 def _lease_expired(now: sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
@@ -459,7 +506,7 @@ def _claim_heads(*, by_batch: bool, by_org: bool) -> tuple[sa.Select[Any], ...]:
     heads = _CLAIM_HEADS.get((by_batch, by_org))
     if heads is None:
         built = []
-        for kind in (jobs.c.status == "queued", _lease_expired(_NOW)):
+        for kind in (_queued_for(_NOW), _lease_expired(_NOW)):
             candidate = sa.select(jobs.c.id, jobs.c.created_at).where(kind, sa.not_(_waits_for_another(jobs)))
             if by_batch:
                 candidate = candidate.where(jobs.c.batch_id == sa.bindparam("batch_id"))
