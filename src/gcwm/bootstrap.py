@@ -9,28 +9,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
-
-from gcwm.audit import head_path, load_signing_key
 from gcwm.errors import PolicyFileError
-from gcwm.genesys import (
-    ClientCredentials,
-    GenesysClient,
-    GenesysTransport,
-    RetryPolicy,
-    endpoints_for,
-    resolve_region,
-)
-from gcwm.notify import Dispatcher, SecretSource
+from gcwm.genesys import resolve_region
 from gcwm.policy import LocalPolicy, parse_policy_file
-from gcwm.provisioning import Evidence, OrgRef, ProvisioningService, Timeouts
 from gcwm.settings import Settings, load_settings
-from gcwm.store import Store, connect, default_sqlite_url
 
-if TYPE_CHECKING:  # the HTTP stack loads only for `gcwm serve`: every other command starts faster
+# Each function imports the rooms it builds: a pure command (`gcwm domains`) reads the policy file
+# without loading the store, the Genesys client or the audit log, and only `gcwm serve` loads the
+# HTTP stack (issue 24).
+if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from gcwm.api.runtime import ApiRuntime
+    from gcwm.genesys import GenesysClient
+    from gcwm.notify import Dispatcher
+    from gcwm.provisioning import Evidence, OrgRef, ProvisioningService, Timeouts
+    from gcwm.store import Store
 
 EMULATOR_STATE_FILE = "emulator-state.json"
 
@@ -52,11 +46,15 @@ class App:
 
 
 def database_url(settings: Settings) -> str:
+    from gcwm.store import default_sqlite_url
+
     return settings.database_url or default_sqlite_url(settings.home)
 
 
 def open_store(settings: Settings) -> Store:
     """Connect (and migrate) the database named by the settings."""
+    from gcwm.store import Store, connect
+
     return Store(connect(database_url(settings)))
 
 
@@ -75,6 +73,9 @@ def load_policy(settings: Settings) -> LocalPolicy:
 
 def open_evidence(settings: Settings) -> Evidence:
     """The audit trail's writer: the configured signing key (made on first use), the head file."""
+    from gcwm.audit import head_path, load_signing_key
+    from gcwm.provisioning import Evidence
+
     return Evidence(
         lambda: load_signing_key(settings.home, settings.audit_key_file),
         head_file=head_path(settings.home),
@@ -84,6 +85,8 @@ def open_evidence(settings: Settings) -> Evidence:
 
 def open_dispatcher(settings: Settings, store: Store) -> Dispatcher:
     """A dispatcher of notifications as the settings and the local policy file say."""
+    from gcwm.notify import Dispatcher, SecretSource
+
     policy = load_policy(settings)
     return Dispatcher(
         store,
@@ -142,6 +145,11 @@ async def open_app(
     self_hosted_messenger: bool = False,
 ) -> AsyncIterator[App]:
     """Start what the settings call for (the embedded emulator when no credentials are set)."""
+    from pydantic import SecretStr
+
+    from gcwm.genesys import ClientCredentials, GenesysClient, GenesysTransport, RetryPolicy, endpoints_for
+    from gcwm.provisioning import OrgRef, ProvisioningService
+
     async with AsyncExitStack() as stack:
         emulator_url: str | None = None
         if settings.uses_embedded_emulator:

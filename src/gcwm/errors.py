@@ -60,15 +60,21 @@ class GcwmError(Exception):
 
 @dataclass(frozen=True)
 class SpecProblem:
-    """One thing wrong in a spec file: where (file, channel, field path) and what."""
+    """One thing wrong in a spec file: where (file, channel, field path; the YAML line of the field
+    when the spec was read from text) and what."""
 
     source: str
     location: str
     problem: str
+    line: int | None = None
 
     def __str__(self) -> str:
-        where = f"{self.source}: {self.location}" if self.location else self.source
+        head = f"{self.source}:{self.line}" if self.line is not None else self.source
+        where = f"{head}: {self.location}" if self.location else head
         return f"{where}: {self.problem}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"source": self.source, "location": self.location, "problem": self.problem, "line": self.line}
 
 
 class SpecError(GcwmError):
@@ -84,9 +90,7 @@ class SpecError(GcwmError):
         return {
             "error": "SpecError",
             "message": self.message,
-            "problems": [
-                {"source": p.source, "location": p.location, "problem": p.problem} for p in self.problems
-            ],
+            "problems": [p.to_dict() for p in self.problems],
         }
 
 
@@ -153,11 +157,26 @@ class PolicyViolation(GcwmError):
 
     def __init__(self, findings: Sequence[Finding], message: str | None = None) -> None:
         self.findings = list(findings)
-        text = message or "refused before any write:\n" + "\n".join(f"  {f}" for f in self.findings)
-        super().__init__(text)
+        super().__init__(message or refusal_verdict(self.findings))
 
     def to_dict(self) -> dict[str, object]:
         return {**super().to_dict(), "findings": [f.to_dict() for f in self.findings]}
+
+
+def refusal_verdict(findings: Sequence[Finding], *, verb: str = "provision refused") -> str:
+    """The one line that opens a refusal: how many findings block, over how many channels, and that
+    nothing was written. The findings themselves are listed once each, apart from it."""
+    channels = {f.channel for f in findings if f.channel}
+    org = sum(1 for f in findings if not f.channel)
+    count = f"{len(findings)} blocking finding{'' if len(findings) == 1 else 's'}"
+    parts = []
+    if channels:
+        parts.append(f"{len(channels)} channel{'' if len(channels) == 1 else 's'}")
+    if org:
+        parts.append(f"{org} about the whole file or org")
+    spread = f" ({', '.join(parts)})" if parts else ""
+    written = "nothing would be written" if "would" in verb else "nothing was written"
+    return f"{verb}: {count}{spread}; {written}"
 
 
 class LimitExceeded(PolicyViolation):

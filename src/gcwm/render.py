@@ -3,31 +3,81 @@ to a rich Console; results go to stdout, progress and notices to stderr. Importe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import io
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from statistics import median
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+import structlog
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from gcwm.provisioning import Action, JobEvent, PlanReport
+from gcwm.provisioning import Action, ChannelChange, JobEvent, PlanReport
+from gcwm.provisioning.mapping import FieldChange
+from gcwm.provisioning.plan import plan_verdict
+from gcwm.provisioning.results import refusal_lines
 
 _SIGNS = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.NOOP: "=", Action.DELETE: "-"}
 
 
+# A table piped to a file or another program is not cut at 80 columns (rich's default when there is no
+# terminal): ids stay whole. COLUMNS, when set, still decides.
+_PIPED_WIDTH = 512
+
+
 def stdout() -> Console:
-    return Console(highlight=False)
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        return Console(highlight=False, width=_PIPED_WIDTH)
+    return console
 
 
 def stderr() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+class RunProgress:
+    """The progress bar's view of a run: called with each JobEvent; `settle(document)` ends it on the
+    run's result, so jobs that ended without an event here (finished by another process, or ended
+    while this one lost their lease) are counted too, instead of the bar stopping short of its total."""
+
+    def __init__(self, bar: Progress, task: TaskID, total: int) -> None:
+        self._bar, self.task, self._total = bar, task, total
+        # By outcome ("created", "unchanged", "destroyed"...), as the jobs end: a run of 30 channels
+        # of which 28 were unchanged is not "30 provisioned", and a destroy is not "provisioned".
+        self.ended: dict[str, str] = {}  # job id -> outcome
+
+    def __call__(self, event: JobEvent) -> None:
+        if event.kind in ("succeeded", "failed", "cancelled"):
+            outcome = (event.message or event.kind) if event.kind == "succeeded" else event.kind
+            self.ended[event.job_id] = outcome  # a job reported twice is counted once
+            self._bar.update(self.task, completed=min(len(self.ended), self._total))
+        label = f"{event.channel}: {event.step or event.kind}"
+        self._bar.update(self.task, description=label[:48])
+
+    def settle(self, document: Mapping[str, Any]) -> None:
+        """Count every channel of the run's result by its outcome (the result is what happened)."""
+        for channel in document.get("channels", []):
+            # A refused channel has no job: its name stands for it.
+            self.ended[channel.get("jobId") or f"channel:{channel['name']}"] = channel["outcome"]
+        self._bar.update(self.task, completed=min(len(self.ended), self._total))
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for outcome in self.ended.values():
+            counts[outcome] = counts.get(outcome, 0) + 1
+        return ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "nothing to do"
+
+
 @contextmanager
-def progress(total: int) -> Iterator[Callable[[JobEvent], None]]:
-    """A progress bar on stderr that advances as jobs end, counting failures apart."""
+def progress(total: int) -> Iterator[RunProgress]:
+    """A progress bar on stderr that advances as jobs end, counting them by outcome. While it is
+    shown, log lines are printed through its console, above it, instead of through it."""
     bar = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -36,27 +86,52 @@ def progress(total: int) -> Iterator[Callable[[JobEvent], None]]:
         console=stderr(),
         transient=False,
     )
-    task = bar.add_task("working", total=total)
-    # By outcome ("created", "unchanged", "destroyed"...), as the jobs end: a run of 30 channels of
-    # which 28 were unchanged is not "30 provisioned", and a destroy is not "provisioned" at all.
-    ended: dict[str, int] = {}
-
-    def on_event(event: JobEvent) -> None:
-        if event.kind in ("succeeded", "failed", "cancelled"):
-            outcome = (event.message or event.kind) if event.kind == "succeeded" else event.kind
-            ended[outcome] = ended.get(outcome, 0) + 1
-            bar.advance(task)
-        label = f"{event.channel}: {event.step or event.kind}"
-        bar.update(task, description=label[:48])
-
-    with bar:
-        yield on_event
-        summary = [f"{n} {outcome}" for outcome, n in sorted(ended.items())]
-        bar.update(task, description=", ".join(summary) or "nothing to do")
+    run = RunProgress(bar, bar.add_task("working", total=total), total)
+    with bar, _logs_through(bar.console):
+        yield run
+        bar.update(run.task, description=run.summary())
 
 
-def provision_result(document: dict[str, Any]) -> None:
-    """The channels of a run: a table, step latencies, the snippet of a single channel, notes, errors."""
+class _ConsoleLines(io.StringIO):
+    """A file whose whole lines are printed through a rich console (so above a live progress bar),
+    unwrapped: a JSON log line stays one line."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__()
+        self._console = console
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            self._console.print(Text.from_ansi(line), soft_wrap=True)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._partial:
+            self._console.print(Text.from_ansi(self._partial), soft_wrap=True)
+            self._partial = ""
+
+
+@contextmanager
+def _logs_through(console: Console) -> Iterator[None]:
+    """Route structlog's output through `console` until the block ends (structlog's logger factory
+    is read at each call: gcwm configures it without caching)."""
+    factory = structlog.get_config()["logger_factory"]
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=_ConsoleLines(console)))
+    try:
+        yield
+    finally:
+        structlog.configure(logger_factory=factory)
+
+
+def provision_result(document: dict[str, Any], *, timings: bool = False) -> None:
+    """The channels of a run: a table, the snippet of a single channel, notes, errors; the latency
+    tables only with `timings` (`gcwm provision --timings`). A refused run is its verdict and each
+    finding once, on stderr (`refusal`)."""
+    if any(c["outcome"] == "refused" for c in document["channels"]):
+        refusal(document)
+        return
     out = stdout()
     table = Table(title=f"org {document['org']['id']} via {document['org']['target']}")
     for column in ("channel", "outcome", "deployment", "status", "config version", "total ms"):
@@ -77,9 +152,9 @@ def provision_result(document: dict[str, Any]) -> None:
         )
     out.print(table)
     ok = [c for c in document["channels"] if "error" not in c]
-    if "latency" in document:
+    if timings and "latency" in document:
         latency_summary(document["latency"])
-    elif ok:
+    elif timings and ok:
         out.print(_latency_table(ok))
     if len(ok) == 1 and ok[0]["snippet"]:  # a destroyed channel's document has none
         out.print("\nEmbed snippet for the website:", style="bold")
@@ -90,12 +165,13 @@ def provision_result(document: dict[str, Any]) -> None:
     for c in failed:
         out.print(f"{c['outcome']}:", style="red", end=" ")
         out.print(f"{c['name']}: {c['error'].get('message')}", markup=False, soft_wrap=True)
-    _refusals([c for c in failed if c["outcome"] == "refused"])
     if sent := document.get("notifications"):
         out.print(
             f"ITSM notifications: {sent['delivered']} delivered, {sent['retried']} retried,"
             f" {sent['dead']} dead-lettered, {sent['pending']} pending"
         )
+    if sum(1 for c in ok if c["snippet"]) > 1:  # one channel: its snippet is printed above
+        out.print("snippets: gcwm channels show NAME, or gcwm channels list --output json", markup=False)
 
 
 def notifications_left(document: dict[str, Any]) -> None:
@@ -113,28 +189,21 @@ def notifications_left(document: dict[str, Any]) -> None:
         )
 
 
-def _refusals(channels: list[dict[str, Any]]) -> None:
-    """Every finding of a refused batch on stderr, one per line: file, channel, field, severity, what."""
-    if not channels:
-        return
+def refusal(document: Mapping[str, Any]) -> None:
+    """A refused run on stderr: the verdict first, then each blocking finding once, grouped by
+    channel (file, channel, field, severity, what), then those about the whole file or org (a limit
+    with its numbers) once; how many findings do not block, which `--output json` lists."""
     err = stderr()
-    err.print("error: refused before any write; nothing was written", style="bold red")
-    seen = set()
-    for c in channels:
-        for f in c["findings"]:
-            where = ": ".join(
-                p
-                for p in (
-                    f.get("source", ""),
-                    f"channel {f['channel']!r}" if f.get("channel") else "",
-                    f["location"],
-                )
-                if p
-            )
-            line = f"  {where}: [{f['severity']}] {f['description']}"
-            if line not in seen:
-                seen.add(line)
-                err.print(line, markup=False, soft_wrap=True)
+    verdict, lines, others = refusal_lines(document)
+    err.print("error:", style="bold red", end=" ")
+    err.print(verdict, markup=False, soft_wrap=True)
+    for line in lines:
+        err.print(f"  {line}", markup=False, soft_wrap=True)
+    if others:
+        err.print(
+            f"  ({others} finding{'' if others == 1 else 's'} that do not block: `--output json` lists them)",
+            markup=False,
+        )
 
 
 def _latency_table(channels: list[dict[str, Any]]) -> Table:
@@ -173,45 +242,105 @@ def latency_summary(document: dict[str, Any]) -> None:
         out.print(table)
 
 
-def plan(report: PlanReport, target: str) -> None:
-    """Per channel: its action, each field old -> new, the reason of a replace, notes and problems;
-    then the policy's findings and every limit with its use after the plan."""
+def plan(report: PlanReport, target: str, *, verbose: bool = False) -> None:
+    """The plan as Terraform shows one: the verdict first (what provision would refuse on, or the
+    counts of changes) and each blocking problem once, by channel; then each change with every field
+    it sets or changes by its spec path, list items one by one, and what only follows from another
+    change marked so. Unchanged channels are counted, and listed only with `verbose`."""
     plan = report.plan
     out = stdout()
-    out.print(f"org {plan.org_id} via {target}", style="bold")
+    verdict = plan_verdict(plan, report.blocking)
+    out.print(f"Plan: {verdict}.", style="bold red" if report.blocking else "bold", markup=False)
+    for finding in _by_channel(report.blocking):
+        out.print(f"  {finding}", markup=False, soft_wrap=True)
+    if report.blocking and plan.has_changes:
+        out.print(f"Had it not refused: {plan_verdict(plan, [])}.", markup=False)
+    out.print(f"org {plan.org_id} via {target}", markup=False)
+    said = {f.description for f in report.blocking}
     for change in plan.changes:
-        sign = _SIGNS[change.action]
-        out.print(f"{sign} {change.action.value:<8} {change.channel}", markup=False)
-        for fc in change.fields:
-            out.print(f"      {fc.path}: {_show(fc.old)} -> {_show(fc.new)}", markup=False, soft_wrap=True)
-        if change.reason:
-            out.print(f"      because {change.reason}", markup=False, soft_wrap=True)
-        for note in change.notes:
-            out.print(f"      note: {note}", markup=False, soft_wrap=True)
-        if change.problem is not None:
-            out.print(f"      error: {change.problem.message}", style="red", markup=False, soft_wrap=True)
-    if report.findings:
-        out.print("\nFindings:", style="bold")
-        for f in report.findings:
-            where = f"{f.channel}: {f.location}" if f.channel else f.location
-            out.print(f"  [{f.severity}] {where}: {f.description}", markup=False, soft_wrap=True)
-    if report.limits:
+        # A plan provision would refuse is its problems: the changes only with --verbose.
+        if (change.action is Action.NOOP or report.blocking) and not verbose:
+            continue
+        _change(out, change, said)
+    others = [f for f in report.findings if f not in report.blocking]
+    if others:
+        out.print("\nFindings that do not block:", style="bold")
+        for f in _by_channel(others):
+            out.print(f"  {f}", markup=False, soft_wrap=True)
+    if verbose and report.limits:
         out.print("\nLimits (value, in use, after the plan):", style="bold")
         for u in report.limits:
             flag = "  OVER" if u.exceeded else ""
             scope = f" ({u.channel})" if u.channel else ""
             out.print(f"  {u.key}{scope}: {u.value}, {u.in_use}, {u.after}{flag}", markup=False)
-    counts = {a: sum(1 for c in plan.changes if c.action is a) for a in Action}
-    out.print(
-        f"\nPlan: {counts[Action.CREATE]} to create, {counts[Action.UPDATE]} to update, "
-        f"{counts[Action.REPLACE]} to replace, {counts[Action.NOOP]} unchanged.",
-        markup=False,
-    )
+    elif report.limits and not any(u.exceeded for u in report.limits):
+        closest = min(report.limits, key=lambda u: u.value - u.after)
+        scope = f" ({closest.channel})" if closest.channel else ""
+        out.print(
+            f"\nLimits: within all {len(report.limits)}; the closest, {closest.key}{scope}, at "
+            f"{closest.after} of {closest.value} after the plan (`--verbose` lists them).",
+            markup=False,
+        )
+
+
+class _Located(Protocol):
+    @property
+    def channel(self) -> str: ...
+
+
+_F = TypeVar("_F", bound=_Located)
+
+
+def _by_channel(findings: Sequence[_F]) -> list[_F]:
+    """Findings grouped by channel, in the order each channel first appears; org-wide ones last."""
+    order: dict[str, int] = {}
+    for f in findings:
+        order.setdefault(f.channel, len(order))
+    return sorted(findings, key=lambda f: (f.channel == "", order[f.channel]))
+
+
+def _change(out: Console, change: ChannelChange, said: set[str]) -> None:
+    sign = _SIGNS[change.action]
+    out.print(f"\n{sign} {change.action.value} {change.channel}", markup=False)
+    # configuration.name and deployment.name are both the spec's `name`: one line when they agree;
+    # a spec path that still stands for several fields names each one's API path too.
+    fields: dict[tuple[str, str, str], FieldChange] = {}
+    for fc in change.fields:
+        fields.setdefault((fc.spec_path or fc.path, _show(fc.old), _show(fc.new)), fc)
+    labels = [label for label, _, _ in fields]
+    for (label, _, _), fc in fields.items():
+        shown = f"{label} ({fc.path})" if labels.count(label) > 1 and label != fc.path else label
+        for line in _field_lines(fc, shown, change.action):
+            out.print(line, markup=False, soft_wrap=True)
+    if change.reason:
+        out.print(f"    because {change.reason}", markup=False, soft_wrap=True)
+    for note in change.notes:
+        out.print(f"    note: {note}", markup=False, soft_wrap=True)
+    if change.problem is not None and change.problem.message not in said:
+        error = f"    error: {change.problem.field}: {change.problem.message}"
+        out.print(error, style="red", markup=False, soft_wrap=True)
+
+
+def _field_lines(fc: FieldChange, label: str, action: Action) -> list[str]:
+    follows = f"  (follows from {fc.consequence})" if fc.consequence else ""
+    if action is Action.CREATE or fc.old is None:
+        return [f"    + {label} = {_show(fc.new)}{follows}"]
+    delta = fc.list_delta()
+    if delta is not None and (delta[0] or delta[1]):
+        added, removed = delta
+        return [
+            f"    ~ {label}:{follows}",
+            *(f"        + {_item(i)}" for i in added),
+            *(f"        - {_item(i)}" for i in removed),
+        ]
+    return [f"    ~ {label}: {_show(fc.old)} -> {_show(fc.new)}{follows}"]
+
+
+def _item(value: object) -> str:
+    return value if isinstance(value, str) else _show(value)
 
 
 def _show(value: object) -> str:
-    import json
-
     return json.dumps(value)
 
 

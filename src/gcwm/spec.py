@@ -7,11 +7,12 @@ primaryColor: ...`.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -20,6 +21,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -171,19 +173,33 @@ class Messenger(_Strict):
             return "On" if value else "Off"
         return value
 
-    @model_validator(mode="after")
-    def _default_language_is_listed(self) -> Messenger:
-        if self.default_language not in self.languages:
-            msg = f"defaultLanguage {self.default_language!r} is not one of languages {self.languages}"
-            raise ValueError(msg)
-        if len(set(self.languages)) != len(self.languages):
+    # Field validators (not one model validator), so each problem names its own field and line.
+    @field_validator("languages")
+    @classmethod
+    def _each_language_once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
             msg = "languages lists a language twice"
             raise ValueError(msg)
-        unknown = sorted(set(self.labels) - set(self.languages))
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _default_language_is_listed(cls, value: str, info: ValidationInfo) -> str:
+        languages = info.data.get("languages")
+        if languages is not None and value not in languages:
+            msg = f"defaultLanguage {value!r} is not one of languages {languages}"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_are_for_listed_languages(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        languages = info.data.get("languages")
+        unknown = sorted(set(value) - set(languages)) if languages is not None else []
         if unknown:
             msg = f"labels are given for {', '.join(unknown)}, which languages does not list"
             raise ValueError(msg)
-        return self
+        return value
 
 
 ItsmEvent = Literal["provisioned", "failed", "removed", "drifted", "checkpoint"]
@@ -309,36 +325,91 @@ def load_spec(path: Path) -> list[ChannelSpec]:
 
 
 def parse_spec(text: str, *, source: str = "<spec>") -> list[ChannelSpec]:
-    """Validate spec text (YAML or JSON, JSON being YAML); `source` names it in errors."""
+    """Validate spec text (YAML or JSON, JSON being YAML); `source` names it in errors, and each
+    problem carries the line of the field it is about."""
     try:
-        data = yaml.safe_load(text)
+        loader = yaml.SafeLoader(text)
+        try:
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        line = mark.line + 1 if mark else None
+        where = f"column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError([SpecProblem(source, where, f"not valid YAML/JSON: {problem}")]) from exc
-    return parse_spec_document(data, source=source)
+        raise SpecError([SpecProblem(source, where, f"not valid YAML/JSON: {problem}", line)]) from exc
+    return _validate(data, source, root)
 
 
 def parse_spec_document(data: object, *, source: str = "<spec>") -> list[ChannelSpec]:
-    """Validate a spec document already parsed (the API's JSON body); problems as `parse_spec`'s."""
+    """Validate a spec document already parsed (the API's JSON body); problems as `parse_spec`'s,
+    without lines."""
+    return _validate(data, source, None)
+
+
+def _validate(data: object, source: str, root: yaml.Node | None) -> list[ChannelSpec]:
     if not isinstance(data, dict):
         problem = "expected a mapping with a top-level `channels:` list"
-        raise SpecError([SpecProblem(source, "", problem)])
+        raise SpecError([SpecProblem(source, "", problem, _line(root, []))])
+    twice = _duplicates(data, source, root)
     try:
-        return SpecFile.model_validate(data).channels
+        channels = SpecFile.model_validate(data).channels
     except ValidationError as exc:
-        raise SpecError(_problems(exc, data, source)) from exc
+        found = _problems(exc, data, source, root, skip_duplicates=bool(twice))
+        raise SpecError(_in_file_order([*found, *twice])) from exc
+    if twice:  # a duplicate is always caught above; kept as a guard should the model change
+        raise SpecError(twice)
+    return channels
 
 
-def _problems(exc: ValidationError, data: dict[str, Any], source: str) -> list[SpecProblem]:
+def _in_file_order(problems: list[SpecProblem]) -> list[SpecProblem]:
+    """Problems by line (those without one keep their order, after the others)."""
+    return sorted(problems, key=lambda p: p.line if p.line is not None else 1 << 30)
+
+
+def _duplicates(data: dict[str, Any], source: str, root: yaml.Node | None) -> list[SpecProblem]:
+    """Channel names given twice, compared as gcwm compares them; each later one names the line of
+    the first. Found on the document as written, so they are reported with every other problem."""
+    channels = data.get("channels")
+    if not isinstance(channels, list):
+        return []
+    first: dict[str, tuple[int, str]] = {}
+    out = []
+    for index, channel in enumerate(channels):
+        name = channel.get("name") if isinstance(channel, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            continue
+        key = channel_key(name)
+        if key not in first:
+            first[key] = (index, name)
+            continue
+        earlier, earlier_name = first[key]
+        earlier_line = _line(root, ["channels", earlier, "name"])
+        there = f"line {earlier_line}" if earlier_line is not None else f"channels[{earlier}]"
+        same = "" if earlier_name == name else f" (as {earlier_name!r})"
+        message = (
+            f"the name {name!r} is given twice: also at {there}{same}; channel names compare "
+            "case-insensitively, and each channel needs its own"
+        )
+        out.append(
+            SpecProblem(source, f"channel {name!r}: name", message, _line(root, ["channels", index, "name"]))
+        )
+    return out
+
+
+def _problems(
+    exc: ValidationError, data: dict[str, Any], source: str, root: yaml.Node | None, *, skip_duplicates: bool
+) -> list[SpecProblem]:
     problems = []
     for error in exc.errors():
         loc = list(error["loc"])
-        where = _location(loc, data)
         message = error["msg"].removeprefix("Value error, ")
+        if skip_duplicates and not loc and "appears twice" in message:
+            continue  # said already, with both lines
         if error["type"] == "extra_forbidden":
-            message = "unknown key (check spelling; keys are camelCase)"
+            message = _unknown_key(loc)
         elif error["type"] == "missing":
             message = "required key is missing"
         elif error["type"] == "string_pattern_mismatch":
@@ -346,22 +417,29 @@ def _problems(exc: ValidationError, data: dict[str, Any], source: str) -> list[S
             message = f"{error['input']!r} is not {_PATTERN_NAMES.get(pattern, 'valid')}"
         elif error["type"] in ("literal_error", "enum"):
             message = f"{error['input']!r}: {message}"
-        problems.append(SpecProblem(source, where, message))
+        problems.append(SpecProblem(source, _location(loc, data), message, _line(root, loc)))
     return problems
 
 
 def _location(loc: list[int | str], data: dict[str, Any]) -> str:
-    """`channels[3] (sales-web): messenger.primaryColor` from pydantic's location tuple."""
+    """`channel 'sales-web': messenger.primaryColor` from pydantic's location tuple (`channels[3]`
+    for a channel whose name cannot be read)."""
     if len(loc) >= 2 and loc[0] == "channels" and isinstance(loc[1], int):
         index = loc[1]
         channels = data.get("channels")
         name = ""
         if isinstance(channels, list) and index < len(channels) and isinstance(channels[index], dict):
-            name = str(channels[index].get("name") or "")
-        head = f"channels[{index}]" + (f" ({name})" if name else "")
+            given = channels[index].get("name")
+            name = given if isinstance(given, str) and given.strip() else ""
+        head = f"channel {name!r}" if name else f"channels[{index}]"
         rest = _path(loc[2:])
         return f"{head}: {rest}" if rest else head
     return _path(loc)
+
+
+def _is_label(part: int | str) -> bool:
+    """pydantic's union, validator and dict-key labels in a location: noise to a user."""
+    return isinstance(part, str) and bool(re.fullmatch(r"[a-z-]+\[.*\]|function-.*|\[key\]", part))
 
 
 def _path(parts: list[int | str]) -> str:
@@ -369,8 +447,84 @@ def _path(parts: list[int | str]) -> str:
     for part in parts:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif re.fullmatch(r"[a-z-]+\[.*\]|function-.*", str(part)):
-            continue  # pydantic's union/validator labels are noise to a user
+        elif _is_label(part):
+            continue
         else:
             out += ("." if out else "") + str(part)
     return out
+
+
+def line_of(text: str, loc: list[int | str]) -> int | None:
+    """The line of the field at `loc` (`["channels", 3, "itsm", "secretEnv"]`) in spec text, for a
+    problem found after parsing (None if the text cannot be read)."""
+    try:
+        return _line(yaml.compose(text, Loader=yaml.SafeLoader), loc)
+    except yaml.YAMLError:
+        return None
+
+
+def _line(root: yaml.Node | None, loc: list[int | str]) -> int | None:
+    """The 1-based line of the field at `loc` in the YAML node tree: the line of its key, else of the
+    nearest enclosing field the tree holds (a missing key: the mapping that lacks it)."""
+    if root is None:
+        return None
+    node: yaml.Node = root
+    line = root.start_mark.line
+    for part in loc:
+        if _is_label(part):
+            continue
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            found = next(
+                ((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None
+            )
+            if found is None:
+                break
+            line, node = found[0].start_mark.line, found[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line
+        else:
+            break
+    return line + 1
+
+
+def _unknown_key(loc: list[int | str]) -> str:
+    """An unknown key's message, with the closest key the model knows at that place."""
+    key = str(loc[-1]) if loc else ""
+    known = _known_keys([p for p in loc[:-1] if not _is_label(p)])
+    if key and known:
+        camel = to_camel(key) if "_" in key else key
+        guess = camel if camel in known else None
+        if guess is None:
+            by_case = {k.lower(): k for k in known}
+            guess = by_case.get(key.lower().replace("_", "").replace("-", ""))
+        if guess is None:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            guess = close[0] if close else None
+        if guess is not None:
+            return f"unknown key; did you mean {guess!r}?"
+    return "unknown key (check spelling; keys are camelCase)"
+
+
+def _known_keys(parents: list[int | str]) -> list[str]:
+    """The keys of the model a location's parent fields lead to (empty if they lead to none)."""
+    model: type[BaseModel] | None = SpecFile
+    for part in parents:
+        if isinstance(part, int) or model is None:
+            continue
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        model = _model_in(field.annotation) if field is not None else None
+    if model is None:
+        return []
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The spec model an annotation holds (through Optional, list and Annotated), if one."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

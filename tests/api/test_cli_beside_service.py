@@ -30,8 +30,6 @@ def test_a_cli_provision_beside_a_running_service_works_every_job_itself(service
     channels = json.loads(out)["channels"]
     assert len(channels) == 20
     with service.client("viewer") as http:
-        workers = {
-            c["name"]: http.get(f"/v1/jobs/{c['jobId']}").json()["result"]["worker"] for c in channels
-        }
+        workers = {c["name"]: http.get(f"/v1/jobs/{c['jobId']}").json()["result"]["worker"] for c in channels}
     elsewhere = {name: w for name, w in workers.items() if f":{cli.pid}:" not in w}
     assert elsewhere == {}, f"another process worked the CLI's jobs: {elsewhere}"

@@ -256,8 +256,9 @@ def test_an_operator_cancels_a_running_job_and_resumes_it_from_its_page(
 def test_pending_notifications_are_listed_with_a_retry_button_for_operators_only(
     service: RunningService,
 ) -> None:
-    """A channel reporting to an ITSM whose secret is not set leaves its notification pending; an
-    operator can make it due now from the page, a viewer sees it without the button."""
+    """A channel reporting to an ITSM whose secret is not set leaves its notification pending, then
+    dead-lettered (issue 24: a secret missing at delivery is not retried); an operator can make it due
+    now from the page, a viewer sees it without the button."""
     # The example's target is the local sink on loopback, which the service's (default) policy
     # refuses: the same channel reporting to a public name.
     spec = (EXAMPLES / "channel-itsm.yaml").read_text()
@@ -266,7 +267,7 @@ def test_pending_notifications_are_listed_with_a_retry_button_for_operators_only
         assert _submit(operator, service, spec).status_code == 303
         wait_until(lambda: [s for _, s in _job_rows(operator)] == ["succeeded"], what="the job to succeed")
         page = operator.get("/notifications").text
-        pending = re.findall(r'data-notification="([^"]+)"', page.split('id="pending"')[1])
+        pending = re.findall(r'data-notification="([^"]+)"', page)  # pending, or dead-lettered by now
         assert len(pending) == 1
         retry = operator.post(
             f"/notifications/{pending[0]}/retry",

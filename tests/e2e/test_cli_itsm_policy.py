@@ -42,10 +42,10 @@ def test_provision_and_plan_refuse_the_genesys_client_secret_as_secret_env(
     provisioned = run_gcwm(["provision", str(spec)], gcwm_env)
     assert provisioned.code == 2, provisioned.stderr
     assert (
-        f"{spec}: channel 'itsm-web': itsm.secretEnv: GENESYSCLOUD_OAUTHCLIENT_SECRET" in provisioned.stderr
+        f"{spec}:6: channel 'itsm-web': itsm.secretEnv: GENESYSCLOUD_OAUTHCLIENT_SECRET" in provisioned.stderr
     )
     planned = run_gcwm(["plan", str(spec), "--output", "json"], gcwm_env)
-    assert planned.code == 2, planned.stderr
+    assert planned.code == 1, planned.stderr  # terraform's code for whatever stops a plan
     (problem,) = planned.json()["problems"]
     assert problem["location"] == "channel 'itsm-web': itsm.secretEnv"
     _nothing_written(gcwm_env)
@@ -56,7 +56,9 @@ def test_a_name_is_accepted_once_the_policy_file_lists_it_and_gcwm_names_cannot_
 ) -> None:
     """itsmSecretEnv: [SNOW_TOKEN] admits SNOW_TOKEN; listing GCWM_AUDIT_KEY_FILE is a policy file error."""
     spec = _spec(tmp_path, name="SNOW_TOKEN")
-    assert run_gcwm(["plan", str(spec)], gcwm_env).code == 2
+    gcwm_env = {**gcwm_env, "SNOW_TOKEN": "a-bearer-token"}
+    unlisted = run_gcwm(["plan", str(spec)], gcwm_env)
+    assert unlisted.code == 1 and "itsm.secretEnv: SNOW_TOKEN may not hold an ITSM secret" in unlisted.stderr
     policy = tmp_path / "policy.yaml"
     policy.write_text("itsmSecretEnv: [SNOW_TOKEN]\n")
     listed = run_gcwm(["plan", str(spec)], {**gcwm_env, "GCWM_POLICY_FILE": str(policy)})
@@ -72,7 +74,7 @@ def test_a_loopback_target_is_refused_before_any_write_unless_the_policy_file_al
 ) -> None:
     """Exit 3 naming itsm.url; examples/policy-local-sink.yaml lets the example provision."""
     example = EXAMPLES / "channel-itsm.yaml"
-    env = {**gcwm_env, "GCWM_NOTIFY_GRACE_SECONDS": "0"}
+    env = {**gcwm_env, "GCWM_NOTIFY_GRACE_SECONDS": "0", "GCWM_ITSM_WEBHOOK_SECRET": SECRET}
     refused = run_gcwm(["provision", str(example)], env)
     assert refused.code == 3, refused.stderr
     assert (

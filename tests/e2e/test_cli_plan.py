@@ -24,15 +24,21 @@ def test_plan_on_an_empty_org_creates_every_channel_and_exits_2(
     result = run_gcwm(["plan", str(EXAMPLES / "bulk.yaml"), "--output", "json"], gcwm_env)
     assert result.code == 2, result.stderr
     document = result.json()
-    assert set(document) == {"org", "changes", "findings", "limits"} and {"id", "region"} <= set(
-        document["org"]
-    )
+    assert set(document) == {"org", "verdict", "counts", "changes", "findings", "limits"}
+    assert {"id", "region"} <= set(document["org"])
+    assert document["verdict"] == "20 to create, 0 to update, 0 to replace, 0 unchanged"
+    assert document["counts"] == {"create": 20, "update": 0, "replace": 0, "no-op": 0}
     limits = {u["key"]: u for u in document["limits"]}
     assert limits["web.deployments.deployments.max"]["inUse"] == 0
     assert limits["web.deployments.deployments.max"]["after"] == 20
     assert len(document["changes"]) == 20
     assert {c["action"] for c in document["changes"]} == {"create"}
-    assert all(c["fields"] == [] for c in document["changes"])
+    # A create lists every field it sets, each from null, by spec path and API path.
+    fields = {f["apiPath"]: f for f in document["changes"][0]["fields"]}
+    assert all(f["old"] is None for f in fields.values())
+    assert fields["deployment.allowedDomains"]["path"] == "allowedDomains"
+    assert fields["configuration.messenger.styles.primaryColor"]["path"] == "messenger.primaryColor"
+    assert fields["deployment.configuration.version"]["consequence"] is True
     assert _writes(emulator) == 0
     assert emulator.stats()["requests"] > 0  # it did read the org
     assert emulator.configurations() == [] and emulator.deployments() == []
@@ -64,27 +70,32 @@ def test_a_domain_added_in_the_admin_ui_shows_as_an_update_of_that_field(
     assert change["action"] == "update"
     assert change["fields"] == [
         {
-            "path": "deployment.allowedDomains",
+            "path": "allowedDomains",
+            "apiPath": "deployment.allowedDomains",
             "old": ["example.com", "www.example.com", "evil.example.net"],
             "new": ["example.com", "www.example.com"],
+            "added": [],
+            "removed": ["evil.example.net"],
+            "consequence": False,
         }
     ]
     text = run_gcwm(["plan", CHANNEL], gcwm_env)
     assert text.code == 2
-    assert "~ update   support-web" in text.stdout
-    assert "deployment.allowedDomains:" in text.stdout and "evil.example.net" in text.stdout
+    assert text.stdout.startswith("Plan: 0 to create, 1 to update, 0 to replace, 0 unchanged.")
+    assert "~ update support-web\n    ~ allowedDomains:\n        - evil.example.net\n" in text.stdout
 
 
-def test_a_spec_error_keeps_its_own_exit_code_and_reads_nothing_from_the_org(
+def test_a_spec_error_is_exit_1_as_terraform_says_and_reads_nothing_from_the_org(
     gcwm_env: dict[str, str], emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    """The spec is checked before gcwm talks to Genesys at all."""
+    """The spec is checked before gcwm talks to Genesys at all; every error stopping a plan is 1, and
+    the JSON's `error` says which."""
     bad = tmp_path / "bad.yaml"
     bad.write_text("channels:\n  - name: web\n    routingQueue: Support\n")
     result = run_gcwm(["plan", str(bad), "--output", "json"], gcwm_env)
-    assert result.code == 2
+    assert result.code == 1
     assert result.json()["error"] == "SpecError"
-    assert "channels[0] (web): inboundMessageFlow: required key is missing" in result.stderr
+    assert f"{bad}:2: channel 'web': inboundMessageFlow: required key is missing" in result.stderr
     assert emulator.stats()["requests"] == 0 and emulator.stats()["logins"] == 0
 
 

@@ -180,13 +180,24 @@ def test_csp_for_a_spec_prints_the_header_to_paste_per_channel(
 def test_a_bulk_file_over_the_limit_is_refused_whole_saying_how_many_fit(
     gcwm_env: dict[str, str], emulator: RunningEmulator
 ) -> None:
-    """Twenty channels for five free slots: none is made, and the error says five would fit."""
+    """Twenty channels for five free slots: none is made; the limit is said once, with its numbers
+    and that five would fit, in the JSON's refusal and in the text."""
     emulator._admin("PUT", "limits", {"web.deployments.deployments.max": 5})
     result = run_gcwm(["provision", str(EXAMPLES / "bulk.yaml"), "--output", "json"], gcwm_env)
     assert result.code == 3
-    channels = result.json()["channels"]
+    document = result.json()
+    channels = document["channels"]
     assert len(channels) == 20 and {c["outcome"] for c in channels} == {"refused"}
-    assert "Of the 20 channels, 5 would fit; nothing was written" in channels[0]["error"]["message"]
+    (limit,) = document["refusal"]["findings"]
+    assert limit["location"] == "web.deployments.deployments.max" and limit["blocking"] is True
+    assert (
+        "is 5, 0 in use; the plan asks for 20 more (20 in all): 5 of the 20 new channels would fit"
+        in (limit["description"])
+    )
+    assert all(f["check"] != "limit_exceeded" for c in channels for f in c["findings"])
+    text = run_gcwm(["provision", str(EXAMPLES / "bulk.yaml")], gcwm_env)
+    assert text.code == 3
+    assert text.stderr.count("5 of the 20 new channels would fit") == 1
     _untouched(emulator)
 
 

@@ -63,7 +63,7 @@ def test_invalid_spec_fails_before_anything_is_written(
     )
     result = run_gcwm(["provision", str(spec), "--output", "json"], gcwm_env)
     assert result.code == 2
-    assert f"{spec}: channels[0] (web): messenger.primaryColor: 'blue' is not a hex colour" in result.stderr
+    assert f"{spec}:6: channel 'web': messenger.primaryColor: 'blue' is not a hex colour" in result.stderr
     assert result.json()["error"] == "SpecError"
     assert emulator.configurations() == []
     db = Path(gcwm_env["GCWM_HOME"]) / "gcwm.db"
@@ -71,7 +71,7 @@ def test_invalid_spec_fails_before_anything_is_written(
 
 
 def test_missing_queue_exits_non_zero_with_the_reason(gcwm_env: dict[str, str], tmp_path: Path) -> None:
-    """A queue the org lacks: exit 3 and a message saying what to create."""
+    """A queue the org lacks: exit 3, the field and a message saying what to create."""
     spec = tmp_path / "q.yaml"
     spec.write_text(
         "channels:\n  - name: web\n    routingQueue: Nowhere\n"
@@ -80,8 +80,8 @@ def test_missing_queue_exits_non_zero_with_the_reason(gcwm_env: dict[str, str], 
     )
     result = run_gcwm(["provision", str(spec)], gcwm_env)
     assert result.code == 3
-    assert "routing queue 'Nowhere' not found" in result.stdout
-    assert "create the queue" in result.stdout
+    assert f"{spec}: channel 'web': routingQueue: [high] routing queue 'Nowhere' not found" in result.stderr
+    assert "create the queue" in result.stderr
 
 
 def test_jobs_list_and_show_read_back_the_run(gcwm_env: dict[str, str]) -> None:
@@ -138,20 +138,23 @@ def test_concurrency_outside_1_to_256_is_refused_before_anything_is_queued(
 def test_a_failed_channel_has_outcome_failed_and_the_progress_bar_counts_it(
     gcwm_env: dict[str, str], emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    """The JSON document gives every channel an outcome; stderr's last progress line says what failed."""
+    """The JSON document gives every channel an outcome; stderr's last progress line counts them by
+    outcome, and the bar ends at its total."""
     spec = tmp_path / "two.yaml"
     spec.write_text(
         "channels:\n"
-        "  - {name: ok, routingQueue: Support, inboundMessageFlow: Support Messaging Flow,"
+        "  - {name: one, routingQueue: Support, inboundMessageFlow: Support Messaging Flow,"
         " allowedDomains: [example.com]}\n"
-        "  - {name: broken, routingQueue: Nowhere, inboundMessageFlow: Support Messaging Flow,"
+        "  - {name: two, routingQueue: Support, inboundMessageFlow: Support Messaging Flow,"
         " allowedDomains: [example.com]}\n"
     )
-    result = run_gcwm(["provision", str(spec), "--output", "json"], gcwm_env)
+    emulator.add_fault("POST", "/api/v2/webdeployments/deployments", "http400")
+    env = {**gcwm_env, "GCWM_TRANSIENT_400_SECONDS": "0"}  # the injected 400 is a refusal
+    result = run_gcwm(["provision", str(spec), "--output", "json"], env)
     assert result.code == 3
-    outcomes = {c["name"]: c["outcome"] for c in result.json()["channels"]}
-    assert outcomes == {"ok": "created", "broken": "failed"}
-    assert "1 provisioned, 1 failed" in result.stderr
+    outcomes = sorted(c["outcome"] for c in result.json()["channels"])
+    assert outcomes == ["created", "failed"]
+    assert "1 created, 1 failed" in result.stderr and "2/2" in result.stderr
 
 
 def test_each_job_calls_genesys_under_its_own_actor_and_correlation_id(

@@ -29,12 +29,15 @@ def test_provision_summary_counts_exactly_the_calls_the_emulator_answered(
     assert latency["jobs"]["provision"]["count"] == 1
 
 
-def test_text_output_ends_with_the_latency_tables(gcwm_env: dict[str, str]) -> None:
-    """People see the step, job and Genesys operation tables under the results."""
-    result = run_gcwm(["provision", str(EXAMPLES / "channel.yaml")], gcwm_env)
+def test_text_output_ends_with_the_latency_tables_when_asked(gcwm_env: dict[str, str]) -> None:
+    """With --timings people see the step, job and Genesys operation tables under the results; without
+    it, none of them (issue 24, item 10)."""
+    result = run_gcwm(["provision", str(EXAMPLES / "channel.yaml"), "--timings"], gcwm_env)
     assert result.code == 0, result.stderr
     for title in ("step latency", "job latency", "Genesys operation latency"):
         assert title in result.stdout
+    quiet = run_gcwm(["provision", str(EXAMPLES / "channel.yaml")], gcwm_env)
+    assert quiet.code == 0 and "latency" not in quiet.stdout
 
 
 def test_report_gives_the_stored_steps_of_past_runs(gcwm_env: dict[str, str]) -> None:

@@ -154,18 +154,42 @@ def test_an_itsm_outage_neither_holds_nor_fails_provision_and_notify_run_deliver
     assert run_gcwm(["audit", "verify", "--output", "json"], env).json()["ok"] is True
 
 
-def test_a_secret_not_set_keeps_the_notification_pending_without_spending_the_grace_period(
+def test_a_secret_not_set_is_refused_before_any_write_and_one_gone_later_dead_letters_at_once(
     gcwm_env: dict[str, str], emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    """No wait in this process sets the variable: one attempt, then provision ends, saying why."""
+    """Issue 24, item 6: provision (and plan) refuse a target whose secret is not set where gcwm runs,
+    naming itsm.secretEnv, before any write (exit 2; plan 1). A message whose secret is gone by the
+    time `notify run` sends it is dead-lettered at its first attempt, not retried for 27 hours."""
     env = {k: v for k, v in gcwm_env.items() if k != "GCWM_ITSM_WEBHOOK_SECRET"}
-    env["GCWM_NOTIFY_GRACE_SECONDS"] = "30"  # long enough for the 5 s retry, were it waited for
     env["GCWM_POLICY_FILE"] = LOCAL_SINK
     with EmbeddedSink(Sink()) as sink:
-        done = run_gcwm(["provision", str(_spec(tmp_path, f"{sink.url}/webhook")), "--output", "json"], env)
-        received = sink.sink.received()
+        spec = _spec(tmp_path, f"{sink.url}/webhook")
+        refused = run_gcwm(["provision", str(spec), "--output", "json"], env)
+        planned = run_gcwm(["plan", str(spec)], env)
+        assert (refused.code, planned.code) == (2, 1), refused.stderr
+        said = f"{spec}:6: channel 'web': itsm.secretEnv: the variable GCWM_ITSM_WEBHOOK_SECRET named by "
+        said += "secretEnv is not set"
+        assert said in refused.stderr and said in planned.stderr
+        (problem,) = refused.json()["problems"]
+        assert problem["location"] == "channel 'web': itsm.secretEnv"
+        assert run_gcwm(["jobs", "list", "--output", "json"], env).json()["jobs"] == []
+        assert emulator.deployments() == []
 
-    assert done.code == 0, done.stderr
-    assert done.json()["notifications"] == {"delivered": 0, "retried": 1, "dead": 0, "pending": 1}
-    assert "GCWM_ITSM_WEBHOOK_SECRET named by secretEnv is not set" in done.stderr
-    assert received == []
+        # Set, the run goes ahead; the target is down, so the notification waits for `notify run`.
+        secret = new_secret()
+        sink.sink.add_fault(Fault(status=503, times=1000, path="/webhook"))
+        with_secret = {**env, "GCWM_ITSM_WEBHOOK_SECRET": secret, "GCWM_NOTIFY_GRACE_SECONDS": "0"}
+        done = run_gcwm(["provision", str(spec), "--output", "json"], with_secret)
+        assert done.code == 0, done.stderr
+        # The variable is gone where `notify run` runs: dead at once, saying why.
+        retried = {k: v for k, v in env.items() if k != "GCWM_NOTIFY_GRACE_SECONDS"}
+        for message in run_gcwm(["notify", "list", "--output", "json"], retried).json()["notifications"]:
+            assert run_gcwm(["notify", "retry", message["id"]], retried).code == 0
+        sent = len(sink.sink.received())
+        later = run_gcwm(["notify", "run", "--once", "--output", "json"], retried)
+        assert later.json()["dead"] == 1, later.stdout + later.stderr
+        (dead,) = run_gcwm(["notify", "list", "--status", "dead", "--output", "json"], retried).json()[
+            "notifications"
+        ]
+        assert "GCWM_ITSM_WEBHOOK_SECRET named by secretEnv is not set" in dead["lastError"]
+        assert len(sink.sink.received()) == sent  # nothing was sent without its key

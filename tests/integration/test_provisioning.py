@@ -72,8 +72,8 @@ async def test_channel_gone_from_org_is_recreated(provision: Provision, emulator
 @pytest.mark.parametrize(
     ("yaml_text", "expected"),
     [
-        (channel_yaml(queue="Nope"), "routingQueue: routing queue 'Nope' not found"),
-        (channel_yaml(flow="Nope Flow"), "inboundMessageFlow: inbound message flow 'Nope Flow' not found"),
+        (channel_yaml(queue="Nope"), "routing queue 'Nope' not found"),
+        (channel_yaml(flow="Nope Flow"), "inbound message flow 'Nope Flow' not found"),
         (channel_yaml(flow="Draft Messaging Flow"), "is not published"),
     ],
 )

@@ -81,7 +81,29 @@ def test_a_refusal_names_the_limit_its_value_the_use_and_the_ask_and_how_many_fi
     (finding,) = refused.value.findings
     assert (finding.location, finding.severity, finding.source) == (DEPLOYMENTS_MAX, "high", "bulk.yaml")
     assert "web.deployments.deployments.max is 3, 1 in use; the plan asks for 5 more" in finding.description
-    assert "Of the 5 channels, 2 would fit; nothing was written" in refused.value.message
+    assert "(6 in all): 2 of the 5 new channels would fit" in finding.description
+    assert refused.value.message == f"refused before any write: {finding.description}; nothing was written"
+
+
+def test_a_per_channel_ceiling_names_each_channel_once_and_says_nothing_about_fitting() -> None:
+    """Thirty channels over maxConcurrentSessionsPerChannel: one finding each, a message that counts
+    them instead of listing them, and no "would fit" (the file may create nothing)."""
+    from gcwm.policy.rules import PolicyLimits
+
+    policy = LocalPolicy(limits=PolicyLimits(max_concurrent_sessions_per_channel=200))
+    sessions = {f"brand-{n:02}": 500 for n in range(30)}
+    uses = limit_uses(
+        org_limits={DEPLOYMENTS_MAX: 100}, in_use=Counts(30, 30), adding=Counts(0, 0), policy=policy,
+        sessions=sessions, sessions_elsewhere=0,
+    )  # fmt: skip
+    with pytest.raises(LimitExceeded) as refused:
+        refuse_if_exceeded(uses, source="brands.yaml", channels=30)
+    assert sorted(f.channel for f in refused.value.findings) == sorted(sessions)
+    assert refused.value.message == (
+        "refused before any write: 30 channels ask for more maxConcurrentSessions than "
+        f"{SESSIONS_PER_CHANNEL} (200) allows; nothing was written"
+    )
+    assert "fit" not in refused.value.message
 
 
 def test_limits_the_org_does_not_report_are_not_checked() -> None:

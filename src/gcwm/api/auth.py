@@ -54,7 +54,8 @@ def check_role(principal: Principal, needed: Role) -> None:
         raise Problem(
             403,
             "Forbidden",
-            f"this needs the {needed.value} role; key {principal.key_id} is a {principal.role.value}",
+            f"this needs the {needed.value} role; key {principal.key_id} is "
+            f"{'an' if principal.role.value[0] in 'aeiou' else 'a'} {principal.role.value}",
             type_=TYPE_BASE + "forbidden",
             required=needed.value,
             role=principal.role.value,

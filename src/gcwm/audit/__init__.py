@@ -12,33 +12,91 @@ makes the log intact; `export` writes JSON lines an outside verifier can check o
 Imports only gcwm.errors, gcwm.store and gcwm.observability from gcwm.
 """
 
-from gcwm.audit.chain import canonical, format_time
-from gcwm.audit.checkpoints import (
-    SignedHead,
-    Witness,
-    check_signer,
-    checkpoint,
-    end_run,
-    head_document,
-    head_path,
-    is_due,
-    read_head,
-    read_head_document,
-)
-from gcwm.audit.export import cef_line, entry_documents, verify_export, write_cef, write_jsonl
-from gcwm.audit.keys import (
-    SigningKey,
-    configured_public_key,
-    key_id,
-    load_public_key,
-    load_signing_key,
-    public_key_pem,
-    read_signing_key,
-)
-from gcwm.audit.log import AuditEvent, AuditTargets, record, redact
-from gcwm.audit.rotation import RotationResult, rotate, rotate_configured
-from gcwm.audit.verify import KeptHead, VerifyResult, verify_chain, verify_store
-from gcwm.store.audit import AuditHead
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gcwm.audit.chain import canonical, format_time
+    from gcwm.audit.checkpoints import (
+        SignedHead,
+        Witness,
+        check_signer,
+        checkpoint,
+        end_run,
+        head_document,
+        head_path,
+        is_due,
+        read_head,
+        read_head_document,
+    )
+    from gcwm.audit.export import cef_line, entry_documents, verify_export, write_cef, write_jsonl
+    from gcwm.audit.keys import (
+        SigningKey,
+        configured_public_key,
+        key_id,
+        load_public_key,
+        load_signing_key,
+        public_key_pem,
+        read_signing_key,
+    )
+    from gcwm.audit.log import AuditEvent, AuditTargets, record, redact
+    from gcwm.audit.rotation import RotationResult, rotate, rotate_configured
+    from gcwm.audit.verify import KeptHead, VerifyResult, verify_chain, verify_store
+    from gcwm.store.audit import AuditHead
+else:
+
+    def __getattr__(name: str) -> Any:
+        # PEP 562: each name is imported on first use, so a command loads only the modules it
+        # uses (`gcwm domains` and `gcwm csp evaluate` load neither SQLAlchemy nor httpx).
+        try:
+            module = _EXPORTS[name]
+        except KeyError:
+            msg = f"module {__name__!r} has no attribute {name!r}"
+            raise AttributeError(msg) from None
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+
+# Each public name and the module that defines it.
+_EXPORTS = {
+    "AuditEvent": "gcwm.audit.log",
+    "AuditHead": "gcwm.store.audit",
+    "AuditTargets": "gcwm.audit.log",
+    "KeptHead": "gcwm.audit.verify",
+    "RotationResult": "gcwm.audit.rotation",
+    "SignedHead": "gcwm.audit.checkpoints",
+    "SigningKey": "gcwm.audit.keys",
+    "VerifyResult": "gcwm.audit.verify",
+    "Witness": "gcwm.audit.checkpoints",
+    "canonical": "gcwm.audit.chain",
+    "cef_line": "gcwm.audit.export",
+    "check_signer": "gcwm.audit.checkpoints",
+    "checkpoint": "gcwm.audit.checkpoints",
+    "configured_public_key": "gcwm.audit.keys",
+    "end_run": "gcwm.audit.checkpoints",
+    "entry_documents": "gcwm.audit.export",
+    "format_time": "gcwm.audit.chain",
+    "head_document": "gcwm.audit.checkpoints",
+    "head_path": "gcwm.audit.checkpoints",
+    "is_due": "gcwm.audit.checkpoints",
+    "key_id": "gcwm.audit.keys",
+    "load_public_key": "gcwm.audit.keys",
+    "load_signing_key": "gcwm.audit.keys",
+    "public_key_pem": "gcwm.audit.keys",
+    "read_head": "gcwm.audit.checkpoints",
+    "read_head_document": "gcwm.audit.checkpoints",
+    "read_signing_key": "gcwm.audit.keys",
+    "record": "gcwm.audit.log",
+    "redact": "gcwm.audit.log",
+    "rotate": "gcwm.audit.rotation",
+    "rotate_configured": "gcwm.audit.rotation",
+    "verify_chain": "gcwm.audit.verify",
+    "verify_export": "gcwm.audit.export",
+    "verify_store": "gcwm.audit.verify",
+    "write_cef": "gcwm.audit.export",
+    "write_jsonl": "gcwm.audit.export",
+}
 
 __all__ = [
     "AuditEvent",

@@ -11,6 +11,7 @@ turned into a message and an exit code here, once.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import Callable, Coroutine
 from enum import StrEnum
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from gcwm import __version__
+from gcwm.cli.helptext import GcwmGroup
 
 if TYPE_CHECKING:
     from gcwm.errors import GcwmError
@@ -29,6 +31,7 @@ T = TypeVar("T")
 
 app = typer.Typer(
     name="gcwm",
+    cls=GcwmGroup,  # --help as people write commands: `FILE`, flags without `<bool>`
     help="Provision Genesys Cloud web messaging channels declaratively, safely, with evidence.",
     no_args_is_help=True,
     add_completion=False,
@@ -81,7 +84,10 @@ def _run(
     main: Callable[[Settings], Coroutine[Any, Any, T]],
     *,
     error_code: Callable[[GcwmError], int] | None = None,
-    interrupted: str = "interrupted: unfinished jobs stay queued; `gcwm jobs resume` continues them",
+    interrupted: str = (
+        "interrupted: the unfinished jobs are queued again, what they did kept; "
+        "`gcwm jobs resume` continues them"
+    ),
 ) -> T:
     """Read the settings and run a command's coroutine; turn GcwmError into a message and exit code."""
     from gcwm.errors import GcwmError
@@ -103,15 +109,15 @@ def _run(
         raise typer.Exit(130) from None
 
 
-def _report(document: dict[str, Any], output: Output) -> None:
-    """Print a provisioning result; exit 3 if any channel failed."""
+def _report(document: dict[str, Any], output: Output, *, timings: bool = False) -> None:
+    """Print a provisioning result (its latency tables with `timings`); exit 3 if any channel failed."""
     from gcwm import render
     from gcwm.provisioning import has_failures
 
     if output is Output.json:
         print(json.dumps(document, indent=2))
     elif document["channels"]:
-        render.provision_result(document)
+        render.provision_result(document, timings=timings)
     else:
         render.stderr().print("no jobs to run")
     render.notifications_left(document)
@@ -136,15 +142,22 @@ def _store_only(output: Output, work: Callable[[Store], T]) -> T:
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="gcwm")
+    try:
+        app(prog_name="gcwm")
+    finally:
+        # The process ends here: spare its exit a last garbage collection of every object it made
+        # (0.15-0.2 s after a provision). Files and connections are closed already; atexit handlers
+        # and thread joins still run.
+        gc.freeze()
 
 
 # The command modules register themselves on `app` (imported last: they import it from here).
-from gcwm.cli import audit, destroy, emulator, jobs, notify, policy, provision, report, serve  # noqa: E402
+from gcwm.cli import audit, channels, destroy, emulator, jobs, notify, policy, provision, report, serve  # noqa: E402
 
 __all__ = [
     "app",
     "audit",
+    "channels",
     "destroy",
     "emulator",
     "jobs",

@@ -7,47 +7,77 @@ least once by the dispatcher, through an egress guard, on Svix's retry schedule,
 May import gcwm.errors, gcwm.spec, gcwm.store, gcwm.policy and gcwm.observability.
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from gcwm.notify.delivery import Delivered, DeliveryError, TargetRefused
-from gcwm.notify.dispatcher import Dispatcher, DrainResult
-from gcwm.notify.outbox import EventType, build_payload, enqueue, new_message_id, subscribes
-from gcwm.notify.schedule import RetrySchedule, is_final, retry_after_seconds
-from gcwm.notify.ssrf import (
-    EgressGuard,
-    GuardedClient,
-    Resolver,
-    address_refusal,
-    classify,
-    classify_host,
-    system_resolver,
-)
-from gcwm.notify.targets import SecretSource, Target, secret_file_name
-from gcwm.notify.webhook import signed_headers
-from gcwm.notify.witness import CHECKPOINT_EVENT, enqueue_checkpoint
-
 if TYPE_CHECKING:
+    from gcwm.notify.delivery import Delivered, DeliveryError, TargetRefused
+    from gcwm.notify.dispatcher import Dispatcher, DrainResult
+    from gcwm.notify.outbox import EventType, build_payload, enqueue, new_message_id, subscribes
+    from gcwm.notify.schedule import RetrySchedule, is_final, retry_after_seconds
     from gcwm.notify.sink import Fault, Received, Sink, new_secret
     from gcwm.notify.sink_server import EmbeddedSink
+    from gcwm.notify.ssrf import (
+        EgressGuard,
+        GuardedClient,
+        Resolver,
+        address_refusal,
+        classify,
+        classify_host,
+        system_resolver,
+    )
+    from gcwm.notify.targets import SecretSource, Target, secret_file_name
+    from gcwm.notify.webhook import signed_headers
+    from gcwm.notify.witness import CHECKPOINT_EVENT, enqueue_checkpoint
+else:
 
-# The local receiver (Starlette, uvicorn) loads only when asked for: provisioning never needs it.
-_SINK_NAMES = {
+    def __getattr__(name: str) -> Any:
+        # PEP 562: each name is imported on first use, so a command loads only the modules it
+        # uses (`gcwm domains` and `gcwm csp evaluate` load neither SQLAlchemy nor httpx).
+        try:
+            module = _EXPORTS[name]
+        except KeyError:
+            msg = f"module {__name__!r} has no attribute {name!r}"
+            raise AttributeError(msg) from None
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+
+# Each public name and the module that defines it.
+_EXPORTS = {
+    "CHECKPOINT_EVENT": "gcwm.notify.witness",
+    "Delivered": "gcwm.notify.delivery",
+    "DeliveryError": "gcwm.notify.delivery",
+    "Dispatcher": "gcwm.notify.dispatcher",
+    "DrainResult": "gcwm.notify.dispatcher",
+    "EgressGuard": "gcwm.notify.ssrf",
     "EmbeddedSink": "gcwm.notify.sink_server",
+    "EventType": "gcwm.notify.outbox",
     "Fault": "gcwm.notify.sink",
+    "GuardedClient": "gcwm.notify.ssrf",
     "Received": "gcwm.notify.sink",
+    "Resolver": "gcwm.notify.ssrf",
+    "RetrySchedule": "gcwm.notify.schedule",
+    "SecretSource": "gcwm.notify.targets",
     "Sink": "gcwm.notify.sink",
+    "Target": "gcwm.notify.targets",
+    "TargetRefused": "gcwm.notify.delivery",
+    "address_refusal": "gcwm.notify.ssrf",
+    "build_payload": "gcwm.notify.outbox",
+    "classify": "gcwm.notify.ssrf",
+    "classify_host": "gcwm.notify.ssrf",
+    "enqueue": "gcwm.notify.outbox",
+    "enqueue_checkpoint": "gcwm.notify.witness",
+    "is_final": "gcwm.notify.schedule",
+    "new_message_id": "gcwm.notify.outbox",
     "new_secret": "gcwm.notify.sink",
+    "retry_after_seconds": "gcwm.notify.schedule",
+    "secret_file_name": "gcwm.notify.targets",
+    "signed_headers": "gcwm.notify.webhook",
+    "subscribes": "gcwm.notify.outbox",
+    "system_resolver": "gcwm.notify.ssrf",
 }
-
-
-def __getattr__(name: str) -> Any:
-    if name in _SINK_NAMES:
-        import importlib
-
-        return getattr(importlib.import_module(_SINK_NAMES[name]), name)
-    msg = f"module {__name__!r} has no attribute {name!r}"
-    raise AttributeError(msg)
-
 
 __all__ = [
     "CHECKPOINT_EVENT",

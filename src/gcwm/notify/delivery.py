@@ -18,7 +18,8 @@ from gcwm.notify.schedule import is_final, retry_after_seconds
 
 class DeliveryError(GcwmError):
     """A notification could not be delivered this time; `final` means never try it again, `local`
-    that gcwm's own configuration (a secret not set) failed it, which no wait in this process mends.
+    that gcwm's own configuration (a secret file it cannot read) failed it, which no wait in this
+    process mends.
     `reply` is the start of what the target answered, cleaned (replies.py): kept apart from the
     message, because only admins may see it."""
 

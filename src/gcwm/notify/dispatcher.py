@@ -161,7 +161,7 @@ class Dispatcher:
     async def run_until_empty(self, deadline: float, ids: Collection[str] | None = None) -> DrainResult:
         """Send until no message (of `ids`) can be sent before `deadline` (a time.monotonic() value):
         retries that fall due in time are waited for; later ones stay pending, as do those gcwm's own
-        configuration failed (a secret not set), which are not waited for."""
+        configuration failed (a secret file it cannot read), which are not waited for."""
         total = DrainResult()
         while True:
             live = None if ids is None else [i for i in ids if i not in self._held]

@@ -18,8 +18,11 @@ depends on the target:
 - jira, `auth: basic` (default): `email:api_token` (Jira Cloud); `auth: bearer`: a personal access
   token (Jira Data Center). Jira Cloud's OAuth 2.0 needs a user's consent, so it is not offered.
 
-A secret missing from this process is not final (the `gcwm notify run` service may have it): the
-message is retried on its schedule. A secret that cannot be right (wrong shape) dead-letters at once.
+`gcwm plan` and `gcwm provision` refuse, before any write, a target whose secret is not set where
+they run or cannot be right (`SecretSource.problem`), and a ServiceNow target that does not say how it
+signs in (`itsm.auth`). A message whose secret is missing at delivery, or cannot be right (wrong
+shape), can never succeed by waiting: it is dead-lettered at once, saying why (`gcwm notify retry`
+sends it again once the secret is set). Only a secret file that exists but cannot be read is retried.
 """
 
 from __future__ import annotations
@@ -114,28 +117,65 @@ class SecretSource:
         self._allowed = frozenset(allowed)
 
     def get(self, name: str | None, *, target: str) -> str:
-        """The secret named `name` for `target` (its description, for messages); never logged."""
+        """The secret named `name` for `target` (its description, for messages); never logged.
+
+        A DeliveryError says why not: final (dead-letter now) when the name is not one a spec may
+        use or nothing holds it; retried only when its file exists but cannot be read."""
         if not name:
             raise _final(f"{target}: the channel's itsm has no secretEnv naming the variable with its secret")
         if not _NAME.match(name):
             raise _final(f"{target}: secretEnv {name!r} is not a variable name (A-Z, 0-9, _)")
         if refusal := itsm_secret_refusal(name, self._allowed):
             raise _final(f"{target}: secretEnv {refusal}")
+        try:
+            value = self._lookup(name)
+        except OSError as exc:
+            msg = f"{target}: cannot read the secret file {self._path(name)} ({exc.strerror})"
+            raise DeliveryError(msg, local=True) from exc
+        if not value:
+            msg = f"{target}: {self._unset(name)}; set it, then `gcwm notify retry` sends the message again"
+            raise _final(msg)
+        return value
+
+    def problem(self, name: str, *, kind: TargetType, auth: AuthKind | None) -> str | None:
+        """Why a target of `kind` (signing in with `auth`) could never use the secret `name` here: not
+        set (nor its file), or not of the shape the target needs; None if it can. Never shows it."""
+        try:
+            value = self._lookup(name)
+        except OSError as exc:
+            return f"cannot read the secret file {self._path(name)} ({exc.strerror})"
+        if not value:
+            return self._unset(name)
+        try:
+            if kind == "webhook":
+                signing_key(value, name)
+            elif auth in (None, "basic"):
+                user_and_password(value, name, "email:api_token" if kind == "jira" else "user:password")
+            elif auth == "oauth":
+                user_and_password(value, name, "client_id:client_secret")
+        except DeliveryError as exc:
+            return exc.message
+        return None
+
+    def _path(self, name: str) -> Path | None:
+        return self._directory / secret_file_name(name) if self._directory is not None else None
+
+    def _lookup(self, name: str) -> str | None:
+        """The variable's value, else its file's (stripped); None if neither holds one. OSError if the
+        file exists but cannot be read."""
         value = self._environ.get(name)
-        path = self._directory / secret_file_name(name) if self._directory is not None else None
+        path = self._path(name)
         if not value and path is not None:
             try:
                 value = path.read_text(encoding="utf-8").strip()
             except FileNotFoundError:
                 value = None
-            except OSError as exc:
-                msg = f"{target}: cannot read the secret file {path} ({exc.strerror})"
-                raise DeliveryError(msg, local=True) from exc
-        if not value:
-            where = f" nor a file {path}" if path is not None else ""
-            msg = f"{target}: the variable {name} named by secretEnv is not set in this process{where}"
-            raise DeliveryError(msg, local=True)
-        return value
+        return value or None
+
+    def _unset(self, name: str) -> str:
+        path = self._path(name)
+        where = f", nor is there a file {path}" if path is not None else " (nor is GCWM_SECRETS_DIR set)"
+        return f"the variable {name} named by secretEnv is not set where gcwm runs{where}"
 
 
 def signing_key(secret: str, name: str) -> str:

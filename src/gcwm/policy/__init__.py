@@ -5,10 +5,48 @@ findings or normalised values, and raise only gcwm's own error types.
 May import gcwm.errors only.
 """
 
-from gcwm.policy.domains import DomainCheck, check_domains, normalize_domain, normalize_domains
-from gcwm.policy.html import check_text, check_url, plain_text, url_origin
-from gcwm.policy.limits import Counts, LimitUse, fits, limit_uses, refuse_if_exceeded
-from gcwm.policy.rules import LocalPolicy, itsm_secret_refusal, parse_policy_file
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gcwm.policy.domains import DomainCheck, check_domains, normalize_domain, normalize_domains
+    from gcwm.policy.html import check_text, check_url, plain_text, url_origin
+    from gcwm.policy.limits import Counts, LimitUse, fits, limit_uses, refuse_if_exceeded
+    from gcwm.policy.rules import LocalPolicy, itsm_secret_refusal, parse_policy_file
+else:
+
+    def __getattr__(name: str) -> Any:
+        # PEP 562: each name is imported on first use, so a command loads only the modules it
+        # uses (`gcwm domains` and `gcwm csp evaluate` load neither SQLAlchemy nor httpx).
+        try:
+            module = _EXPORTS[name]
+        except KeyError:
+            msg = f"module {__name__!r} has no attribute {name!r}"
+            raise AttributeError(msg) from None
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+
+# Each public name and the module that defines it.
+_EXPORTS = {
+    "Counts": "gcwm.policy.limits",
+    "DomainCheck": "gcwm.policy.domains",
+    "LimitUse": "gcwm.policy.limits",
+    "LocalPolicy": "gcwm.policy.rules",
+    "check_domains": "gcwm.policy.domains",
+    "check_text": "gcwm.policy.html",
+    "check_url": "gcwm.policy.html",
+    "fits": "gcwm.policy.limits",
+    "itsm_secret_refusal": "gcwm.policy.rules",
+    "limit_uses": "gcwm.policy.limits",
+    "normalize_domain": "gcwm.policy.domains",
+    "normalize_domains": "gcwm.policy.domains",
+    "parse_policy_file": "gcwm.policy.rules",
+    "plain_text": "gcwm.policy.html",
+    "refuse_if_exceeded": "gcwm.policy.limits",
+    "url_origin": "gcwm.policy.html",
+}
 
 __all__ = [
     "Counts",

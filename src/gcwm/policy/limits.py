@@ -99,40 +99,49 @@ def limit_uses(
 
 
 def refuse_if_exceeded(uses: list[LimitUse], *, source: str = "", channels: int = 0) -> None:
-    """Raise LimitExceeded naming every limit the plan would pass, and how many channels would fit."""
+    """Raise LimitExceeded naming every limit the plan would pass, each once with its numbers: an
+    org-wide limit says how many of the channels it would create fit; a per-channel one names its
+    channel. `channels` is how many channels the file holds (some may exist already)."""
     over = [u for u in uses if u.exceeded]
     if not over:
         return
     findings = [
-        Finding(
-            "limit_exceeded",
-            "high",
-            u.key,
-            _describe(u),
-            source=source,
-            channel=u.channel,
-        )
+        Finding("limit_exceeded", "high", u.key, _describe(u, channels), source=source, channel=u.channel)
         for u in over
     ]
-    fit = fits(uses)
-    message = "refused before any write: " + "; ".join(f.description for f in findings)
-    if channels > 1 and fit is not None:
-        message += f". Of the {channels} channels, {fit} would fit; nothing was written"
-    raise LimitExceeded(findings, message)
+    said = [f.description for f in findings if not f.channel]
+    per_channel = [u for u in over if u.channel]
+    if per_channel:
+        ceiling = per_channel[0]
+        n = len(per_channel)
+        said.append(
+            f"{n} channel{'' if n == 1 else 's'} ask{'s' if n == 1 else ''} for more maxConcurrentSessions "
+            f"than {ceiling.key} ({ceiling.value}) allows"
+        )
+    raise LimitExceeded(findings, "refused before any write: " + "; ".join(said) + "; nothing was written")
 
 
 def fits(uses: list[LimitUse]) -> int | None:
     """How many new channels the org-wide limits leave room for (None if none of them applies)."""
-    room = [
-        u.value - u.in_use for u in uses if u.key in (DEPLOYMENTS_MAX, CONFIGURATIONS_MAX, CHANNELS_PER_ORG)
-    ]
+    room = [u.value - u.in_use for u in uses if u.key in _COUNTS]
     return max(0, min(room)) if room else None
 
 
-def _describe(use: LimitUse) -> str:
+_COUNTS = (DEPLOYMENTS_MAX, CONFIGURATIONS_MAX, CHANNELS_PER_ORG)
+
+
+def _describe(use: LimitUse, channels: int = 0) -> str:
     if use.key == SESSIONS_PER_CHANNEL:
-        return f"{use.key} is {use.value}; channel {use.channel!r} asks for maxConcurrentSessions {use.after}"
+        # The finding names the channel and the limit already: the numbers are what is left to say.
+        return f"maxConcurrentSessions is {use.after}; the policy allows at most {use.value} per channel"
     asked = use.after - use.in_use
-    return (
+    said = (
         f"{use.key} is {use.value}, {use.in_use} in use; the plan asks for {asked} more ({use.after} in all)"
     )
+    if use.key in _COUNTS:
+        # Said only of a limit on how many objects there are, which creates alone can pass.
+        room = max(0, use.value - use.in_use)
+        said += f": {room} of the {asked} new channel{'' if asked == 1 else 's'} would fit"
+        if channels > asked:
+            said += f" (the other {channels - asked} of the file's {channels} channels create none)"
+    return said

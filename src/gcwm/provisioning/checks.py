@@ -10,7 +10,9 @@ channel's logo and bot avatar); for `template`, Genesys's published template.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -27,6 +29,9 @@ from gcwm.policy import (
 from gcwm.policy.csp import NONCE_PLACEHOLDER, Policy, merge, parse, strict_base
 from gcwm.policy.csp_checks import evaluate
 from gcwm.spec import ChannelSpec
+
+if TYPE_CHECKING:
+    from gcwm.notify import SecretSource
 
 Needs = dict[str, list[str]]
 
@@ -104,6 +109,34 @@ def check_secret_env(spec: ChannelSpec, *, source: str, policy: LocalPolicy) -> 
     if refusal is not None:
         where = f"channel {spec.name!r}: itsm.secretEnv"
         raise SpecError([SpecProblem(source, where, refusal)])
+
+
+def itsm_problems(
+    specs: Sequence[ChannelSpec], *, source: str, policy: LocalPolicy, secrets: SecretSource | None
+) -> list[SpecProblem]:
+    """What in the batch's `itsm:` settings could only fail at delivery, hours later, as spec
+    problems naming the field, every channel's at once: a secretEnv a spec may not name; a ServiceNow
+    target that does not say how it signs in (`auth`); with `secrets` (where this process reads
+    them), a secret that is not set, or not of the shape its target needs."""
+    out = []
+    for spec in specs:
+        itsm = spec.itsm
+        if itsm is None or itsm.secret_env is None:
+            continue
+        where = f"channel {spec.name!r}: itsm"  # location and field as the spec's own problems have them
+        if refusal := itsm_secret_refusal(itsm.secret_env, policy.itsm_secret_env):
+            out.append(SpecProblem(source, f"{where}.secretEnv", refusal))
+            continue
+        if itsm.type == "servicenow" and itsm.auth is None:
+            said = (
+                "a servicenow target must say how gcwm signs in: basic (the secret is user:password), "
+                "oauth (client_id:client_secret) or bearer (a token)"
+            )
+            out.append(SpecProblem(source, f"{where}.auth", said))
+            continue
+        if secrets is not None and (why := secrets.problem(itsm.secret_env, kind=itsm.type, auth=itsm.auth)):
+            out.append(SpecProblem(source, f"{where}.secretEnv", why))
+    return out
 
 
 def _itsm_target(spec: ChannelSpec, policy: LocalPolicy) -> list[Finding]:

@@ -88,17 +88,146 @@ def _description(spec: ChannelSpec, marker: Marker) -> str:
     return f"{text} {marker.render()}".strip()
 
 
+#: Where each field gcwm sets on a Genesys object comes from in the spec: the API path (as the plan
+#: names it: `<object>.<wire path>`) to the spec path. The longest entry that is the path or a prefix
+#: of it decides; None is a field gcwm sets on its own (the same on every channel, or following from
+#: another change). A draft's fields (`configuration.draft.*`) are the configuration's.
+SPEC_PATHS: dict[str, str | None] = {
+    "configuration.name": "name",
+    "configuration.description": "description",
+    "configuration.languages": "messenger.languages",
+    "configuration.defaultLanguage": "messenger.defaultLanguage",
+    "configuration.headlessMode": "messenger.headlessMode",
+    "configuration.messenger.enabled": "messenger.enabled",
+    "configuration.messenger.styles.primaryColor": "messenger.primaryColor",
+    "configuration.messenger.launcherButton.visibility": "messenger.launcherVisibility",
+    "configuration.messenger.fileUpload.enableAttachments": "messenger.fileUpload.enabled",
+    "configuration.messenger.fileUpload.modes": "messenger.fileUpload",
+    "configuration.messenger.apps.conversations.enabled": None,
+    "configuration.messenger.apps.conversations.humanize": "messenger.bot",
+    "configuration.messenger.apps.conversations.humanize.bot.name": "messenger.bot.name",
+    "configuration.messenger.apps.conversations.humanize.bot.avatarUrl": "messenger.bot.avatarUrl",
+    "configuration.messenger.homeScreen.enabled": "messenger.homeScreen.enabled",
+    "configuration.messenger.homeScreen.logoUrl": "messenger.homeScreen.logoUrl",
+    "configuration.customI18nLabels": "messenger.labels",
+    "supportedContent.name": "name",
+    "supportedContent.mediaTypes.allow.inbound": "messenger.fileUpload.fileTypes",
+    "supportedContent.mediaTypes.allow.outbound": None,
+    "deployment.name": "name",
+    "deployment.description": "description",
+    "deployment.allowAllDomains": "security.allowAllDomains",
+    "deployment.allowedDomains": "allowedDomains",
+    "deployment.flow.id": "inboundMessageFlow",
+    "deployment.supportedContent.id": "messenger.fileUpload",
+    "deployment.configuration.id": None,
+    "deployment.configuration.version": None,
+}
+_DRAFT = "configuration.draft."
+
+
+def is_mapped(api_path: str) -> bool:
+    """Whether SPEC_PATHS has an entry for this API path (a test keeps every field gcwm sets mapped)."""
+    return _spec_entry(api_path) is not None
+
+
+def spec_path(api_path: str) -> str | None:
+    """The spec field an API path comes from (None: gcwm sets it on its own)."""
+    entry = _spec_entry(api_path)
+    return SPEC_PATHS[entry] if entry is not None else None
+
+
+def _spec_entry(api_path: str) -> str | None:
+    path = "configuration." + api_path.removeprefix(_DRAFT) if api_path.startswith(_DRAFT) else api_path
+    best = None
+    for key in SPEC_PATHS:
+        if (path == key or path.startswith((key + ".", key + "["))) and (
+            best is None or len(key) > len(best)
+        ):
+            best = key
+    return best
+
+
 class FieldChange(BaseModel):
-    """One field whose value in the org is not what the spec asks for (wire path, old, new)."""
+    """One field whose value in the org is not what the spec asks for (API path, old, new).
+
+    `consequence` says what it follows from when the user did not ask for it themselves: a
+    deployment moved to the configuration version a republish makes, a draft put back."""
 
     model_config = ConfigDict(frozen=True)
 
     path: str
     old: Any
     new: Any
+    consequence: str | None = None
 
-    def __init__(self, path: str, old: Any, new: Any) -> None:
-        super().__init__(path=path, old=old, new=new)
+    def __init__(self, path: str, old: Any, new: Any, consequence: str | None = None) -> None:
+        super().__init__(path=path, old=old, new=new, consequence=consequence)
+
+    @property
+    def spec_path(self) -> str | None:
+        """The spec field this comes from (None: gcwm sets it on its own)."""
+        return spec_path(self.path)
+
+    def list_delta(self) -> tuple[list[Any], list[Any]] | None:
+        """For a list: the items added and removed, compared as the plan compares them (None otherwise)."""
+        if not isinstance(self.new, list) and not isinstance(self.old, list):
+            return None
+        key = self.path.rsplit(".", 1)[-1]
+        old = self.old if isinstance(self.old, list) else []
+        new = self.new if isinstance(self.new, list) else []
+
+        def ident(item: Any) -> str:
+            return json.dumps(_canonical(key, item), sort_keys=True)
+
+        had, wants = {ident(i) for i in old}, {ident(i) for i in new}
+        return [i for i in new if ident(i) not in had], [i for i in old if ident(i) not in wants]
+
+    def document(self) -> dict[str, Any]:
+        """The change as `gcwm plan --output json` prints it: the spec path (the API path for a field
+        gcwm sets on its own), the API path, old and new, list items added and removed, and whether
+        it only follows from another change."""
+        out: dict[str, Any] = {
+            "path": self.spec_path or self.path,
+            "apiPath": self.path,
+            "old": self.old,
+            "new": self.new,
+        }
+        delta = self.list_delta()
+        if delta is not None:
+            out["added"], out["removed"] = delta
+        out["consequence"] = self.consequence is not None
+        if self.consequence is not None:
+            out["followsFrom"] = self.consequence
+        return out
+
+    def audit(self) -> dict[str, Any]:
+        """The change as an audit entry's summary keeps it (redacted by the audit log as it writes)."""
+        out: dict[str, Any] = {"path": self.spec_path or self.path, "apiPath": self.path}
+        out["old"], out["new"] = self.old, self.new
+        if self.consequence is not None:
+            out["consequence"] = True
+        return out
+
+
+#: What the fields gcwm sets on its own follow from, when a create lists them.
+SET_BY_GCWM = "gcwm's own setting for every channel"
+
+
+def created_fields(
+    kind: str, desired: WebDeployment | WebDeploymentConfigurationVersion | SupportedContent
+) -> list[FieldChange]:
+    """Every field a create sets, as `<kind>.<wire path>` from null (the description without gcwm's
+    marker, which names the job)."""
+    wanted = desired.dump()
+    if "description" in wanted:
+        wanted["description"] = _without_marker(wanted["description"]) or None
+    out = [
+        c
+        for key, value in wanted.items()
+        if value is not None
+        for c in _leaf_changes(f"{kind}.{key}", value, None)
+    ]
+    return [c if c.spec_path is not None else c.model_copy(update={"consequence": SET_BY_GCWM}) for c in out]
 
 
 def desired_configuration(spec: ChannelSpec, marker: Marker) -> WebDeploymentConfigurationVersion:

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from gcwm.errors import Finding, refusal_verdict
 from gcwm.genesys.models import Flow, Queue, WebDeployment, WebDeploymentConfigurationVersion
 from gcwm.provisioning.mapping import (
     FieldChange,
     Marker,
     configuration_changes,
     content_hash,
+    created_fields,
     deployment_changes,
     desired_configuration,
     desired_deployment,
@@ -67,7 +69,8 @@ class ObjectChange(StepResult):
 
 
 class Problem(StepResult):
-    """Why a channel cannot be provisioned as specified (the spec field and what to do)."""
+    """Why a channel cannot be provisioned as specified: the spec field, and what is wrong and what to
+    do (the message does not repeat the field)."""
 
     field: str
     message: str
@@ -106,7 +109,7 @@ class ChannelChange(StepResult):
         out: dict[str, Any] = {
             "channel": self.channel,
             "action": self.action.value,
-            "fields": [f.model_dump() for f in self.fields],
+            "fields": [f.document() for f in self.fields],
         }
         if self.reason:
             out["reason"] = self.reason
@@ -131,6 +134,24 @@ class Plan:
     @property
     def problems(self) -> list[ChannelChange]:
         return [c for c in self.changes if c.problem is not None]
+
+    def counts(self) -> dict[Action, int]:
+        """How many channels each action takes (every action present, zero or not)."""
+        return {a: sum(1 for c in self.changes if c.action is a) for a in Action}
+
+
+def plan_verdict(plan: Plan, blocking: Sequence[Finding]) -> str:
+    """The line a plan opens with: what provision would refuse on, or what it would change."""
+    if blocking:
+        return refusal_verdict(blocking, verb="provision would refuse")
+    counts = plan.counts()
+    if not plan.has_changes:
+        same = counts[Action.NOOP]
+        return f"no changes: {same} channel{'' if same == 1 else 's'} as specified"
+    return (
+        f"{counts[Action.CREATE]} to create, {counts[Action.UPDATE]} to update, "
+        f"{counts[Action.REPLACE]} to replace, {counts[Action.NOOP]} unchanged"
+    )
 
 
 def build_plan(desired: Sequence[ChannelSpec], observed: OrgSnapshot) -> Plan:
@@ -185,18 +206,20 @@ def plan_channel(spec: ChannelSpec, snap: OrgSnapshot) -> ChannelChange:
     )
     reason = None
     if deployment is None:
-        dep_change = ObjectChange(action=Action.CREATE)
+        dep_change = ObjectChange(action=Action.CREATE, fields=created_fields("deployment", wanted))
     elif deployment.is_broken:
         reason = (
             f"deployment {deployment.id} is in status Error; a new deployment replaces it "
             "(it has a new id, so the website's snippet changes)"
         )
-        dep_change = ObjectChange(action=Action.REPLACE, id=deployment.id)
+        fields = deployment_changes(wanted, deployment)
+        dep_change = ObjectChange(action=Action.REPLACE, id=deployment.id, fields=fields)
     else:
         fields = deployment_changes(wanted, deployment)
         dep_change = ObjectChange(
             action=Action.UPDATE if fields else Action.NOOP, id=deployment.id, fields=fields
         )
+    dep_change = _with_consequences(dep_change, configuration, profile, version)
     _note_namesakes(spec, snap, deployment, notes)
     return ChannelChange(
         channel=spec.name,
@@ -241,9 +264,9 @@ def _configuration_change(
 ) -> tuple[ObjectChange, str, str | None]:
     """The configuration's change, the version the deployment will use after it, and the hash of
     what the live version holds when that is the spec."""
-    if config is None:
-        return ObjectChange(action=Action.CREATE), "1", None
     wanted = desired_configuration(spec, marker)
+    if config is None:
+        return ObjectChange(action=Action.CREATE, fields=created_fields("configuration", wanted)), "1", None
     draft_fields = configuration_changes(wanted, config)
     if live is None or live.number is None:
         notes.append(f"configuration {config.id} was never published: publishing it")
@@ -269,7 +292,12 @@ def _configuration_change(
             "specified): putting the draft back"
         )
         fields = [
-            f.model_copy(update={"path": f.path.replace("configuration.", "configuration.draft.", 1)})
+            f.model_copy(
+                update={
+                    "path": f.path.replace("configuration.", "configuration.draft.", 1),
+                    "consequence": _DRAFT_PUT_BACK,
+                }
+            )
             for f in draft_fields
         ]
         change = ObjectChange(action=Action.UPDATE, id=config.id, fields=fields, publish=False)
@@ -286,9 +314,34 @@ def _profile_change(spec: ChannelSpec, snap: OrgSnapshot) -> ObjectChange:
     recorded = snap.profiles.get(record.supported_content_id or "") if record is not None else None
     existing = recorded or snap.profile_named(wanted.name)
     if existing is None:
-        return ObjectChange(action=Action.CREATE)
+        return ObjectChange(action=Action.CREATE, fields=created_fields("supportedContent", wanted))
     fields = supported_content_changes(wanted, existing)
     return ObjectChange(action=Action.UPDATE if fields else Action.NOOP, id=existing.id, fields=fields)
+
+
+_DRAFT_PUT_BACK = "the draft was edited outside gcwm and not published; the live version is as specified"
+
+
+def _with_consequences(
+    deployment: ObjectChange, configuration: ObjectChange, profile: ObjectChange, version: str
+) -> ObjectChange:
+    """The deployment's change with the fields that only follow from another change marked so: the
+    configuration it points at (a new one, or the version a republish makes) and a new profile."""
+    causes: dict[str, str] = {}
+    if configuration.action is Action.CREATE:
+        causes["deployment.configuration.id"] = "creating the configuration"
+        causes["deployment.configuration.version"] = "creating the configuration"
+    elif configuration.action is Action.UPDATE and configuration.publish:
+        causes["deployment.configuration.version"] = f"publishing the configuration as version {version}"
+    if profile.action is Action.CREATE:
+        causes["deployment.supportedContent.id"] = "creating the supported content profile"
+    if not causes or not deployment.fields:
+        return deployment
+    fields = [
+        f.model_copy(update={"consequence": causes[f.path]}) if f.path in causes else f
+        for f in deployment.fields
+    ]
+    return deployment.model_copy(update={"fields": fields})
 
 
 def _profile_id(profile: ObjectChange, spec: ChannelSpec) -> str | None:
@@ -368,9 +421,9 @@ def _one(
         return matches[0], None
     if not matches:
         named = f"with id {ref.id}" if ref.id else repr(ref.name)
-        return None, Problem(field=field, message=f"{field}: {what} {named} not found in the org; {hint}")
+        return None, Problem(field=field, message=f"{what} {named} not found in the org; {hint}")
     ids = ", ".join(m.id for m in matches)
-    message = f"{field}: {len(matches)} {what}s are named {ref.name!r} ({ids}); give its id instead"
+    message = f"{len(matches)} {what}s are named {ref.name!r} ({ids}); give its id instead"
     return None, Problem(field=field, message=message)
 
 
@@ -379,12 +432,12 @@ def _flow_problem(flow: Flow, hint: str) -> Problem | None:
     if not flow.is_message_flow:
         return Problem(
             field=field,
-            message=f"{field}: flow {flow.name!r} is of type {flow.type}, not an Inbound Message flow; "
+            message=f"flow {flow.name!r} is of type {flow.type}, not an Inbound Message flow; "
             + hint,
         )
     if not flow.is_published:
         return Problem(
             field=field,
-            message=f"{field}: flow {flow.name!r} ({flow.id}) is not published; publish it in Architect",
+            message=f"flow {flow.name!r} ({flow.id}) is not published; publish it in Architect",
         )
     return None

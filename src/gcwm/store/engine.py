@@ -1,4 +1,10 @@
-"""Opening the database: engine settings per backend, and migrations to head."""
+"""Opening the database: engine settings per backend, and migrations to head.
+
+An empty database is made at head in one step: the tables of tables.py, the triggers the migrations
+add, and Alembic's version row, as `alembic upgrade head` would leave them (a test compares the two
+on SQLite and PostgreSQL). A database at head is left alone, and any other is migrated by Alembic,
+which is imported only then (it costs a command ~0.1 s to load).
+"""
 
 from __future__ import annotations
 
@@ -6,19 +12,19 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from gcwm.errors import StoreError
 from gcwm.store.sql import reason
+from gcwm.store.tables import metadata
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 #: Execution option that marks a connection's transactions as read-only (see _begin_sqlite).
 READ_ONLY_OPTION = "gcwm_read_only"
@@ -27,6 +33,44 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 # Any fixed 64-bit key; every gcwm process migrating a PostgreSQL database takes it first.
 _MIGRATION_LOCK_KEY = 0x67_63_77_6D  # "gcwm"
 _POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+psycopg"}
+
+#: The newest migration in migrations/versions: what a new database is stamped with, and what a
+#: database needs to be at to be used without migrating. A test checks it is Alembic's head.
+HEAD_REVISION = "0011"
+
+# The triggers migrations 0007 and 0009 add, per backend, word for word (tables.py says why they
+# exist): a new database gets them with its tables.
+_PARK_SLOTS = (
+    "UPDATE slot_reservations SET state = "
+    "CASE WHEN NEW.status IN ('queued', 'running') THEN 'held' ELSE 'parked' END "
+    "WHERE job_id = NEW.id AND state IN ('held', 'parked')"
+)
+_STATUS_CHANGED = "((OLD.status IN ('queued', 'running')) <> (NEW.status IN ('queued', 'running')))"
+_HOLD = (
+    "INSERT INTO held_slot_counts (org_id, kind, held) VALUES (NEW.org_id, NEW.kind, 1) "
+    "ON CONFLICT (org_id, kind) DO UPDATE SET held = held + 1"
+)
+_RELEASE = "UPDATE held_slot_counts SET held = held - 1 WHERE org_id = OLD.org_id AND kind = OLD.kind"
+_TRIGGERS = {
+    "sqlite": (
+        "CREATE TRIGGER trg_jobs_park_slots AFTER UPDATE OF status ON jobs "
+        f"WHEN {_STATUS_CHANGED} BEGIN {_PARK_SLOTS}; END",
+        "CREATE TRIGGER trg_slots_held_insert AFTER INSERT ON slot_reservations "
+        f"WHEN NEW.state = 'held' BEGIN {_HOLD}; END",
+        "CREATE TRIGGER trg_slots_held_delete AFTER DELETE ON slot_reservations "
+        f"WHEN OLD.state = 'held' BEGIN {_RELEASE}; END",
+        "CREATE TRIGGER trg_slots_held_leave AFTER UPDATE ON slot_reservations WHEN OLD.state = 'held' AND "
+        f"(NEW.state <> 'held' OR NEW.org_id <> OLD.org_id OR NEW.kind <> OLD.kind) BEGIN {_RELEASE}; END",
+        "CREATE TRIGGER trg_slots_held_enter AFTER UPDATE ON slot_reservations WHEN NEW.state = 'held' AND "
+        f"(OLD.state <> 'held' OR NEW.org_id <> OLD.org_id OR NEW.kind <> OLD.kind) BEGIN {_HOLD}; END",
+    ),
+    "postgresql": (
+        "CREATE FUNCTION gcwm_park_slots() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN {_PARK_SLOTS}; RETURN NULL; END $$",
+        "CREATE TRIGGER trg_jobs_park_slots AFTER UPDATE OF status ON jobs FOR EACH ROW "
+        f"WHEN {_STATUS_CHANGED} EXECUTE FUNCTION gcwm_park_slots()",
+    ),
+}
 
 
 def default_sqlite_url(home: Path) -> str:
@@ -58,7 +102,7 @@ def connect(url: str) -> Engine:
             raise StoreError(msg) from exc
     try:
         _upgrade_to_head(engine)
-    except (SQLAlchemyError, CommandError, OSError) as exc:
+    except (SQLAlchemyError, _MigrationFailed, OSError) as exc:
         engine.dispose()
         msg = f"could not open and migrate the database {where}: {reason(exc)}"
         raise StoreError(msg) from exc
@@ -140,7 +184,13 @@ def _begin_sqlite(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+class _MigrationFailed(Exception):
+    """Alembic's CommandError, caught where Alembic is imported."""
+
+
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.set_main_option("path_separator", "os")
@@ -149,18 +199,58 @@ def _alembic_config() -> Config:
 
 def head_revision() -> str:
     """The migration revision this gcwm's tables correspond to."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None, "the store ships migrations"
     return head
 
 
 def _upgrade_to_head(engine: Engine) -> None:
-    config = _alembic_config()
     with engine.connect() as connection, connection.begin():
         if connection.dialect.name == "postgresql":
             # Two processes starting together would both create the tables; the second waits here and
             # then finds the database at head. The lock ends with the transaction.
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
         # On SQLite the BEGIN IMMEDIATE of this transaction serialises migrators the same way.
-        config.attributes["connection"] = connection
+        tables = set(sa.inspect(connection).get_table_names())
+        if not tables:
+            _create_at_head(connection)
+        elif "alembic_version" not in tables or _revisions(connection) != [HEAD_REVISION]:
+            _migrate(connection)
+
+
+def _revisions(connection: Connection) -> list[str]:
+    return list(connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
+
+
+def _create_at_head(connection: Connection) -> None:
+    """Make an empty database what every migration in turn would make of it, in one step."""
+    dialect = connection.dialect.name
+    # A table marked for some backends only (info["dialects"]) exists on those only.
+    tables = [t for t in metadata.sorted_tables if dialect in t.info.get("dialects", (dialect,))]
+    metadata.create_all(connection, tables=tables, checkfirst=False)
+    for statement in _TRIGGERS.get(dialect, ()):
+        connection.exec_driver_sql(statement)
+    # Alembic's version table, as Alembic makes it (its primary key named <table>_pkc).
+    version = sa.Table(
+        "alembic_version",
+        sa.MetaData(),
+        sa.Column("version_num", sa.String(32), nullable=False),
+        sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+    )
+    version.create(connection)
+    connection.execute(version.insert().values(version_num=HEAD_REVISION))
+
+
+def _migrate(connection: Connection) -> None:
+    """Run the migrations from the database's revision to head, in the caller's transaction."""
+    from alembic import command
+    from alembic.util import CommandError
+
+    config = _alembic_config()
+    config.attributes["connection"] = connection
+    try:
         command.upgrade(config, "head")
+    except CommandError as exc:
+        raise _MigrationFailed(str(exc)) from exc

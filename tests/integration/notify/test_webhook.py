@@ -194,18 +194,20 @@ async def test_a_dead_message_retried_is_delivered_with_the_same_id(
     assert [r.webhook_id for r in sink.sink.received("webhook")] == [message_id, message_id]
 
 
-async def test_a_secret_missing_from_this_process_is_retried_not_dead(
+async def test_a_secret_missing_at_delivery_dead_letters_at_once_not_on_the_retry_schedule(
     store: Store, sink: EmbeddedSink, queue: Queue, make_dispatcher: MakeDispatcher
 ) -> None:
-    """The variable may be set where `gcwm notify run` runs: the message waits, saying what is missing."""
+    """No wait sets the variable (issue 24, item 6): one attempt, dead-lettered, saying what is missing
+    and how to send it again; nothing reaches the target."""
     message_id = queue(itsm=webhook_itsm(f"{sink.url}/webhook", secretEnv="GCWM_ITSM_UNSET_SECRET"))
 
     async with make_dispatcher() as dispatcher:
         result = await dispatcher.run_once()
 
     stored = message(store, message_id)
-    assert (result.retried, stored.status) == (1, "pending")
+    assert (result.dead, result.retried, stored.status, stored.attempts) == (1, 0, "dead", 1)
     assert "GCWM_ITSM_UNSET_SECRET named by secretEnv is not set" in (stored.last_error or "")
+    assert "gcwm notify retry" in (stored.last_error or "")
     assert sink.sink.received() == []
 
 

@@ -1,5 +1,6 @@
-"""The dashboard's pages (GET): channels, jobs with live progress, a job's steps, the audit trail with
-the chain's verify state, notifications, latency charts, the submit form, and the login form.
+"""The dashboard's pages (GET): channels and each channel's page, jobs with live progress (of every
+channel or one), a job's steps, the audit trail with the chain's verify state, notifications, latency
+charts, the submit form, and the login form. Actors that are API keys are shown by the key's name.
 
 Every page needs a session: without one a page redirects to /login, and an htmx poll is told to go
 there (`HX-Redirect`). Reads run off the event loop, which also works the jobs.
@@ -23,11 +24,15 @@ from gcwm.api.dashboard.render import page, static_file
 from gcwm.api.dashboard.session import LOGIN_COOKIE, PageSession, current_session, set_cookie
 from gcwm.api.runtime import ApiRuntime, runtime_of
 from gcwm.audit import VerifyResult, configured_public_key, head_path, verify_store
-from gcwm.errors import ConfigError
+from gcwm.errors import ChannelNotFound, ConfigError
 from gcwm.notify.replies import split_error
+from gcwm.provisioning.channel_views import SHOWN_AUDIT_ENTRIES, show_channel
+from gcwm.provisioning.progress import Progress, job_progress
 from gcwm.provisioning.roles import Role
-from gcwm.store import Job
+from gcwm.spec import channel_key
+from gcwm.store import Job, Store
 from gcwm.store.dashboard_reads import call_timings, recent_audit, step_timings
+from gcwm.store.pages import jobs_page
 
 __all__ = ["WINDOWS", "router"]
 
@@ -84,37 +89,82 @@ async def channels(request: Request) -> Response:
     return page(request, "channels.html", {"channels": rows, "org": runtime.org.id}, session=session)
 
 
-@router.get("/jobs")
-async def jobs(request: Request, batch: str | None = None) -> Response:
+@router.get("/channels/{name}")
+async def channel(request: Request, name: str) -> Response:
+    """One channel: ids, status, snippet, proposed CSP, last job and newest audit entries, as
+    `gcwm channels show` prints them."""
     session = await current_session(request)
     if session is None:
         return _to_login(request)
-    context = await _read(_jobs_context, runtime_of(request), batch)
+    runtime = runtime_of(request)
+
+    def read() -> dict[str, Any]:
+        document = show_channel(runtime.store, name, runtime.org.id)
+        return {"channel": document, "keys": _key_names(runtime.store), "shown": SHOWN_AUDIT_ENTRIES}
+
+    try:
+        context = await _read(read)
+    except ChannelNotFound as missing:
+        return page(
+            request, "error.html", {"status": 404, "reason": missing.message}, session=session, status=404
+        )
+    return page(request, "channel.html", context, session=session)
+
+
+@router.get("/jobs")
+async def jobs(request: Request, batch: str | None = None, channel: str | None = None) -> Response:
+    session = await current_session(request)
+    if session is None:
+        return _to_login(request)
+    context = await _read(_jobs_context, runtime_of(request), batch, channel or None)
     return page(request, "jobs.html", context, session=session)
 
 
 @router.get("/jobs/rows")
-async def job_rows(request: Request, batch: str | None = None) -> Response:
+async def job_rows(request: Request, batch: str | None = None, channel: str | None = None) -> Response:
     """The jobs table's body, which htmx polls while a job in it is unfinished."""
     session = await current_session(request)
     if session is None:
         return _to_login(request)
-    context = await _read(_jobs_context, runtime_of(request), batch)
+    context = await _read(_jobs_context, runtime_of(request), batch, channel or None)
     return page(request, "_job_rows.html", context, session=session)
 
 
-def _jobs_context(runtime: ApiRuntime, batch: str | None) -> dict[str, Any]:
-    listed = runtime.store.list_jobs(batch_id=batch, limit=100)
+#: Jobs a jobs page lists, newest first.
+LISTED_JOBS = 100
+
+
+def _jobs_context(runtime: ApiRuntime, batch: str | None, channel: str | None) -> dict[str, Any]:
+    if channel is not None:
+        # One channel's jobs (of this service's org), names compared as gcwm compares them.
+        listed = jobs_page(runtime.store, runtime.org.id, channel_key=channel_key(channel), limit=LISTED_JOBS)
+        listed = [j for j in listed[:LISTED_JOBS] if batch is None or j.batch_id == batch]
+    else:
+        listed = runtime.store.list_jobs(batch_id=batch, limit=LISTED_JOBS)
     progress = {j.id: _progress(runtime, j) for j in listed if not j.is_finished}
     live = bool(progress)
-    query = "?" + urlencode({"batch": batch}) if batch else ""
-    return {"jobs": listed, "progress": progress, "live": live, "batch": batch, "query": query}
+    filters = {k: v for k, v in (("batch", batch), ("channel", channel)) if v}
+    query = "?" + urlencode(filters) if filters else ""
+    return {
+        "jobs": listed,
+        "progress": progress,
+        "live": live,
+        "batch": batch,
+        "channel": channel or "",
+        "query": query,
+        "keys": _key_names(runtime.store),
+    }
 
 
-def _progress(runtime: ApiRuntime, job: Job) -> tuple[int, str]:
-    """How many steps an unfinished job has done, and the newest."""
-    steps = runtime.store.job_steps(job.id)
-    return len(steps), (steps[-1].step if steps else "")
+def _progress(runtime: ApiRuntime, job: Job) -> Progress:
+    """How far an unfinished job has got: visible steps done of those its plan takes, and the newest."""
+    return job_progress(job, runtime.store.job_steps(job.id))
+
+
+def _key_names(store: Store) -> dict[str, str]:
+    """API key id -> name: an actor that is a key is shown by its name (the id on hover)."""
+    with store.reading() as tx:
+        return {key.id: key.name for key in tx.api_keys.list()}
 
 
 @router.get("/jobs/{job_id}")
@@ -139,7 +189,14 @@ async def job_live(request: Request, job_id: str) -> Response:
 def _job_context(runtime: ApiRuntime, job_id: str) -> dict[str, Any]:
     found, steps = runtime.store.job_with_steps(job_id)
     total = sum(s.duration_ms for s in steps)
-    return {"job": found, "steps": steps, "total_ms": total, "error": (found.error or {}).get("message")}
+    return {
+        "job": found,
+        "steps": steps,
+        "total_ms": total,
+        "error": (found.error or {}).get("message"),
+        "progress": job_progress(found, steps),
+        "keys": _key_names(runtime.store),
+    }
 
 
 @router.get("/audit")
@@ -148,11 +205,13 @@ async def audit(request: Request, channel: str | None = None) -> Response:
     if session is None:
         return _to_login(request)
     runtime = runtime_of(request)
-    verified, rows = await asyncio.gather(
-        _read(_verify, runtime), _read(recent_audit, runtime.store, channel=channel or None)
+    verified, rows, keys = await asyncio.gather(
+        _read(_verify, runtime),
+        _read(recent_audit, runtime.store, channel=channel or None),
+        _read(_key_names, runtime.store),
     )
     entries = [_entry(r.seq, r.body, r.hash) for r in rows]
-    context = {"verify": verified, "entries": entries, "channel": channel or ""}
+    context = {"verify": verified, "entries": entries, "channel": channel or "", "keys": keys}
     return page(request, "audit.html", context, session=session)
 
 

@@ -20,9 +20,9 @@ from gcwm.api.v1.models import (
     SpecDocument,
     problems,
 )
-from gcwm.errors import ChannelNotFound
-from gcwm.spec import channel_key, parse_spec_document
-from gcwm.store import Channel, Job
+from gcwm.provisioning import channel_views
+from gcwm.spec import parse_spec_document
+from gcwm.store import Job
 from gcwm.store.pages import channels_page
 
 router = APIRouter(tags=["channels"])
@@ -34,20 +34,6 @@ Admin = Annotated[Principal, Depends(require(Role.admin))]
 
 LISTING = "channels"
 SOURCE = "request body"
-
-
-def channel_row(channel: Channel) -> dict[str, Any]:
-    return {
-        "name": channel.name,
-        "status": channel.status,
-        "configurationId": channel.configuration_id,
-        "configurationVersion": channel.configuration_version,
-        "deploymentId": channel.deployment_id,
-        "deploymentStatus": channel.deployment_status,
-        "specHash": channel.spec_hash,
-        "createdAt": channel.created_at.isoformat(),
-        "updatedAt": channel.updated_at.isoformat(),
-    }
 
 
 def _queued(jobs: list[Job]) -> JSONResponse:
@@ -104,27 +90,20 @@ def list_channels(
     limit: pagination.PageSize = 50,
     cursor: pagination.CursorParam = None,
 ) -> dict[str, Any]:
-    """The org's channels (not destroyed ones), by name."""
+    """The org's channels (not destroyed ones), by name: the ids, status, snippet and proposed CSP of
+    each, its last job and its newest audit entries."""
     after = pagination.decode(LISTING, cursor, (str,))[0] if cursor is not None else None
     rows = channels_page(runtime.store, runtime.org.id, after=after, limit=limit)
     page, more = rows[:limit], len(rows) > limit
     next_cursor = pagination.encode(LISTING, [page[-1].name_key]) if more and page else None
-    return {"channels": [channel_row(c) for c in page], "nextCursor": next_cursor}
+    return {"channels": channel_views.channel_documents(runtime.store, page), "nextCursor": next_cursor}
 
 
 @router.get("/channels/{name}", response_model=ChannelDetails, responses=problems(404))
 def show_channel(name: str, runtime: Runtime, _: Viewer) -> dict[str, Any]:
-    """One channel: its spec, what Genesys holds for it, its snippet and proposed CSP."""
-    channel = runtime.store.get_channel(runtime.org.id, channel_key(name))
-    if channel is None or channel.status == "removed":
-        msg = f"no channel named {name!r} in org {runtime.org.id}"
-        raise ChannelNotFound(msg, channel=name)
-    return {
-        **channel_row(channel),
-        "spec": channel.spec,
-        "snippet": channel.snippet,
-        "proposedCsp": channel.proposed_csp,
-    }
+    """One channel: its spec, what Genesys holds for it (as its last job recorded), its snippet and
+    proposed CSP, its last job and its newest audit entries."""
+    return channel_views.show_channel(runtime.store, name, runtime.org.id)
 
 
 @router.delete("/channels/{name}", status_code=202, response_model=QueuedJobs, responses=problems(404))

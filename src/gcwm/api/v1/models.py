@@ -99,22 +99,57 @@ class JobPage(_Document):
     next_cursor: str | None
 
 
+class ChannelJob(_Document):
+    """The channel's newest job (gcwm.provisioning.channel_views)."""
+
+    id: str
+    kind: str
+    status: JobStatus
+    actor: str
+    created_at: str
+    finished_at: str | None
+    error: str | None
+
+
+class ChannelAuditEntry(_Document):
+    """One of the channel's newest audit entries (step checkpoints left out)."""
+
+    seq: int
+    at: str
+    action: str
+    outcome: str | None
+    actor: str | None
+    job: str | None
+    summary: dict[str, Any]
+
+
 class ChannelDocument(_Document):
+    """A channel as gcwm's database holds it, as `gcwm channels list --output json` prints it."""
+
     name: str
+    org: str
     status: str
     configuration_id: str | None
     configuration_version: str | None
     deployment_id: str | None
     deployment_status: str | None
+    supported_content_id: str | None
+    allowed_domains: list[str]
     spec_hash: str
     created_at: str
     updated_at: str
+    snippet: str | None = Field(description="the script tag to embed, once the deployment is Active")
+    proposed_csp: str | None = Field(
+        description="the Content-Security-Policy gcwm proposes for the embedding site"
+    )
+    last_job: ChannelJob | None
+    audit: list[ChannelAuditEntry] = Field(description="the newest audit entries, newest first")
 
 
 class ChannelDetails(ChannelDocument):
+    """One channel, as `gcwm channels show --output json` prints it: with its spec."""
+
     spec: dict[str, Any]
-    snippet: str | None
-    proposed_csp: str | None
 
 
 class ChannelPage(_Document):

@@ -63,7 +63,11 @@ async def messenger_ui_script() -> Response:
 
 @router.get(CONFIG_PATH)
 async def messenger_config(deployment_id: str, request: Request) -> JSONResponse:
-    """A deployment's Messenger configuration, with both endpoints on the emulator's own origin."""
+    """A deployment's Messenger configuration, with both endpoints on the emulator's own origin.
+
+    It also carries the version's `customI18nLabels` as the Platform API spells them, so the stand-in
+    launcher shows the channel's own words (an emulator choice: `DeploymentConfig` names no labels;
+    verify: what Genesys's config.json holds of them, https://developer.genesys.cloud/commdigital/digital/webmessaging/)."""
     rt = runtime_of(request)
     origin = request_origin(request)
     with rt.state.lock:
@@ -81,6 +85,10 @@ async def messenger_config(deployment_id: str, request: Request) -> JSONResponse
             api_endpoint=origin,
             messaging_endpoint=socket_origin(origin),
         )
+        version = config.version(deployment.configuration_ref[1]) if config is not None else None
+        labels = version.settings.get("customI18nLabels") if version is not None else None
+    if labels:
+        body["customI18nLabels"] = labels
     return JSONResponse(body, headers={**_CORS, **_NO_STORE})
 
 
