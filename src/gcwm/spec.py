@@ -1,8 +1,9 @@
 """Channel specs: the YAML/JSON files users write, as strict pydantic models.
 
-Keys are camelCase, as in Genesys's own API. Unknown keys are refused, and every problem is reported
-with the file, the channel and the field path, e.g. `bulk.yaml: channels[3] (sales-web): messenger.
-primaryColor: ...`.
+Keys are camelCase, as in Genesys's own API. Unknown keys are refused (naming the closest known key),
+and every problem of a file is reported at once with the file, the line of the field, the channel
+and the field path, e.g. `bulk.yaml:41: channel 'sales-web': messenger.primaryColor: ...`; lines come
+from PyYAML's node marks, so the API's JSON body (already parsed) has problems without them.
 """
 
 from __future__ import annotations
@@ -215,7 +216,9 @@ class Itsm(_Strict):
     url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(/\S*)?$")]
     secret_env: Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")] | None = None
     events: list[ItsmEvent] = Field(default_factory=lambda: list(_DEFAULT_EVENTS))
-    auth: Literal["basic", "oauth", "bearer"] | None = None  # servicenow, jira; unset: basic
+    # servicenow, jira; unset: basic (stored targets), but plan and provision ask a servicenow target
+    # to say it (provisioning.checks.itsm_problems): what its secret holds depends on it
+    auth: Literal["basic", "oauth", "bearer"] | None = None
     table: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,79}$")] | None = None  # servicenow
     service_desk_id: Annotated[int, Field(ge=1)] | None = None  # jira
     request_type_id: Annotated[int, Field(ge=1)] | None = None  # jira

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 from collections.abc import Iterator
@@ -146,6 +145,8 @@ def notify_run(
     """Deliver notifications as they fall due, until stopped (Ctrl-C or SIGTERM); --once: what is due now."""
 
     async def main(settings: Settings) -> DrainResult:
+        import asyncio
+
         from gcwm import render
         from gcwm.bootstrap import open_dispatcher, open_evidence, open_store
 

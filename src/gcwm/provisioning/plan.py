@@ -432,8 +432,7 @@ def _flow_problem(flow: Flow, hint: str) -> Problem | None:
     if not flow.is_message_flow:
         return Problem(
             field=field,
-            message=f"flow {flow.name!r} is of type {flow.type}, not an Inbound Message flow; "
-            + hint,
+            message=f"flow {flow.name!r} is of type {flow.type}, not an Inbound Message flow; " + hint,
         )
     if not flow.is_published:
         return Problem(
