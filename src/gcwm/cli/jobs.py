@@ -95,7 +95,9 @@ def jobs_resume(
         from gcwm.bootstrap import open_app
 
         async with open_app(settings) as gcwm:
-            with render.progress(1 if job_id else len(gcwm.store.unfinished_jobs(gcwm.org_id))) as on_event:
-                return await gcwm.service.resume(job_id, concurrency=concurrency, on_event=on_event)
+            with render.progress(1 if job_id else len(gcwm.store.unfinished_jobs(gcwm.org_id))) as run:
+                document = await gcwm.service.resume(job_id, concurrency=concurrency, on_event=run)
+                run.settle(document)  # the bar ends on the run's outcomes, whatever events it missed
+                return document
 
     _report(_run(output, main), output)
