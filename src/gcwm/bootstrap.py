@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from gcwm.api.runtime import ApiRuntime
     from gcwm.genesys import GenesysClient
-    from gcwm.notify import Dispatcher
+    from gcwm.notify import Dispatcher, SecretSource
     from gcwm.provisioning import Evidence, OrgRef, ProvisioningService, Timeouts
     from gcwm.store import Store
 
@@ -81,6 +81,13 @@ def open_evidence(settings: Settings) -> Evidence:
         head_file=head_path(settings.home),
         every=settings.audit_checkpoint_every,
     )
+
+
+def open_secrets(settings: Settings) -> SecretSource:
+    """Where this process reads ITSM secrets: the environment, or GCWM_SECRETS_DIR (policy-listed names)."""
+    from gcwm.notify import SecretSource
+
+    return SecretSource(directory=settings.secrets_dir, allowed=load_policy(settings).itsm_secret_env)
 
 
 def open_dispatcher(settings: Settings, store: Store) -> Dispatcher:
@@ -199,6 +206,7 @@ async def open_app(
             notifications=lambda: open_dispatcher(settings, store),
             notify_grace_s=settings.notify_grace_seconds,
             evidence=open_evidence(settings),
+            secrets=open_secrets(settings),
         )
         stack.push_async_callback(service.aclose)  # closes before the store and client it uses
         yield App(

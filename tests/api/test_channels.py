@@ -166,3 +166,22 @@ def test_a_channel_naming_a_queue_the_org_lacks_is_refused_with_422_naming_the_f
     assert (finding["channel"], finding["location"]) == ("lost-web", "routingQueue")
     assert "No Such Queue" in finding["description"]
     assert jobs == [] and emulator.configurations() == []
+
+
+def test_an_itsm_secret_the_service_cannot_read_is_refused_with_422_naming_the_field(
+    service: RunningService, emulator: RunningEmulator
+) -> None:
+    """A notification whose secret is not set where the service runs could only fail hours later,
+    on the retry schedule (issue 24, item 6): the API refuses it at submission, as the CLI does."""
+    body = document("hooked-web")
+    body["channels"][0]["itsm"] = {
+        "type": "webhook",
+        "url": "https://itsm.example.com/hooks/gcwm",
+        "secretEnv": "GCWM_ITSM_NEVER_SET",
+    }
+    with service.client("operator") as http:
+        answer = submit(http, body)
+        jobs = http.get("/v1/jobs").json()["jobs"]
+    problem = assert_problem(answer, 422)
+    assert "itsm.secretEnv" in answer.text and "GCWM_ITSM_NEVER_SET" in answer.text, problem
+    assert jobs == [] and emulator.configurations() == []

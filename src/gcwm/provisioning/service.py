@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gcwm.errors import Finding, JobError, LimitExceeded, PolicyViolation
+from gcwm.errors import Finding, JobError, LimitExceeded, PolicyViolation, SpecError
 from gcwm.genesys import GenesysClient
-from gcwm.notify import Dispatcher
+from gcwm.notify import Dispatcher, SecretSource
 from gcwm.observability.context import actor, correlation_id
 from gcwm.policy import LimitUse, LocalPolicy
 from gcwm.provisioning import admission
 from gcwm.provisioning.batch import Batch
-from gcwm.provisioning.checks import proposed_policy
+from gcwm.provisioning.checks import itsm_problems, proposed_policy
 from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.identity import WorkerIdentity
 from gcwm.provisioning.job_actions import cancel_job, resume_job
@@ -82,6 +82,7 @@ class ProvisioningService:
         evidence: Evidence | None = None,
         notifications: Callable[[], Dispatcher] | None = None,
         notify_grace_s: float = 10.0,
+        secrets: SecretSource | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -93,6 +94,7 @@ class ProvisioningService:
         self.evidence = evidence or Evidence()
         self._notifications = notifications
         self._notify_grace_s = notify_grace_s
+        self._secrets = secrets  # where this process reads ITSM secrets: checked at submission
         self._serving: Worker | None = None
         self._shared: Batch | None = None
         self._signer_checked = False
@@ -160,6 +162,9 @@ class ProvisioningService:
         if not self._signer_checked:
             await asyncio.to_thread(self.evidence.ready, self.store)
             self._signer_checked = True
+        # An ITSM setting that could only fail at delivery, hours later, is a spec error now (issue 24).
+        if problems := itsm_problems(specs, source=source, policy=self.policy, secrets=self._secrets):
+            raise SpecError(problems)
         # The review is pure CPU (1000 channels: most of a second): off the loop too (issue 23, item 6).
         review = await asyncio.to_thread(
             admission.review, specs, source=source, policy=self.policy, org=self.org
