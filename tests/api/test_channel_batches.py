@@ -14,9 +14,9 @@ import httpx
 from tests.api.flows import assert_problem, channel, submit
 from tests.support.service import RunningService, start_service
 
-#: How long /healthz may take while a 1000-channel review runs. The review of these channels takes
-#: about 0.5 s of CPU; on the event loop /healthz waited all of it, off the loop a few milliseconds.
-HEALTHZ_WITHIN_S = 0.25
+#: How long /healthz may take while a 1000-channel review runs. With the review (and the plan) on
+#: the event loop /healthz waited 0.9-1.3 s (measured, issue 23); off the loop a few milliseconds.
+HEALTHZ_WITHIN_S = 0.5
 
 
 def _heavy(n: int) -> dict[str, Any]:

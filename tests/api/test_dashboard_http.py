@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +17,7 @@ from tests.conftest import EXAMPLES
 from tests.support.dashboard import form_token, logged_in, origin
 from tests.support.emulator import RunningEmulator
 from tests.support.polling import wait_until
-from tests.support.service import RunningService
+from tests.support.service import RunningService, start_service
 
 PAGES = ("/", "/jobs", "/audit", "/notifications", "/latency")
 BOTH_DATABASES = pytest.mark.parametrize("service", ["sqlite", "postgresql"], indirect=True)
@@ -254,16 +255,17 @@ def test_an_operator_cancels_a_running_job_and_resumes_it_from_its_page(
 
 
 def test_pending_notifications_are_listed_with_a_retry_button_for_operators_only(
-    service: RunningService,
+    gcwm_env: dict[str, str], tmp_path: Path
 ) -> None:
-    """A channel reporting to an ITSM whose secret is not set leaves its notification pending, then
-    dead-lettered (issue 24: a secret missing at delivery is not retried); an operator can make it due
-    now from the page, a viewer sees it without the button."""
+    """A channel reporting to an ITSM that cannot be reached leaves its notification pending (or
+    dead-lettered); an operator can make it due now from the page, a viewer sees it without the
+    button. (A secret the service cannot read is refused at submission: issue 24.)"""
     # The example's target is the local sink on loopback, which the service's (default) policy
-    # refuses: the same channel reporting to a public name.
+    # refuses: the same channel reporting to a name that does not resolve.
     spec = (EXAMPLES / "channel-itsm.yaml").read_text()
-    spec = spec.replace("url: http://127.0.0.1:8090/webhook", "url: https://itsm.example.com/webhook")
-    with logged_in(service, "operator") as operator:
+    spec = spec.replace("url: http://127.0.0.1:8090/webhook", "url: https://itsm.invalid/webhook")
+    env = {**gcwm_env, "GCWM_ITSM_WEBHOOK_SECRET": "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+    with start_service(env, tmp_path) as service, logged_in(service, "operator") as operator:
         assert _submit(operator, service, spec).status_code == 303
         wait_until(lambda: [s for _, s in _job_rows(operator)] == ["succeeded"], what="the job to succeed")
         page = operator.get("/notifications").text
@@ -276,8 +278,8 @@ def test_pending_notifications_are_listed_with_a_retry_button_for_operators_only
         )
         assert retry.status_code == 303 and retry.headers["location"] == "/notifications"
         assert f'action="/notifications/{pending[0]}/retry"' in operator.get("/notifications").text
-    with logged_in(service, "viewer") as viewer:
-        page = viewer.get("/notifications").text
+        with logged_in(service, "viewer") as viewer:
+            page = viewer.get("/notifications").text
     assert f'data-notification="{pending[0]}"' in page and "/retry" not in page
 
 

@@ -28,6 +28,9 @@ def _queued(http: httpx.Client) -> list[dict[str, Any]]:
     return jobs
 
 
+WEBHOOK_SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
 def test_secret_env_must_be_gcwm_itsm_or_listed_and_loopback_targets_are_refused(
     gcwm_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -36,7 +39,10 @@ def test_secret_env_must_be_gcwm_itsm_or_listed_and_loopback_targets_are_refused
     the refused ones is queued."""
     policy = tmp_path / "policy.yaml"
     policy.write_text("itsmSecretEnv: [SNOW_CREDENTIALS]\n")
-    env = {**gcwm_env, "GCWM_POLICY_FILE": str(policy)}
+    # The secrets the accepted ones name are set where the service runs (one it cannot read is
+    # refused at submission too: issue 24).
+    secrets = {"SNOW_CREDENTIALS": "token-1", "GCWM_ITSM_SNOW": "token-2", "GCWM_ITSM_HOOK": WEBHOOK_SECRET}
+    env = {**gcwm_env, "GCWM_POLICY_FILE": str(policy), **secrets}
     servicenow = {"type": "servicenow", "url": PUBLIC, "auth": "bearer", "events": ["removed"]}
     with start_service(env, tmp_path) as service, service.client("operator") as http:
         genesys = submit(

@@ -89,15 +89,14 @@ def test_bootstrap_loads_messenger_ui_from_its_own_origin(emulator: Emulator) ->
 
 def test_config_json_points_both_endpoints_at_the_emulator(emulator: Emulator, api: httpx.Client) -> None:
     """config.json: the configuration version, apiEndpoint and the ws:// messagingEndpoint, and the
-    emulator's values where the version says nothing; readable cross-origin; Inactive until the
-    deployment is Active."""
+    emulator's values where the version says nothing; readable cross-origin; Active once the
+    deployment is (Inactive otherwise: see the test below)."""
     made = deployment(api)
-    first = httpx.get(f"{emulator.url}{config_json(made['id'])}")
-    assert first.status_code == 200
-    assert first.headers["access-control-allow-origin"] == "*"
-    assert first.json()["status"] == "Inactive"
     wait_until_active(api, f"{DEPLOYMENTS}/{made['id']}")
-    body = httpx.get(f"{emulator.url}{config_json(made['id'])}").json()
+    answer = httpx.get(f"{emulator.url}{config_json(made['id'])}")
+    assert answer.status_code == 200
+    assert answer.headers["access-control-allow-origin"] == "*"
+    body = answer.json()
     ws_origin = emulator.url.replace("http://", "ws://", 1)
     assert body == {
         "id": made["configuration"]["id"],
@@ -117,6 +116,17 @@ def test_config_json_points_both_endpoints_at_the_emulator(emulator: Emulator, a
         "auth": {"enabled": False, "allowSessionUpgrade": False},
     }
     assert shape_problems(body) == []
+
+
+def test_config_json_says_inactive_for_a_deployment_that_is_not_active(
+    emulator: Emulator, api: httpx.Client
+) -> None:
+    """A deployment Genesys put in status Error serves config.json with status Inactive (the only
+    other value), whatever the clock says: no race with the Pending period."""
+    made = deployment(api)
+    wait_until_active(api, f"{DEPLOYMENTS}/{made['id']}")
+    assert httpx.post(f"{emulator.url}/emulator/deployments/{made['id']}/error").status_code == 200
+    assert httpx.get(f"{emulator.url}{config_json(made['id'])}").json()["status"] == "Inactive"
 
 
 def test_config_json_of_an_unknown_deployment_is_404(emulator: Emulator) -> None:
