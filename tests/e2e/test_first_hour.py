@@ -287,6 +287,8 @@ def test_ctrl_c_hands_the_running_jobs_back_to_the_queue_as_it_says(
     """Item 10: interrupted with a deployment create in flight, `gcwm provision` exits 130 saying the
     jobs are queued again, and `jobs list` agrees (not `running` until a lease runs out); resume ends
     them with one deployment each."""
+    # The cut-off create may still be carried out: the resume waits that request's timeout out first.
+    gcwm_env = {**gcwm_env, "GCWM_GENESYS_TIMEOUT_SECONDS": "2"}
     emulator.add_fault("POST", DEPLOYMENTS, "latency", latency_ms=120_000)
     process = subprocess.Popen(
         [*gcwm_command(), "provision", str(EXAMPLES / "channel.yaml")],
