@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable
+from datetime import datetime
 
 import structlog
 
@@ -110,7 +111,9 @@ class Batch:
         finally:
             self._refresh = None
 
-    async def plan(self, job: Job, spec: ChannelSpec) -> tuple[ChannelChange, OrgSnapshot]:
+    async def plan(
+        self, job: Job, spec: ChannelSpec, *, not_before: datetime | None = None
+    ) -> tuple[ChannelChange, OrgSnapshot]:
         """The job's change, from a snapshot that cannot have missed an earlier job of its channel (and
         that snapshot, which the job's slots are admitted against)."""
         async with self._lock:
@@ -123,6 +126,7 @@ class Batch:
             stale = (
                 snapshot is None
                 or aged
+                or (not_before is not None and snapshot.observed_at < not_before)
                 or await asyncio.to_thread(
                     self._store.finished_since,
                     job.org_id,

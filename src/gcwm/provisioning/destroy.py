@@ -27,7 +27,8 @@ from gcwm.provisioning.mapping import profile_name, read_marker
 from gcwm.provisioning.roles import KIND_PROVISION
 from gcwm.provisioning.steps import DestroyTargets, R, Removed
 from gcwm.provisioning.tools import BatchTools
-from gcwm.store import Channel, Job, UnitOfWork
+from gcwm.provisioning.writes import wait_for_earlier_creates
+from gcwm.store import Channel, Job, Store, UnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -38,9 +39,10 @@ class ChannelDestroy:
     """Carries out one destroy job, step by checkpointed step."""
 
     def __init__(
-        self, tools: BatchTools, checkpoints: Checkpoints, *, job: Job, record: Channel | None
+        self, tools: BatchTools, checkpoints: Checkpoints, *, job: Job, record: Channel | None, store: Store
     ) -> None:
         self.client = tools.client
+        self.store = store
         self.listings = tools.listings
         self.t = tools.timeouts
         self.cp = checkpoints
@@ -93,7 +95,9 @@ class ChannelDestroy:
 
     async def _targets(self) -> DestroyTargets:
         """The ids the store recorded, and every object gcwm marked for this channel (a cancelled or
-        crashed provision may have made one the record never learned of)."""
+        crashed provision may have made one the record never learned of, or have one on its way: the
+        listing is read once that create must have ended)."""
+        await wait_for_earlier_creates(self.store, self.job)
         now = time.monotonic()
         deployments, drafts = await asyncio.gather(
             self.listings.deployments.read(now), self.listings.drafts.read(now)

@@ -42,6 +42,7 @@ from gcwm.provisioning.results import audit_fields, channel_document
 from gcwm.provisioning.roles import KIND_DESTROY
 from gcwm.provisioning.rollback import roll_back
 from gcwm.provisioning.tools import ChannelResult
+from gcwm.provisioning.writes import wait_for_earlier_creates
 from gcwm.spec import ChannelSpec
 from gcwm.store import Job, Store, UnitOfWork, background_writes
 
@@ -285,7 +286,9 @@ class Worker:
         """The job's work, by its kind; the result document it stores."""
         if job.kind == KIND_DESTROY:
             record = await asyncio.to_thread(self._store.get_channel, job.org_id, job.channel_key)
-            return await ChannelDestroy(self._batch.tools, checkpoints, job=job, record=record).run()
+            return await ChannelDestroy(
+                self._batch.tools, checkpoints, job=job, record=record, store=self._store
+            ).run()
         return channel_document(await self._provision(job, checkpoints))
 
     async def _provision(self, job: Job, checkpoints: Checkpoints) -> ChannelResult:
@@ -294,7 +297,9 @@ class Worker:
         if change is None:
             checkpoints.check_cancelled()
             started = time.perf_counter()
-            change, snapshot = await self._batch.plan(job, spec)
+            # An earlier job of the channel may have a create in flight: plan once it must have ended.
+            until = await wait_for_earlier_creates(self._store, job)
+            change, snapshot = await self._batch.plan(job, spec, not_before=until)
             await asyncio.to_thread(self._reserve, job, spec, change, snapshot)
             await checkpoints.record(steps.PLANNED, change, round((time.perf_counter() - started) * 1000, 1))
         elif await asyncio.to_thread(self._missing, job, spec, change):

@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import structlog
@@ -27,8 +28,10 @@ import structlog
 from gcwm.errors import GenesysConflict, GenesysError, ProvisioningError
 from gcwm.genesys import is_outcome_unknown
 from gcwm.observability.calls import Call, recording_calls
+from gcwm.provisioning import steps
 from gcwm.provisioning.checkpoints import Checkpoints
 from gcwm.provisioning.steps import CreateIntent
+from gcwm.store import Job, Store
 
 log = structlog.get_logger(__name__)
 _O = TypeVar("_O")
@@ -156,6 +159,37 @@ class Writes:
 
     async def back_off(self, attempt: int) -> None:
         await asyncio.sleep(min(self._max_s, self._initial_s * 2**attempt))
+
+
+#: The intents of creates a job records before it sends one.
+CREATE_INTENTS = (
+    steps.CONFIGURATION_CREATE_SENT,
+    steps.DEPLOYMENT_CREATE_SENT,
+    steps.SUPPORTED_CONTENT_CREATE_SENT,
+)
+
+
+async def wait_for_earlier_creates(store: Store, job: Job) -> datetime | None:
+    """Wait until no create another job of this channel sent can still be in flight (a job superseded
+    or cancelled while its worker was paused past its lease, with a create on its way); the database
+    time waited until, if any. What such a create makes is then in the org for this job to see
+    (adopt, or remove), instead of landing after it as a second object of the channel."""
+    recorded = await asyncio.to_thread(
+        store.steps_of_channel, job.org_id, job.channel_key, list(CREATE_INTENTS), other_than=job.id
+    )
+    ends = [
+        s.finished_at + timedelta(seconds=intent.in_flight_s)
+        for s in recorded
+        if (intent := CreateIntent.model_validate(s.data)).in_flight
+    ]
+    if not ends:
+        return None
+    until = max(ends)
+    wait_s = (until - await asyncio.to_thread(store.database_now)).total_seconds()
+    if wait_s > 0:
+        log.info("job.waiting_for_an_earlier_jobs_create", job_id=job.id, seconds=round(wait_s, 1))
+        await asyncio.sleep(wait_s)
+    return until
 
 
 def _accepted(calls: list[Call]) -> bool:

@@ -135,6 +135,25 @@ class JobReads:
         with self._errors(f"checking recent jobs of channel {channel_key!r}"):
             return self._connection.execute(query.limit(1)).first() is not None
 
+    def steps_of_channel(
+        self, org_id: str, channel_key: str, names: Iterable[str], *, other_than: str
+    ) -> builtins.list[JobStep]:
+        """The recorded steps of these names of the channel's other unsucceeded jobs (a create they
+        sent may still be in flight)."""
+        query = (
+            sa.select(job_steps)
+            .join(jobs, jobs.c.id == job_steps.c.job_id)
+            .where(
+                jobs.c.org_id == org_id,
+                jobs.c.channel_key == channel_key,
+                jobs.c.id != other_than,
+                jobs.c.status != "succeeded",
+                job_steps.c.step.in_(list(names)),
+            )
+        )
+        with self._errors(f"reading the steps of channel {channel_key!r}'s other jobs"):
+            return [JobStep(**row._mapping) for row in self._connection.execute(query)]
+
     def _errors(self, action: str) -> AbstractContextManager[None]:
         return database_errors(action, self._connection)
 

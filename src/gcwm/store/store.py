@@ -108,6 +108,13 @@ class Store:
         with self._read() as tx:
             return tx.jobs.finished_since(org_id, channel_key, since, other_than=other_than)
 
+    def steps_of_channel(
+        self, org_id: str, channel_key: str, names: list[str], *, other_than: str
+    ) -> list[JobStep]:
+        """These steps of the channel's other jobs that did not succeed (JobReads.steps_of_channel)."""
+        with self._read() as tx:
+            return tx.jobs.steps_of_channel(org_id, channel_key, names, other_than=other_than)
+
     def get_channel(self, org_id: str, key: str) -> Channel | None:
         """The channel with this key (gcwm.spec.channel_key of its name) in this org, or None."""
         with self._read() as tx:
