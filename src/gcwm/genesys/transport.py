@@ -44,10 +44,14 @@ class GenesysTransport:
         # of has ended by then, carried out or not).
         self.timeout_s = timeout_s
         self._own_http = http is None
+        # This client talks to these two origins only: when neither is https (the emulator on
+        # loopback) no TLS context is built (loading the CA store costs ~30 ms of every start).
+        tls = any(url.startswith("https://") for url in (endpoints.api_url, endpoints.login_url))
         self._http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
             headers={"User-Agent": "gcwm"},
+            verify=tls,
         )
         self.tokens = TokenProvider(endpoints.login_url, credentials, self._http)
         self.pacer = Pacer(requests_per_minute)
