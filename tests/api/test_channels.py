@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from tests.api.flows import (
     CONFIGURATIONS_POST,
     assert_problem,
@@ -89,6 +91,31 @@ def test_the_same_idempotency_key_replays_the_first_answer_and_refuses_another_b
     assert_problem(other, 422)
 
 
+def test_one_idempotency_key_sent_twice_at_once_makes_one_job_and_a_409(
+    service: RunningService, emulator: RunningEmulator
+) -> None:
+    """The second request arrives while the first is still being carried out (held at its read of the
+    org's queues): it is a 409 problem, not a second job; once the first has answered, the same
+    request replays it."""
+    emulator.add_fault("GET", "/api/v2/routing/queues", "latency", latency_ms=60_000)
+    with service.client("operator") as http, service.client("operator") as other:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            first = pool.submit(submit, http, document("twice-web"), **{"Idempotency-Key": "k-twice"})
+            wait_until(lambda: emulator.delayed_requests() == 1, what="the first request to be in progress")
+            meanwhile = submit(other, document("twice-web"), **{"Idempotency-Key": "k-twice"})
+            assert emulator.release_held() == 1  # the first was still in progress when the second came
+            answer = first.result(timeout=60)
+        assert answer.status_code == 202, answer.text
+        wait_for_job(http, answer.json()["jobs"][0]["id"])
+        replay = submit(other, document("twice-web"), **{"Idempotency-Key": "k-twice"})
+        jobs = http.get("/v1/jobs").json()["jobs"]
+    assert_problem(meanwhile, 409)
+    assert replay.status_code == 202 and replay.headers["idempotent-replayed"] == "true"
+    assert replay.json() == answer.json()
+    assert len(jobs) == 1
+    assert emulator.calls(CONFIGURATIONS_POST) == 1
+
+
 def test_a_running_job_is_cancelled(service: RunningService, emulator: RunningEmulator) -> None:
     """Cancel asks a running job to stop after the step in hand; it ends cancelled; resume requeues it."""
     emulator.add_fault("POST", "/api/v2/webdeployments/configurations$", "latency", latency_ms=1500)
@@ -131,7 +158,8 @@ def test_deleting_a_channel_removes_deployment_and_configuration(
 def test_cursors_walk_every_job_exactly_once(service: RunningService) -> None:
     """Pages of 2 over 5 jobs: each job once, newest first; a garbage cursor is a 422 problem."""
     with service.client("operator") as http:
-        queued = submit(http, document(*(f"page-{i}" for i in range(5)))).json()["jobs"]
+        # One submission each, so every job is newer than the one before.
+        queued = [submit(http, document(f"page-{i}")).json()["jobs"][0] for i in range(5)]
         seen: list[str] = []
         pages = 0
         params: dict[str, str | int] = {"limit": 2}
@@ -146,6 +174,7 @@ def test_cursors_walk_every_job_exactly_once(service: RunningService) -> None:
         foreign = http.get("/v1/notifications", params={"cursor": params.get("cursor", "x")})
     assert sorted(seen) == sorted(j["id"] for j in queued)
     assert len(seen) == len(set(seen)) == 5
+    assert seen == [j["id"] for j in reversed(queued)]  # newest first, across the pages
     assert pages == 3
     assert_problem(garbage, 422)
     assert_problem(foreign, 422)

@@ -13,6 +13,7 @@ import pytest
 
 from gcwm.spec import channel_key
 from gcwm.store import Store, connect
+from tests.api.flows import CONFIGURATIONS_POST
 from tests.conftest import EXAMPLES
 from tests.support.dashboard import form_token, logged_in, origin
 from tests.support.emulator import RunningEmulator
@@ -252,6 +253,9 @@ def test_an_operator_cancels_a_running_job_and_resumes_it_from_its_page(
         wait_until(lambda: _job_status(client, job_id) == "succeeded", what="the resumed job to succeed")
         again = client.post(f"/jobs/{job_id}/resume", data={"csrf": form_token(page)}, headers=same)
     assert again.status_code == 409 and 'class="problem"' in again.text  # succeeded: nothing to resume
+    # Resumed, not started over: the create that was in flight when it was cancelled is the only one.
+    assert emulator.calls(CONFIGURATIONS_POST) == 1
+    assert len(emulator.configurations()) == 1 and len(emulator.deployments()) == 1
 
 
 def test_pending_notifications_are_listed_with_a_retry_button_for_operators_only(

@@ -17,9 +17,15 @@ def claim_until_empty(url: str, worker_id: str, start: Any, results: Any) -> Non
             store = Store(engine)
             claimed: list[str] = []
             start.wait(timeout=60)
+            first = True
             while True:
                 with store.unit_of_work() as tx:
                     job = tx.jobs.claim_next(worker_id, 60)
+                if first:
+                    # Every process holds its first claim before any takes a second (the barrier is
+                    # cyclic): the claims overlap, and no process can drain the table alone.
+                    start.wait(timeout=60)
+                    first = False
                 if job is None:
                     break
                 claimed.append(job.id)

@@ -123,11 +123,15 @@ def test_concurrent_claimers_never_share_a_message(store: Store, queue: Queue) -
     """Eight threads claim from 40 messages at once: each message goes to exactly one of them."""
     ids = [queue(itsm=webhook_itsm(URL)) for _ in range(40)]
     claimed: dict[str, list[str]] = {}
-    start = threading.Barrier(8)
+    start = threading.Barrier(8, timeout=30)
+    # No claimer goes on past its first batch until all have taken one: the claims overlap, and no
+    # thread can drain the outbox alone before the others start (8 x 3 < 40, so none comes back empty).
+    first_taken = threading.Barrier(8, timeout=30)
 
     def work(worker: str) -> None:
         start.wait()
-        mine: list[str] = []
+        mine = claim(store, worker, limit=3)
+        first_taken.wait()
         while batch := claim(store, worker, limit=3):
             mine.extend(batch)
         claimed[worker] = mine
@@ -141,3 +145,6 @@ def test_concurrent_claimers_never_share_a_message(store: Store, queue: Queue) -
     everything = [m for batch in claimed.values() for m in batch]
     assert sorted(everything) == sorted(ids)
     assert {message(store, m).attempts for m in ids} == {1}
+    # The race happened: every claimer got work while the others were claiming.
+    assert sorted(claimed) == [f"worker-{n}" for n in range(8)]
+    assert all(claimed.values()), {worker: len(mine) for worker, mine in claimed.items()}
