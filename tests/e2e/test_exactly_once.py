@@ -86,7 +86,13 @@ def test_a_newer_spec_waits_for_the_job_whose_create_is_in_flight(
     flight (sent, not yet carried out); it waits, then updates what the first made. One
     configuration, one deployment, one POST."""
     # A short lease: the running job hears of the cancel at its next renewal (a third of the lease).
-    env = {**gcwm_env, "GCWM_DATABASE_URL": f"sqlite:///{tmp_path}/shared.db", "GCWM_LEASE_SECONDS": "3"}
+    # The second run waits out the first's create (its request timeout, here 10 s) before it plans.
+    env = {
+        **gcwm_env,
+        "GCWM_DATABASE_URL": f"sqlite:///{tmp_path}/shared.db",
+        "GCWM_LEASE_SECONDS": "3",
+        "GCWM_GENESYS_TIMEOUT_SECONDS": "10",
+    }
     emulator.add_fault("POST", DEPLOYMENTS, "latency", latency_ms=120_000)
     older = subprocess.Popen(
         [*gcwm_command(), "provision", str(_spec(tmp_path / "v1.yaml", "web")), "-o", "json"],

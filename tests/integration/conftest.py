@@ -64,6 +64,9 @@ def settings(
         GCWM_CONCURRENCY=4,
         GCWM_LEASE_SECONDS=5,
         GCWM_TRANSIENT_400_SECONDS=transient_400_s,
+        # A job after one whose create may be in flight waits out this request timeout: short, so
+        # such tests take seconds (requests a test holds are released well within it).
+        GCWM_GENESYS_TIMEOUT_SECONDS=6,
     )
 
 
