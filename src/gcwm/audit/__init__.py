@@ -9,11 +9,12 @@ entry, and fails closed: only a signed head over the last entry, vouched for out
 makes the log intact; `export` writes JSON lines an outside verifier can check offline, and CEF for SIEMs.
 `rotation` hands signing from one key to the next, so the newest key vouches for the ones before it.
 
-Imports only gcwm.errors, gcwm.store and gcwm.observability from gcwm.
+Imports only gcwm.errors, gcwm.store, gcwm.observability (and gcwm.lazy) from gcwm.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from gcwm.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from gcwm.audit.chain import canonical, format_time
@@ -43,19 +44,6 @@ if TYPE_CHECKING:
     from gcwm.audit.rotation import RotationResult, rotate, rotate_configured
     from gcwm.audit.verify import KeptHead, VerifyResult, verify_chain, verify_store
     from gcwm.store.audit import AuditHead
-else:
-
-    def __getattr__(name: str) -> Any:
-        # PEP 562: each name is imported on first use, so a command loads only the modules it
-        # uses (`gcwm domains` and `gcwm csp evaluate` load neither SQLAlchemy nor httpx).
-        try:
-            module = _EXPORTS[name]
-        except KeyError:
-            msg = f"module {__name__!r} has no attribute {name!r}"
-            raise AttributeError(msg) from None
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
 
 
 # Each public name and the module that defines it.
@@ -97,6 +85,9 @@ _EXPORTS = {
     "write_cef": "gcwm.audit.export",
     "write_jsonl": "gcwm.audit.export",
 }
+
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "AuditEvent",

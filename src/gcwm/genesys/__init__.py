@@ -1,10 +1,11 @@
 """The Genesys Cloud client: the only code in gcwm that knows Genesys wire formats.
 
-Imports gcwm.errors and gcwm.observability, nothing else from gcwm.
+Imports gcwm.errors and gcwm.observability (and gcwm.lazy), nothing else from gcwm.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from gcwm.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from gcwm.genesys.auth import ClientCredentials, TokenProvider
@@ -13,19 +14,6 @@ if TYPE_CHECKING:
     from gcwm.genesys.regions import Endpoints, endpoints_for, resolve_region
     from gcwm.genesys.retries import RetryPolicy
     from gcwm.genesys.transport import GenesysTransport
-else:
-
-    def __getattr__(name: str) -> Any:
-        # PEP 562: each name is imported on first use, so a command loads only the modules it
-        # uses (`gcwm domains` and `gcwm csp evaluate` load neither SQLAlchemy nor httpx).
-        try:
-            module = _EXPORTS[name]
-        except KeyError:
-            msg = f"module {__name__!r} has no attribute {name!r}"
-            raise AttributeError(msg) from None
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
 
 
 # Each public name and the module that defines it.
@@ -40,6 +28,9 @@ _EXPORTS = {
     "is_outcome_unknown": "gcwm.genesys.errors",
     "resolve_region": "gcwm.genesys.regions",
 }
+
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "ClientCredentials",

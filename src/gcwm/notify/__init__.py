@@ -7,8 +7,9 @@ least once by the dispatcher, through an egress guard, on Svix's retry schedule,
 May import gcwm.errors, gcwm.spec, gcwm.store, gcwm.policy and gcwm.observability.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from gcwm.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from gcwm.notify.delivery import Delivered, DeliveryError, TargetRefused
@@ -29,19 +30,6 @@ if TYPE_CHECKING:
     from gcwm.notify.targets import SecretSource, Target, secret_file_name
     from gcwm.notify.webhook import signed_headers
     from gcwm.notify.witness import CHECKPOINT_EVENT, enqueue_checkpoint
-else:
-
-    def __getattr__(name: str) -> Any:
-        # PEP 562: each name is imported on first use, so a command loads only the modules it
-        # uses (`gcwm domains` and `gcwm csp evaluate` load neither SQLAlchemy nor httpx).
-        try:
-            module = _EXPORTS[name]
-        except KeyError:
-            msg = f"module {__name__!r} has no attribute {name!r}"
-            raise AttributeError(msg) from None
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
 
 
 # Each public name and the module that defines it.
@@ -78,6 +66,9 @@ _EXPORTS = {
     "subscribes": "gcwm.notify.outbox",
     "system_resolver": "gcwm.notify.ssrf",
 }
+
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "CHECKPOINT_EVENT",

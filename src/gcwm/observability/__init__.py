@@ -1,23 +1,12 @@
-"""Logs, metrics and request context. Imports only gcwm.errors; every other room may use it."""
+"""Logs, metrics and request context. Imports only gcwm.errors (and gcwm.lazy); every other room may
+use it."""
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from gcwm.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from gcwm.observability.context import actor, correlation_id, new_correlation_id, request_context
-else:
-
-    def __getattr__(name: str) -> Any:
-        # PEP 562: each name is imported on first use, so a command loads only the modules it
-        # uses (`gcwm domains` and `gcwm csp evaluate` load neither SQLAlchemy nor httpx).
-        try:
-            module = _EXPORTS[name]
-        except KeyError:
-            msg = f"module {__name__!r} has no attribute {name!r}"
-            raise AttributeError(msg) from None
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
 
 
 # Each public name and the module that defines it.
@@ -27,5 +16,8 @@ _EXPORTS = {
     "new_correlation_id": "gcwm.observability.context",
     "request_context": "gcwm.observability.context",
 }
+
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = ["actor", "correlation_id", "new_correlation_id", "request_context"]

@@ -5,27 +5,15 @@ findings or normalised values, and raise only gcwm's own error types.
 May import gcwm.errors only.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from gcwm.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from gcwm.policy.domains import DomainCheck, check_domains, normalize_domain, normalize_domains
     from gcwm.policy.html import check_text, check_url, plain_text, url_origin
     from gcwm.policy.limits import Counts, LimitUse, fits, limit_uses, refuse_if_exceeded
     from gcwm.policy.rules import LocalPolicy, itsm_secret_refusal, parse_policy_file
-else:
-
-    def __getattr__(name: str) -> Any:
-        # PEP 562: each name is imported on first use, so a command loads only the modules it
-        # uses (`gcwm domains` and `gcwm csp evaluate` load neither SQLAlchemy nor httpx).
-        try:
-            module = _EXPORTS[name]
-        except KeyError:
-            msg = f"module {__name__!r} has no attribute {name!r}"
-            raise AttributeError(msg) from None
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
 
 
 # Each public name and the module that defines it.
@@ -47,6 +35,9 @@ _EXPORTS = {
     "refuse_if_exceeded": "gcwm.policy.limits",
     "url_origin": "gcwm.policy.html",
 }
+
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "Counts",

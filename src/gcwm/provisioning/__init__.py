@@ -5,8 +5,9 @@ May import gcwm.errors, gcwm.spec, gcwm.genesys, gcwm.store and gcwm.observabili
 entry points (cli, api, bootstrap) nor the emulator.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from gcwm.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from gcwm.provisioning.admission import Review, review
@@ -24,19 +25,6 @@ if TYPE_CHECKING:
     )
     from gcwm.provisioning.tools import ChannelResult, Timeouts
     from gcwm.provisioning.worker import JobEvent, Worker
-else:
-
-    def __getattr__(name: str) -> Any:
-        # PEP 562: each name is imported on first use, so a command loads only the modules it
-        # uses (`gcwm domains` and `gcwm csp evaluate` load neither SQLAlchemy nor httpx).
-        try:
-            module = _EXPORTS[name]
-        except KeyError:
-            msg = f"module {__name__!r} has no attribute {name!r}"
-            raise AttributeError(msg) from None
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
 
 
 # Each public name and the module that defines it.
@@ -63,6 +51,9 @@ _EXPORTS = {
     "review": "gcwm.provisioning.admission",
     "run_document": "gcwm.provisioning.results",
 }
+
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "Action",

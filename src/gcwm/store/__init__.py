@@ -3,11 +3,12 @@
 SQLAlchemy Core tables migrated by the Alembic scripts shipped in ``migrations/``; ``connect()``
 makes an empty database at head in one step and migrates an older one. Every change runs in one
 ``UnitOfWork`` transaction, and repositories hand out frozen dataclasses, never rows. Imports only
-``gcwm.errors`` from gcwm.
+``gcwm.errors`` (and ``gcwm.lazy``) from gcwm.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from gcwm.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from gcwm.store.api_keys import ApiKey, ApiKeyNotFound, ApiKeyRepository
@@ -21,19 +22,6 @@ if TYPE_CHECKING:
     from gcwm.store.slots import SlotRepository
     from gcwm.store.store import Store
     from gcwm.store.unit_of_work import UnitOfWork, background_writes
-else:
-
-    def __getattr__(name: str) -> Any:
-        # PEP 562: each name is imported on first use, so a command loads only the modules it
-        # uses (`gcwm domains` and `gcwm csp evaluate` load neither SQLAlchemy nor httpx).
-        try:
-            module = _EXPORTS[name]
-        except KeyError:
-            msg = f"module {__name__!r} has no attribute {name!r}"
-            raise AttributeError(msg) from None
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
 
 
 # Each public name and the module that defines it.
@@ -61,6 +49,9 @@ _EXPORTS = {
     "default_sqlite_url": "gcwm.store.engine",
     "head_revision": "gcwm.store.engine",
 }
+
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "ApiKey",
