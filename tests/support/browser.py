@@ -15,6 +15,10 @@ try:
 except ImportError:
     pytest.skip("playwright is not installed (pip install playwright)", allow_module_level=True)
 
+# expect() waits 5 s unless told (a page's set_default_timeout does not reach it): on a busy CI machine
+# a job reaching "succeeded" and a page re-rendering take longer than that.
+expect.set_options(timeout=30_000)
+
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)", allow_module_level=True)

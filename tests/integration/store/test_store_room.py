@@ -24,7 +24,8 @@ def test_exports_the_public_names_sorted() -> None:
 
 
 def test_imports_nothing_from_gcwm_but_errors() -> None:
-    """The store depends on gcwm.errors and itself only, so every other room can use it."""
+    """The store depends on gcwm.errors (and gcwm.lazy, its exports on first use) and itself only, so
+    every other room can use it."""
     outside = set()
     for path in STORE_DIR.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
@@ -35,7 +36,11 @@ def test_imports_nothing_from_gcwm_but_errors() -> None:
             else:
                 continue
             for name in names:
-                if name.startswith("gcwm") and name != "gcwm.errors" and not name.startswith("gcwm.store"):
+                if (
+                    name.startswith("gcwm")
+                    and name not in ("gcwm.errors", "gcwm.lazy")
+                    and not name.startswith("gcwm.store")
+                ):
                     outside.add(f"{path.relative_to(STORE_DIR)}: {name}")
 
     assert outside == set()
