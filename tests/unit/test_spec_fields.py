@@ -441,3 +441,18 @@ def test_the_line_of_a_field_is_its_keys_or_the_nearest_enclosing_one() -> None:
     assert line_of(text, ["channels", 5, "name"]) == 1
     assert line_of(text, []) == 1
     assert line_of("channels: [", ["channels"]) is None
+
+
+def test_values_that_pass_their_checks_are_kept_as_written() -> None:
+    """A field whose value a rule checks (the default language, labels, the description) holds that
+    value after parsing: the rule vets it and hands it back unchanged."""
+    spec = _channel(
+        "    description: Sales chat\n"
+        "    messenger:\n"
+        "      languages: [en-us, fr]\n"
+        "      defaultLanguage: fr\n"
+        "      labels: {fr: {MessengerHomeHeaderTitle: Bonjour}}"
+    )
+    assert spec.description == "Sales chat"
+    assert spec.messenger.default_language == "fr"
+    assert spec.messenger.labels == {"fr": {"MessengerHomeHeaderTitle": "Bonjour"}}
