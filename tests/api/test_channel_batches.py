@@ -86,16 +86,22 @@ def test_a_refused_batch_of_1000_leaves_healthz_answering_and_one_audit_entry(
     poller = threading.Thread(target=poll, daemon=True)
     with service.client("operator") as http:
         poller.start()
+        started = time.perf_counter()
         try:
             answer = submit(http, body)
         finally:
+            took = time.perf_counter() - started
             stop.set()
             poller.join(timeout=30)
         refusals = _refusals(http)
     problem = assert_problem(answer, 422)
     assert {f["channel"] for f in problem["findings"]} == {f"batch-{n:04d}" for n in range(1000)}
     assert len(waits) >= 3, waits
-    assert max(waits) < HEALTHZ_WITHIN_S, f"/healthz waited {max(waits):.3f} s during the review"
+    # A review on the event loop held /healthz for about as long as the whole request took; off the
+    # loop, only the body's parsing can. On a busy machine everything is slower, so the bound is
+    # HEALTHZ_WITHIN_S or half the request, whichever is longer.
+    within = max(HEALTHZ_WITHIN_S, took / 2)
+    assert max(waits) < within, f"/healthz waited {max(waits):.3f} s during a {took:.3f} s review"
     (entry,) = refusals
     summary = entry["summary"]
     assert [c["name"] for c in summary["channels"]] == [f"batch-{n:04d}" for n in range(1000)]

@@ -38,7 +38,9 @@ def test_a_takeover_waits_for_a_frozen_workers_create_and_adopts_it_instead_of_s
         **gcwm_env,
         "GCWM_DATABASE_URL": any_database_url,
         "GCWM_LEASE_SECONDS": "2",
-        "GCWM_GENESYS_TIMEOUT_SECONDS": "8",
+        # A's request must still be held when B's wait for it ends: the test releases it within this
+        # (a lease of 2 s, B's start and two lookups take seconds on a busy machine).
+        "GCWM_GENESYS_TIMEOUT_SECONDS": "20",
     }
     emulator.add_fault("POST", f"{DEPLOYMENTS}$", "latency", latency_ms=120_000)
     store = Store(connect(any_database_url))

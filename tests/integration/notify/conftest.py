@@ -31,8 +31,9 @@ SECRET = new_secret()
 SECRET_ENV = "GCWM_ITSM_TEST_WEBHOOK_SECRET"
 #: Svix's eight attempts, with no waiting between them.
 NO_WAIT = RetrySchedule(delays_s=(0.0,) * 7, jitter=0.0)
-#: Long enough for the sink on loopback, short enough that a stalled answer fails the attempt soon.
-TIMEOUT_S = 0.5
+#: Long enough for the sink on loopback on a busy CI machine, short enough that a stalled answer fails
+#: the attempt soon.
+TIMEOUT_S = 2.0
 
 Queue = Callable[..., str]
 MakeDispatcher = Callable[..., Any]
