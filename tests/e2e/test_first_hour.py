@@ -288,7 +288,8 @@ def test_ctrl_c_hands_the_running_jobs_back_to_the_queue_as_it_says(
     jobs are queued again, and `jobs list` agrees (not `running` until a lease runs out); resume ends
     them with one deployment each."""
     # The cut-off create may still be carried out: the resume waits that request's timeout out first.
-    gcwm_env = {**gcwm_env, "GCWM_GENESYS_TIMEOUT_SECONDS": "2"}
+    # Long enough that the held create is still in flight when Ctrl-C comes on a busy machine.
+    gcwm_env = {**gcwm_env, "GCWM_GENESYS_TIMEOUT_SECONDS": "8"}
     emulator.add_fault("POST", DEPLOYMENTS, "latency", latency_ms=120_000)
     process = subprocess.Popen(
         [*gcwm_command(), "provision", str(EXAMPLES / "channel.yaml")],
