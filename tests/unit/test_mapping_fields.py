@@ -33,19 +33,8 @@ from gcwm.provisioning.mapping import (
 )
 from gcwm.provisioning.observe import OrgSnapshot
 from tests.unit.test_plan import FLOW, NOW, QUEUE, _spec
+from tests.unit.test_plan_fields import EVERYTHING
 
-EVERYTHING = """    description: Sales chat
-    messenger:
-      primaryColor: "#112233"
-      launcherVisibility: OnDemand
-      languages: [en-us, fr]
-      defaultLanguage: fr
-      headlessMode: true
-      fileUpload: {enabled: true, fileTypes: [image/png, application/pdf], maxFileSizeKB: 2048}
-      labels: {fr: {MessengerHomeHeaderTitle: Bonjour}}
-      homeScreen: {enabled: true, logoUrl: "https://cdn.example.com/logo.png"}
-      bot: {name: Ava, avatarUrl: "https://cdn.example.com/ava.png"}
-"""
 SPEC = _spec(extra=EVERYTHING)
 MARKER = Marker(SPEC.name, "0")
 CONFIGURATION = desired_configuration(SPEC, MARKER)
