@@ -9,6 +9,7 @@ import pytest
 from gcwm.errors import ChannelNotFound, PolicyViolation
 from gcwm.provisioning.batch import Batch
 from gcwm.provisioning.tools import Timeouts
+from gcwm.provisioning.worker import JobEvent
 from gcwm.settings import Settings
 from gcwm.spec import parse_spec
 from tests.integration.conftest import Provision, channel_yaml, gcwm_app
@@ -215,3 +216,27 @@ async def test_a_submission_never_waits_behind_a_workers_read_of_the_org(
             assert batch.observations == 3
         finally:
             await batch.aclose()
+
+
+async def test_a_cancel_that_comes_as_a_job_ends_stops_the_run(
+    settings: Settings, emulator: RunningEmulator
+) -> None:
+    """Ctrl-C cancels the run's task; coming in the same turn of the loop as a job's end (which wakes the
+    waiting claimer), it stops the run there: the next job stays queued, never started. Python 3.11's
+    `asyncio.wait_for` returned normally instead, and the run went on to the end as if not interrupted."""
+    run: asyncio.Task[object] | None = None
+    loop = asyncio.get_running_loop()
+
+    def on_event(event: JobEvent) -> None:
+        # The first job's end: the cancel is queued before the claimer is woken, as a signal can be.
+        if event.kind == "succeeded" and run is not None:
+            loop.call_soon(run.cancel)
+
+    async with gcwm_app(settings) as app:
+        run = asyncio.create_task(app.service.provision(parse_spec(TWO), concurrency=1, on_event=on_event))
+        with pytest.raises(asyncio.CancelledError):
+            await run
+        statuses = {j.channel_name: j.status for j in app.store.unfinished_jobs(app.org_id)}
+    made = [d["name"] for d in emulator.deployments()]
+    assert len(made) == 1
+    assert statuses == {({"web-one", "web-two"} - set(made)).pop(): "queued"}

@@ -44,6 +44,7 @@ from gcwm.notify.webhook import send_webhook
 from gcwm.notify.witness import CHECKPOINT_EVENT
 from gcwm.store import Store, UnitOfWork
 from gcwm.store.outbox import OutboxMessage, OutboxRepository
+from gcwm.waits import event_set_within
 
 log = structlog.get_logger(__name__)
 
@@ -195,8 +196,7 @@ class Dispatcher:
                 log.warning("notifications.store_unavailable", error=exc.message)
                 wait = None
             timeout = idle_poll_s if wait is None else min(max(wait, _MIN_WAIT_S), idle_poll_s)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout)
+            await event_set_within(stop, timeout)
         return total
 
     async def _deliver(self, message: OutboxMessage, deadline: float | None) -> Outcome:

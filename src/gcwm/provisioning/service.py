@@ -33,6 +33,7 @@ from gcwm.provisioning.tools import Timeouts
 from gcwm.provisioning.worker import EventSink, Worker
 from gcwm.spec import ChannelSpec, channel_key
 from gcwm.store import Channel, Job, JobStep, Store
+from gcwm.waits import event_set_within
 
 # How old the snapshot the service's workers plan from may get (another process may change the org).
 _SERVICE_SNAPSHOT_S = 5.0
@@ -265,12 +266,8 @@ class ProvisioningService:
             await dispatcher.run_forever(stop)
 
     async def _sign_head_every(self, period_s: float, stop: asyncio.Event) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(stop.wait(), period_s)
-                return
-            except TimeoutError:
-                await asyncio.to_thread(self.evidence.end_run, self.store)
+        while not await event_set_within(stop, period_s):
+            await asyncio.to_thread(self.evidence.end_run, self.store)
 
     def worker_alive(self, within_s: float = 10.0) -> bool:
         """Whether this process's worker loop ticked within `within_s` seconds."""

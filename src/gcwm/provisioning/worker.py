@@ -14,7 +14,6 @@ What happens when a job fails is decided in one place, `gcwm.errors.is_transient
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from gcwm.provisioning.tools import ChannelResult
 from gcwm.provisioning.writes import wait_for_earlier_creates
 from gcwm.spec import ChannelSpec
 from gcwm.store import Job, Store, UnitOfWork, background_writes
+from gcwm.waits import event_set_within
 
 log = structlog.get_logger(__name__)
 
@@ -188,8 +188,7 @@ class Worker:
                         break
                 # All slots busy, or others hold the rest, a channel's earlier job is still running,
                 # or leases have yet to run out.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), self._idle_poll_s)
+                await event_set_within(wake, self._idle_poll_s)
         finally:
             watcher.cancel()
             in_hand = list(running.values())
