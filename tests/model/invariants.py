@@ -24,6 +24,13 @@ def _ids(objects: list[Marked]) -> str:
     return ", ".join(f"{o.id} (job {o.job}, {o.status or 'live'})" for o in objects)
 
 
+def _twice(channel: str, kind: str, objects: list[Marked]) -> str:
+    """A channel's kind made twice, with when each object was made (the machine's report adds what
+    the jobs recorded, with times: an answer carried out after its sender gave up shows there)."""
+    made = "; ".join(f"{o.id} made {o.body.get('dateCreated', '?')}" for o in objects)
+    return f"channel {channel}: {len(objects)} {kind}: {_ids(objects)} ({made})"
+
+
 def always(org: OrgView, store: StoreView) -> list[str]:
     """One configuration and one working deployment per channel; slots held exactly by unfinished jobs;
     objects and held slots within the org's limits. `store` must be read before `org`."""
@@ -33,16 +40,12 @@ def always(org: OrgView, store: StoreView) -> list[str]:
         working = [d for d in org.of(channel, "deployment") if d.status != "Error"]
         profiles = org.of(channel, "profile")
         if len(configurations) > 1:
-            problems.append(
-                f"channel {channel}: {len(configurations)} configurations: {_ids(configurations)}"
-            )
+            problems.append(_twice(channel, "configurations", configurations))
         # A deployment in Error is replaced by a new one before it is removed (apply.py, REPLACE).
         if len(working) > 1:
-            problems.append(f"channel {channel}: {len(working)} deployments: {_ids(working)}")
+            problems.append(_twice(channel, "deployments", working))
         if len(profiles) > 1:
-            problems.append(
-                f"channel {channel}: {len(profiles)} supported content profiles: {_ids(profiles)}"
-            )
+            problems.append(_twice(channel, "supported content profiles", profiles))
     problems += _slots(store)
     problems += _limits(org, store)
     problems += refused_by_genesys(store)

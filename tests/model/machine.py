@@ -5,6 +5,8 @@ quiescent point (`base`)."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 from hypothesis import strategies as st
@@ -187,7 +189,23 @@ class ProvisioningMachine(FaultSteps, ProcessSteps):
         assert not self.loop_errors, "\n".join(self.loop_errors)
         store, org = self._read()
         problems = invariants.always(org, store)
-        assert not problems, "\n".join(problems)
+        assert not problems, "\n".join(problems) + self._evidence("\n".join(problems))
+
+    def _evidence(self, problems: str) -> str:
+        """What a broken invariant's jobs recorded, with times, and the tails of the worker processes'
+        logs: a failure timing decides may not replay, so its report carries what tells how it came."""
+        lines = []
+        for job_id in sorted(set(re.findall(r"job ([0-9a-f-]{36})", problems))):
+            for step in self.world.store.job_steps(job_id):
+                lines.append(
+                    f"  job {job_id[:8]} #{step.seq} {step.step} attempt {step.attempt} "
+                    f"at {step.finished_at.isoformat()} {json.dumps(step.data)[:300]}"
+                )
+        for process in self.world.processes[-3:]:
+            tail = process.log.read_text(errors="replace").splitlines()[-25:] if process.log.exists() else []
+            lines.append(f"  worker {process.pid} ({process.log.name}):")
+            lines += [f"    {line[:400]}" for line in tail]
+        return "\nevidence:\n" + "\n".join(lines) if lines else ""
 
 
 def machine_for(

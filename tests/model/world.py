@@ -229,7 +229,7 @@ class World:
             GCWM_CONCURRENCY="2",
             GCWM_TRANSIENT_400_SECONDS="0",
             GCWM_GENESYS_TIMEOUT_SECONDS=str(PROCESS_GENESYS_TIMEOUT_S),
-            GCWM_LOG_LEVEL="warning",
+            GCWM_LOG_LEVEL="info",  # a failure's report quotes these logs (machine._evidence)
         )
         log = self.root / f"worker-{len(self.processes)}.log"
         with log.open("wb") as out:
