@@ -90,3 +90,54 @@ def test_a_takeover_waits_for_a_frozen_workers_create_and_adopts_it_instead_of_s
 def _lease_expired(store: Store, job_id: str) -> bool:
     job = store.get_job(job_id)
     return job.lease_expires_at is not None and job.lease_expires_at < datetime.now(UTC)
+
+
+def test_a_worker_frozen_while_it_waits_out_a_429_on_its_create_sends_nothing_once_thawed(
+    gcwm_env: dict[str, str], emulator: RunningEmulator, any_database_url: str, tmp_path: Path
+) -> None:
+    """Worker A's deployment create gets a 429 (not carried out: Genesys says try again in 6 s), and A
+    is frozen while it waits. A's lease runs out; worker B takes the job over, waits out what A may
+    have in flight, finds nothing and creates the deployment. When A is thawed its wait is over: it
+    must not send the create again (found by the model-based search: a send that went out after its
+    job was taken over, with a stamp older than the takeover's wait). Two POSTs, one deployment."""
+    env = {
+        **gcwm_env,
+        "GCWM_DATABASE_URL": any_database_url,
+        "GCWM_LEASE_SECONDS": "2",
+        "GCWM_GENESYS_TIMEOUT_SECONDS": "3",
+    }
+    emulator.add_fault("POST", f"{DEPLOYMENTS}$", "http429", retry_after_s=6)
+    store = Store(connect(any_database_url))
+    frozen = subprocess.Popen(
+        [*gcwm_command(), "provision", str(_spec(tmp_path / "spec.yaml")), "-o", "json"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: emulator.calls(f"POST {DEPLOYMENTS}") == 1, timeout_s=60, what="A's 429")
+        os.kill(frozen.pid, signal.SIGSTOP)
+        (job,) = store.list_jobs(limit=5)
+        wait_until(
+            lambda: _lease_expired(store, job.id), timeout_s=30, what="the frozen worker's lease to run out"
+        )
+        taker = subprocess.run(
+            [*gcwm_command(), "jobs", "resume", "-o", "json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
+        assert taker.returncode == 0, taker.stderr
+        (channel,) = json.loads(taker.stdout)["channels"]
+        assert channel["outcome"] == "created", channel
+        assert emulator.calls(f"POST {DEPLOYMENTS}") == 2
+        wait_until(lambda: store.get_job(job.id).status == "succeeded", what="B's end of the job")
+    finally:
+        os.kill(frozen.pid, signal.SIGCONT)
+        frozen.wait(timeout=60)
+        store.engine.dispose()
+    # A, thawed, is past its 429's wait: whatever it does next, it sends no create.
+    assert emulator.calls(f"POST {DEPLOYMENTS}") == 2
+    assert [d["id"] for d in emulator.deployments()] == [channel["deployment"]["id"]]

@@ -16,12 +16,14 @@ ALLOWED = {
     "emulator": set(),  # stands in for the cloud: nothing of gcwm
     "errors": set(),  # the root of the error tree everyone imports
     "lazy": set(),  # a package's names imported on first use (PEP 562)
+    "waits": set(),  # waiting for an event with a time limit, cancellations kept
     "store": {"gcwm.errors", "gcwm.lazy"},
     "policy": {"gcwm.errors", "gcwm.lazy"},  # pure: the caller fetches the data and passes it in
     "audit": {"gcwm.errors", "gcwm.lazy", "gcwm.store", "gcwm.observability"},
     "notify": {
         "gcwm.errors",
         "gcwm.lazy",
+        "gcwm.waits",
         "gcwm.spec",
         "gcwm.store",
         "gcwm.policy",
@@ -35,6 +37,7 @@ ALLOWED = {
     "provisioning": {
         "gcwm.errors",
         "gcwm.lazy",
+        "gcwm.waits",
         "gcwm.spec",
         "gcwm.policy",
         "gcwm.audit",

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from gcwm.genesys.errors import is_outcome_unknown
     from gcwm.genesys.regions import Endpoints, endpoints_for, resolve_region
     from gcwm.genesys.retries import RetryPolicy
+    from gcwm.genesys.send_guard import guarded_sends
     from gcwm.genesys.transport import GenesysTransport
 
 
@@ -25,6 +26,7 @@ _EXPORTS = {
     "RetryPolicy": "gcwm.genesys.retries",
     "TokenProvider": "gcwm.genesys.auth",
     "endpoints_for": "gcwm.genesys.regions",
+    "guarded_sends": "gcwm.genesys.send_guard",
     "is_outcome_unknown": "gcwm.genesys.errors",
     "resolve_region": "gcwm.genesys.regions",
 }
@@ -40,6 +42,7 @@ __all__ = [
     "RetryPolicy",
     "TokenProvider",
     "endpoints_for",
+    "guarded_sends",
     "is_outcome_unknown",
     "resolve_region",
 ]

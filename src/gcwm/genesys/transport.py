@@ -17,6 +17,7 @@ from gcwm.genesys.errors import error_from_response, error_from_transport
 from gcwm.genesys.pacer import Pacer
 from gcwm.genesys.regions import Endpoints
 from gcwm.genesys.retries import BackoffHook, RetryPolicy
+from gcwm.genesys.send_guard import before_send
 from gcwm.observability.context import correlation_id
 from gcwm.observability.metrics import GENESYS_RETRIES, observe_genesys_call, observe_rate_limit
 
@@ -121,6 +122,11 @@ class GenesysTransport:
     ) -> httpx.Response:
         bearer = await self.tokens.bearer()
         await self.pacer.wait_turn()
+        try:
+            await before_send()  # the caller's last word, after every wait (gcwm.genesys.send_guard)
+        except BaseException:
+            self.pacer.answered()  # not sent
+            raise
         headers = {"Authorization": f"Bearer {bearer}"}
         if cid := correlation_id():
             headers["ININ-Correlation-Id"] = cid

@@ -4,8 +4,9 @@
   blind: the org is searched for what it made first (its marker, or a profile's name), and what is
   found is adopted. A create sent by an earlier claim of the job (a worker paused past its lease
   may still have it in flight) is looked up again once that request must have ended (its intent's
-  time plus the sender's timeout) before it is sent anew; and every send is preceded by a write
-  fenced by the lease, so a worker that lost its job sends nothing more.
+  time plus the sender's timeout) before it is sent anew; and every send (the transport's re-sends
+  too) is immediately preceded by a write fenced by the lease that stamps the intent, so a worker
+  that lost its job sends nothing more, and a takeover's wait counts from the last send.
 - `update`: a 409 (a concurrent edit; the Terraform provider retries these, PRs #1473 and #1786) reads
   the object again and sends the update again, a bounded number of times; one that persists fails
   the step naming the conflict.
@@ -26,7 +27,7 @@ from typing import TypeVar
 import structlog
 
 from gcwm.errors import GenesysConflict, GenesysError, ProvisioningError
-from gcwm.genesys import is_outcome_unknown
+from gcwm.genesys import guarded_sends, is_outcome_unknown
 from gcwm.observability.calls import Call, recording_calls
 from gcwm.provisioning import steps
 from gcwm.provisioning.checkpoints import Checkpoints
@@ -80,13 +81,17 @@ class Writes:
                 return existing, True
         else:
             await self._cp.record(intent_step, self._intent(in_flight=True))
+
+        async def fence() -> None:
+            # Right before each send, after every wait: fenced by the lease (a worker that lost its
+            # job raises here and sends nothing), and stamped, so a takeover waits from this send.
+            await self._cp.restamp(intent_step, self._intent(in_flight=True))
+
         for attempt in range(1, self._attempts + 1):
-            if attempt > 1 or self._cp.from_earlier_attempt(intent_step):
-                # Fenced by the lease: a worker that lost its job raises here and sends nothing.
-                await self._cp.restamp(intent_step, self._intent(in_flight=True))
             try:
-                async with self.counting_retries(what):
-                    return await create(), False
+                with guarded_sends(fence):
+                    async with self.counting_retries(what):
+                        return await create(), False
             except GenesysError as exc:
                 # The request has ended (its answer is what failed): a takeover need not wait for it.
                 await self._cp.restamp(intent_step, self._intent(in_flight=False))
