@@ -19,8 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from gcwm.errors import LimitExceeded
+from gcwm.provisioning import Role
 from gcwm.provisioning.mapping import read_marker
 from gcwm.settings import Settings
+from gcwm.spec import parse_spec
 from gcwm.store import Job, Store, connect
 from tests.conftest import gcwm_command
 from tests.integration.conftest import Provision, channel_yaml, gcwm_app
@@ -132,3 +135,23 @@ async def test_a_destroy_waits_for_the_create_a_frozen_worker_of_the_superseded_
     wait_until(frozen.carried_out, timeout_s=30, what="Genesys to carry out the frozen worker's create")
     frozen.thaw()
     assert _configurations_of(emulator, "support-web") == []
+
+
+async def test_a_cancelled_jobs_create_still_on_its_way_keeps_its_slot_until_it_must_have_ended(
+    frozen: FrozenWorker, settings: Settings, emulator: RunningEmulator
+) -> None:
+    """Found by bench/explore.py (a job ended while its create was on its way, then another channel was
+    admitted at the limit and refused by Genesys with `limit.exceeded`). At a limit of one
+    configuration, the frozen worker's job is cancelled while Genesys has yet to carry out its
+    configuration create. Another channel asks for a configuration before that create lands: gcwm must
+    count the create still on its way (the org may hold it any moment) and refuse the channel itself,
+    not admit it for Genesys to refuse once the frozen worker's configuration is there."""
+    emulator.set_limits({"web.deployments.configuration.max": 1})
+    async with gcwm_app(settings) as app:
+        cancelled = await app.service.cancel(frozen.job.id, role=Role.admin)
+        assert cancelled.status == "cancelled"
+        assert not frozen.carried_out() and emulator.configurations() == []
+        with pytest.raises(LimitExceeded):
+            await app.service.submit(parse_spec(channel_yaml("other-web")))
+    wait_until(frozen.carried_out, timeout_s=30, what="Genesys to carry out the frozen worker's create")
+    assert len(_configurations_of(emulator, "support-web")) == 1

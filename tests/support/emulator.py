@@ -51,6 +51,10 @@ class RunningEmulator:
         """Drop every targeted fault rule still pending."""
         self._admin("DELETE", "faults/rules")
 
+    def set_limits(self, limits: dict[str, int]) -> None:
+        """The org's enforced limits, by their Genesys names (e.g. web.deployments.configuration.max)."""
+        self._admin("PUT", "limits", limits)
+
     def set_faults(self, **rates: Any) -> None:
         self._admin("PUT", "faults", rates)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gcwm.observability.metrics import PROVISION_STEP_SECONDS
@@ -19,6 +19,7 @@ from gcwm.provisioning.evidence import Evidence
 from gcwm.provisioning.plan import Action, ChannelChange
 from gcwm.provisioning.steps import (
     ConfigurationReady,
+    CreateIntent,
     DeploymentActive,
     DeploymentReady,
     Published,
@@ -27,7 +28,7 @@ from gcwm.provisioning.steps import (
     StepResult,
     SupportedContentReady,
 )
-from gcwm.store import Job, Store
+from gcwm.store import Job, Store, UnitOfWork
 
 
 class JobCancelled(Exception):
@@ -85,7 +86,9 @@ class Checkpoints:
 
     def _restamp(self, step: str, data: dict[str, Any]) -> datetime:
         with self._store.unit_of_work() as tx:
-            return tx.jobs.restamp_step(self._job.id, self._worker, step, data)
+            stamped = tx.jobs.restamp_step(self._job.id, self._worker, step, data)
+            _mark_in_flight(tx, self._job.id, step, data, stamped)
+            return stamped
 
     def check_cancelled(self) -> None:
         """Raise JobCancelled if a cancel was requested (called before each step)."""
@@ -132,6 +135,8 @@ class Checkpoints:
         job = self._job
         with self._store.unit_of_work() as tx:
             cancel = tx.jobs.record_step(job.id, self._worker, step, result.document(), duration_ms)
+            if step in _INTENT_KINDS:
+                _mark_in_flight(tx, job.id, step, result.document(), tx.jobs.now())
             made = _made(result)
             if made:
                 tx.slots.made(job.id, made)
@@ -162,6 +167,24 @@ class Checkpoints:
                 job.id, [kind for kind in ("deployment", "configuration") if f"{kind}_id" in cleared]
             )
         self._done = {steps.ROLLED_BACK: (result.document(), 0.0)}
+
+
+#: The slot kind each create intent may make.
+_INTENT_KINDS = {
+    steps.CONFIGURATION_CREATE_SENT: "configuration",
+    steps.DEPLOYMENT_CREATE_SENT: "deployment",
+}
+
+
+def _mark_in_flight(tx: UnitOfWork, job_id: str, step: str, data: dict[str, Any], stamped: datetime) -> None:
+    """Until when the create this intent sends may land: its slot counts that long even if the job
+    ends first (cancelled or superseded with the request on its way), gcwm.store.slots.counted."""
+    kind = _INTENT_KINDS.get(step)
+    if kind is None:
+        return
+    intent = CreateIntent.model_validate(data)
+    until = stamped + timedelta(seconds=intent.in_flight_s) if intent.in_flight else None
+    tx.slots.in_flight(job_id, kind, until)
 
 
 def _made(result: StepResult) -> str | None:

@@ -38,6 +38,16 @@ _MADE_SINCE = (
     .where(_r.org_id == sa.bindparam("org_id"), _r.made_at >= sa.bindparam("since", type_=UtcDateTime()))
     .group_by(_r.kind)
 )
+# Parked rows of ended jobs whose create may have landed after the read (migration 0012).
+_IN_FLIGHT_SINCE = (
+    sa.select(_r.kind, sa.func.count())
+    .where(
+        _r.org_id == sa.bindparam("org_id"),
+        _r.in_flight_until >= sa.bindparam("since", type_=UtcDateTime()),
+        _r.state == "parked",
+    )
+    .group_by(_r.kind)
+)
 
 
 class SlotRepository:
@@ -68,7 +78,9 @@ class SlotRepository:
 
     def counted(self, org_id: str, since: datetime) -> dict[str, int]:
         """Slots per kind that an observation of the org taken at `since` does not show yet: those
-        held by unfinished jobs, and those whose object was made at or after `since`."""
+        held by unfinished jobs, those whose object was made at or after `since`, and those of ended
+        jobs whose create may have landed at or after `since` (a create still on its way when its job
+        was cancelled, superseded or failed)."""
         # Two index ranges (held rows have no made_at, so none is counted twice); a held row's job is
         # unfinished, as the jobs.status trigger parks the rows of a job that ends.
         counts: dict[str, int] = {}
@@ -76,6 +88,7 @@ class SlotRepository:
             for query, params in (
                 (_HELD[self._connection.dialect.name], {"org_id": org_id}),
                 (_MADE_SINCE, {"org_id": org_id, "since": since}),
+                (_IN_FLIGHT_SINCE, {"org_id": org_id, "since": since}),
             ):
                 for kind, n in self._connection.execute(query, params):
                     counts[kind] = counts.get(kind, 0) + int(n)
@@ -111,6 +124,16 @@ class SlotRepository:
         with self._errors(f"marking job {job_id}'s {kind} made"):
             self._connection.execute(update)
 
+    def in_flight(self, job_id: str, kind: str, until: datetime | None) -> None:
+        """The job's create of this kind may land until `until` (None: its request has ended)."""
+        update = (
+            slot_reservations.update()
+            .where(_r.job_id == job_id, _r.kind == kind, _r.state != "made")
+            .values(in_flight_until=until)
+        )
+        with self._errors(f"marking job {job_id}'s {kind} create in flight"):
+            self._connection.execute(update)
+
     def release(
         self,
         job_id: str,
@@ -122,13 +145,18 @@ class SlotRepository:
         """Give back the job's slots (of these kinds): what it would have made is not, or was removed.
 
         `held_only` keeps those whose object was made (a finished job's objects still count for
-        observations older than them); `made_only` gives back only those (their objects were removed)."""
+        observations older than them), and those whose create may still land (they count, parked,
+        until it must have ended); `made_only` gives back only those made (their objects were
+        removed)."""
         r = slot_reservations.c
         delete = slot_reservations.delete().where(r.job_id == job_id)
         if kinds is not None:
             delete = delete.where(r.kind.in_(list(kinds)))
         if held_only:
-            delete = delete.where(r.state != "made")
+            now = database_now(self._connection)
+            delete = delete.where(
+                r.state != "made", sa.or_(r.in_flight_until.is_(None), r.in_flight_until < now)
+            )
         if made_only:
             delete = delete.where(r.state == "made")
         with self._errors(f"releasing the slots of job {job_id}"):

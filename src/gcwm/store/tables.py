@@ -110,10 +110,14 @@ slot_reservations = sa.Table(
     sa.Column("state", sa.String(8), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("made_at", UtcDateTime(), nullable=True),
+    # When the job's last create of this kind must have ended, if it may still be on its way: a parked
+    # row counts for reads of the org older than that (migration 0012).
+    sa.Column("in_flight_until", UtcDateTime(), nullable=True),
     # "held" (job queued or running), "parked" (job finished; a trigger on jobs.status moves the two,
-    # migration 0007) or "made": the admission count reads these two indexes only.
+    # migration 0007) or "made": the admission count reads these three indexes only.
     sa.Index(None, "org_id", "state", "kind"),
     sa.Index(None, "org_id", "made_at"),
+    sa.Index(None, "org_id", "in_flight_until"),
 )
 
 # Held slots per org and kind, kept by triggers on slot_reservations (migration 0009): admission reads
