@@ -14,6 +14,7 @@ from gcwm.provisioning.mapping import profile_channel, read_marker
 from gcwm.spec import channel_key
 from gcwm.store import Channel, Job
 from gcwm.store.tables import held_slot_counts, job_steps, jobs, slot_reservations
+from gcwm.store.unit_of_work import UnitOfWork
 from tests.model.world import CONFIGS, DEPLOYMENTS, PROFILES, World
 
 KINDS = ("configuration", "deployment")
@@ -99,14 +100,19 @@ def read_org(world: World) -> OrgView:
 
 
 def read_store(world: World) -> StoreView:
+    """Jobs, channels, slots and steps as of one moment: one read transaction, a snapshot on both
+    databases (REPEATABLE READ on PostgreSQL), since workers change them meanwhile. Read in several,
+    a job that ended between two reads showed as running with its slots parked."""
     org = world.app.org_id
-    found = sorted(
-        (j for j in world.store.list_jobs(limit=10_000) if j.org_id == org),
-        key=lambda j: (j.created_at, j.id),
-    )
-    channels = {c.name_key: c for c in world.store.list_channels(org)}
+    engine = world.store.engine
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
     r = slot_reservations.c
-    with world.store.reading() as tx:
+    with UnitOfWork(engine, read_only=True) as tx:
+        found = sorted(
+            (j for j in tx.jobs.list(limit=10_000) if j.org_id == org), key=lambda j: (j.created_at, j.id)
+        )
+        channels = {c.name_key: c for c in tx.channels.list(org)}
         rows = tx.connection.execute(sa.select(r.job_id, r.kind, r.state).where(r.org_id == org)).all()
         held: dict[str, int] | None = None
         if tx.connection.dialect.name == "sqlite":
