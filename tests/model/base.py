@@ -33,7 +33,7 @@ from gcwm.provisioning import Role
 from gcwm.spec import ChannelSpec, channel_key, parse_spec
 from gcwm.store import Job
 from tests.model import invariants
-from tests.model.observe import OrgView, StoreView, read_org, read_store
+from tests.model.observe import OrgView, StoreView, hang_evidence, read_org, read_store
 from tests.model.world import (
     CONFIGS,
     DEPLOYMENTS,
@@ -181,7 +181,10 @@ def model_step(method: F) -> F:
             return method(self, *args, **kwargs)
         except BaseException as exc:
             if not self.failed:
-                INCIDENTS.append(Incident(tuple(self.history), "".join(traceback.format_exception(exc))))
+                error = "".join(traceback.format_exception(exc))
+                if "(a hang)" in error:
+                    error += hang_evidence(self.world)
+                INCIDENTS.append(Incident(tuple(self.history), error))
             self.failed = True
             raise
         finally:

@@ -129,3 +129,27 @@ def read_store(world: World) -> StoreView:
         ):
             steps.setdefault(job_id, []).append((seq, step, attempt))
     return StoreView(found, channels, [Slot(*row) for row in rows], held, steps)
+
+
+def hang_evidence(world: World) -> str:
+    """What a hang waited on: the database's sessions of this example (PostgreSQL: their state, the
+    lock each waits for, how long its transaction has been open), the worker processes (frozen or
+    not) and their logs' last lines."""
+    lines = []
+    if world.store.engine.dialect.name == "postgresql":
+        query = sa.text(
+            "SELECT pid, state, wait_event_type, wait_event, now() - xact_start AS open_for, "
+            "left(query, 160) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() ORDER BY xact_start NULLS LAST"
+        )
+        try:
+            with world.store.engine.connect() as connection:
+                lines += [f"  session {tuple(row)}" for row in connection.execute(query)]
+        except sa.exc.SQLAlchemyError as exc:
+            lines.append(f"  (sessions not read: {exc})")
+    for process in world.processes:
+        state = "frozen" if process.frozen else "ended" if process.popen.poll() is not None else "running"
+        lines.append(f"  worker {process.pid} ({state}, {process.log.name}):")
+        tail = process.log.read_text(errors="replace").splitlines()[-15:] if process.log.exists() else []
+        lines += [f"    {line[:300]}" for line in tail]
+    return "\nhang evidence:\n" + "\n".join(lines)
