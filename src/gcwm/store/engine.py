@@ -38,6 +38,13 @@ _POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+psycopg"}
 #: database needs to be at to be used without migrating. A test checks it is Alembic's head.
 HEAD_REVISION = "0012"
 
+# gcwm's transactions never wait on anything but the database, a few milliseconds between statements:
+# one idle this long belongs to a process that was paused (a VM pause, SIGSTOP, Ctrl-Z) inside it. Its
+# row locks would block every other gcwm until it woke (a destroy waiting on a paused worker's lease
+# renewal; found by bench/explore.py, issue 22), so PostgreSQL ends that session; the paused process
+# finds its transaction gone when it wakes, and its lease lost.
+IDLE_TRANSACTION_S = 30.0
+
 # The triggers migrations 0007 and 0009 add, per backend, word for word (tables.py says why they
 # exist): a new database gets them with its tables.
 _PARK_SLOTS = (
@@ -78,8 +85,11 @@ def default_sqlite_url(home: Path) -> str:
     return f"sqlite:///{home}/gcwm.db"
 
 
-def connect(url: str) -> Engine:
+def connect(url: str, *, idle_transaction_s: float = IDLE_TRANSACTION_S) -> Engine:
     """Create an engine for ``url`` (SQLite or PostgreSQL) and migrate its database to head.
+
+    On PostgreSQL a session of gcwm's that keeps a transaction open without a word for
+    `idle_transaction_s` is ended by the server (unless the URL's own `options` set that timeout).
 
     Raises StoreError, naming the URL without its password, if the URL is not usable or the
     database cannot be reached or migrated.
@@ -92,7 +102,11 @@ def connect(url: str) -> Engine:
         # A firewalled host would otherwise hang until the OS gives up on TCP (minutes).
         timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
         try:
-            engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=timeout)
+            engine = sa.create_engine(
+                parsed,
+                pool_pre_ping=True,
+                connect_args={**timeout, **_session_options(parsed, idle_transaction_s)},
+            )
         except ImportError as exc:
             # The driver is the gcwm[postgres] extra: SQLite installs go without it (pyproject.toml).
             msg = (
@@ -107,6 +121,16 @@ def connect(url: str) -> Engine:
         msg = f"could not open and migrate the database {where}: {reason(exc)}"
         raise StoreError(msg) from exc
     return engine
+
+
+def _session_options(url: URL, idle_transaction_s: float) -> dict[str, str]:
+    """The server settings of each PostgreSQL session: the URL's own `options`, and an idle-in-
+    transaction timeout unless those set one."""
+    given = url.query.get("options", "")
+    options = " ".join(given) if isinstance(given, tuple) else given
+    if "idle_in_transaction_session_timeout" not in options:
+        options = f"{options} -c idle_in_transaction_session_timeout={round(idle_transaction_s * 1000)}"
+    return {"options": options.strip()}
 
 
 def _parse(url: str) -> URL:
