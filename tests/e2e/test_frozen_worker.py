@@ -8,10 +8,11 @@ import json
 import os
 import signal
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gcwm.store import Store, connect
+from gcwm.store import Job, Store, connect
 from tests.conftest import gcwm_command
 from tests.support.emulator import RunningEmulator
 from tests.support.polling import wait_until
@@ -44,19 +45,11 @@ def test_a_takeover_waits_for_a_frozen_workers_create_and_adopts_it_instead_of_s
     }
     emulator.add_fault("POST", f"{DEPLOYMENTS}$", "latency", latency_ms=120_000)
     store = Store(connect(any_database_url))
-    frozen = subprocess.Popen(
-        [*gcwm_command(), "provision", str(_spec(tmp_path / "spec.yaml")), "-o", "json"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    frozen = _start_worker(env, tmp_path)
     taker: subprocess.Popen[str] | None = None
     try:
-        wait_until(lambda: emulator.delayed_requests() == 1, timeout_s=60, what="A's deployment create")
-        os.kill(frozen.pid, signal.SIGSTOP)
-        (job,) = store.list_jobs(limit=5)
-        wait_until(
-            lambda: _lease_expired(store, job.id), timeout_s=30, what="the frozen worker's lease to run out"
+        _freeze_past_lease(
+            frozen, store, lambda: emulator.delayed_requests() == 1, what="A's deployment create"
         )
         looked = emulator.calls(f"GET {DEPLOYMENTS}")
         taker = subprocess.Popen(
@@ -87,6 +80,29 @@ def test_a_takeover_waits_for_a_frozen_workers_create_and_adopts_it_instead_of_s
     assert [d["id"] for d in emulator.deployments()] == [channel["deployment"]["id"]]
 
 
+def _start_worker(env: dict[str, str], tmp_path: Path) -> subprocess.Popen[bytes]:
+    """Worker A: `gcwm provision` of the spec in a process of its own."""
+    return subprocess.Popen(
+        [*gcwm_command(), "provision", str(_spec(tmp_path / "spec.yaml")), "-o", "json"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _freeze_past_lease(
+    worker: subprocess.Popen[bytes], store: Store, moment: Callable[[], bool], *, what: str
+) -> Job:
+    """Once `moment` has come, SIGSTOP the worker and wait until its job's lease has run out."""
+    wait_until(moment, timeout_s=60, what=what)
+    os.kill(worker.pid, signal.SIGSTOP)
+    (job,) = store.list_jobs(limit=5)
+    wait_until(
+        lambda: _lease_expired(store, job.id), timeout_s=30, what="the frozen worker's lease to run out"
+    )
+    return job
+
+
 def _lease_expired(store: Store, job_id: str) -> bool:
     job = store.get_job(job_id)
     return job.lease_expires_at is not None and job.lease_expires_at < datetime.now(UTC)
@@ -108,18 +124,10 @@ def test_a_worker_frozen_while_it_waits_out_a_429_on_its_create_sends_nothing_on
     }
     emulator.add_fault("POST", f"{DEPLOYMENTS}$", "http429", retry_after_s=6)
     store = Store(connect(any_database_url))
-    frozen = subprocess.Popen(
-        [*gcwm_command(), "provision", str(_spec(tmp_path / "spec.yaml")), "-o", "json"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    frozen = _start_worker(env, tmp_path)
     try:
-        wait_until(lambda: emulator.calls(f"POST {DEPLOYMENTS}") == 1, timeout_s=60, what="A's 429")
-        os.kill(frozen.pid, signal.SIGSTOP)
-        (job,) = store.list_jobs(limit=5)
-        wait_until(
-            lambda: _lease_expired(store, job.id), timeout_s=30, what="the frozen worker's lease to run out"
+        job = _freeze_past_lease(
+            frozen, store, lambda: emulator.calls(f"POST {DEPLOYMENTS}") == 1, what="A's 429"
         )
         taker = subprocess.run(
             [*gcwm_command(), "jobs", "resume", "-o", "json"],
