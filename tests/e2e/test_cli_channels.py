@@ -3,13 +3,19 @@ and newest audit entries, from gcwm's database alone (issue 24, item 3)."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, gcwm_command
 from tests.e2e.conftest import run_gcwm
 from tests.support.emulator import RunningEmulator
+from tests.support.polling import wait_until
 
 BULK = str(EXAMPLES / "bulk.yaml")
 CHANNEL = str(EXAMPLES / "channel.yaml")
@@ -122,3 +128,27 @@ def test_channels_show_of_an_unknown_or_destroyed_channel_fails_saying_which(
     assert removed.code == 1
     assert "'support-web'" in removed.stderr and "was removed" in removed.stderr
     assert _listed(gcwm_env) == []
+
+
+def _blocked_on_its_full_pipe(pid: int) -> bool:
+    wchan = Path(f"/proc/{pid}/wchan")
+    return wchan.exists() and wchan.read_text().endswith("pipe_write")
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux's /proc/PID/wchan")
+def test_a_json_list_stopped_and_continued_while_its_pipe_is_full_is_whole(bulk_env: dict[str, str]) -> None:
+    """Ctrl-Z then fg on `gcwm channels list -o json | jq`, with PYTHONUNBUFFERED=1 as many container
+    images set it: stopped while the pipe was full, the process wrote the first 128 KiB of the document
+    and dropped the rest (a text write cut short by the signal was not finished)."""
+    env = {**bulk_env, "PYTHONUNBUFFERED": "1"}
+    command = [*gcwm_command(), "channels", "list", "--output", "json"]
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as listing:
+        # Nothing is read until it waits on the full pipe, as a reader that has not caught up.
+        wait_until(lambda: _blocked_on_its_full_pipe(listing.pid), what="gcwm waiting on its full stdout")
+        os.kill(listing.pid, signal.SIGSTOP)
+        os.kill(listing.pid, signal.SIGCONT)
+        out, err = listing.communicate(timeout=60)
+
+    assert listing.returncode == 0, err
+    assert len(json.loads(out)["channels"]) == 20, f"{len(out)} bytes: {out[-200:]!r}"
+    assert len(out) > 65536  # more than a pipe holds: it did wait on the pipe

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 
+import tests.support.http as test_http
 from gcwm.notify import EmbeddedSink, Fault, Sink, enqueue, new_secret
 from gcwm.policy import parse_policy_file
 from gcwm.spec import Itsm, load_spec
@@ -142,7 +143,7 @@ def test_the_itsm_example_subscribes_a_webhook_to_the_local_sink() -> None:
 
 def _answers(url: str) -> bool:
     try:
-        return httpx.get(url, timeout=1).status_code == 200
+        return test_http.get(url, timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
 

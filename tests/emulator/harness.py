@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+import tests.support.http as test_http
 from gcwm.emulator import EmbeddedEmulator, EmulatorConfig
 
 T = TypeVar("T")
@@ -30,7 +31,7 @@ class Emulator:
     server: EmbeddedEmulator
 
     def token(self) -> str:
-        with httpx.Client(base_url=self.url) as http:
+        with test_http.client(base_url=self.url) as http:
             response = http.post(
                 "/oauth/token",
                 data={"grant_type": "client_credentials"},
@@ -42,10 +43,10 @@ class Emulator:
     def client(self, *, token: str | None = None) -> httpx.Client:
         """An httpx client logged in with a fresh token (or the given one)."""
         headers = {"Authorization": f"Bearer {token or self.token()}"}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=10)
+        return test_http.client(base_url=self.url, headers=headers, timeout=10)
 
     def admin(self, method: str, path: str, json: Any = None) -> Any:
-        response = httpx.request(method, f"{self.url}/emulator/{path}", json=json, timeout=10)
+        response = test_http.request(method, f"{self.url}/emulator/{path}", json=json)
         response.raise_for_status()
         return response.json()
 

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import httpx
 import stamina
 
+import tests.support.http as test_http
 from gcwm.bootstrap import App, open_app
 from gcwm.emulator import EmbeddedEmulator, EmulatorConfig
 from gcwm.settings import Settings
@@ -175,7 +176,7 @@ class World:
         self.app = self.loop.run(self._open_app(), what="opening gcwm")
         self.store = Store(connect(self.database_url))
         self._stack.callback(self.store.engine.dispose)
-        self._http = httpx.Client(base_url=self.emulator.url, timeout=10)
+        self._http = test_http.client(base_url=self.emulator.url, timeout=10)
         self._stack.callback(self._http.close)
         self._token: str | None = None
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import httpx
 
+import tests.support.http as test_http
 from tests.support.service import RunningService
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -23,7 +24,7 @@ def form_token(html: str) -> str:
 @contextmanager
 def logged_in(service: RunningService, role: str) -> Iterator[httpx.Client]:
     """A cookie-keeping client that logged in through the login form with the key of `role`."""
-    with httpx.Client(base_url=service.url, timeout=30) as client:
+    with test_http.client(base_url=service.url, timeout=30) as client:
         login = client.get("/login")
         assert login.status_code == 200
         answer = client.post(

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+import tests.support.http as test_http
 from gcwm.emulator import EmulatorConfig
 
 
@@ -18,7 +19,7 @@ class RunningEmulator:
     config: EmulatorConfig
 
     def _admin(self, method: str, path: str, json: Any = None) -> Any:
-        response = httpx.request(method, f"{self.url}/emulator/{path}", json=json, timeout=10)
+        response = test_http.request(method, f"{self.url}/emulator/{path}", json=json)
         response.raise_for_status()
         return response.json() if response.content else None
 
@@ -93,7 +94,7 @@ class RunningEmulator:
 
     def api(self, method: str, path: str, json: Any = None) -> Any:
         """One call of the public API with a token of its own: an edit behind gcwm's back."""
-        with httpx.Client(base_url=self.url, timeout=10) as http:
+        with test_http.client(base_url=self.url, timeout=10) as http:
             answer = http.request(method, path, json=json, headers=self._auth(http))
             answer.raise_for_status()
             return answer.json() if answer.content else None
@@ -112,7 +113,7 @@ class RunningEmulator:
         return {"Authorization": f"Bearer {token}"}
 
     def _list(self, path: str) -> list[dict[str, Any]]:
-        with httpx.Client(base_url=self.url, timeout=10) as http:
+        with test_http.client(base_url=self.url, timeout=10) as http:
             headers = self._auth(http)
             out: list[dict[str, Any]] = []
             params: dict[str, Any] | None = {"pageSize": 100}

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+import tests.support.http as test_http
 from gcwm.api import keys as api_keys
 from gcwm.bootstrap import open_evidence, open_store
 from gcwm.provisioning.roles import Role
@@ -79,7 +80,9 @@ class RunningService:
         headers = dict(kwargs.pop("headers", {}))
         if role is not None:
             headers["Authorization"] = f"Bearer {self.keys[role]}"
-        return httpx.Client(base_url=self.url, headers=headers, timeout=kwargs.pop("timeout", 30), **kwargs)
+        return test_http.client(
+            base_url=self.url, headers=headers, timeout=kwargs.pop("timeout", 30), **kwargs
+        )
 
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}"}
@@ -191,7 +194,7 @@ def _wait_healthy(service: RunningService, timeout_s: float) -> None:
             msg = f"gcwm serve exited with {service.process.returncode}:\n{service.stderr_tail()}"
             raise AssertionError(msg)
         try:
-            return httpx.get(f"{service.url}/healthz", timeout=2).status_code == 200
+            return test_http.get(f"{service.url}/healthz", timeout=2).status_code == 200
         except httpx.TransportError:
             return False
 

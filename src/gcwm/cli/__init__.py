@@ -11,10 +11,12 @@ turned into a message and an exit code here, once.
 from __future__ import annotations
 
 import gc
+import io
 import json
+import sys
 from collections.abc import Callable, Coroutine
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import typer
 
@@ -165,6 +167,7 @@ def _store_only(output: Output, work: Callable[[Store], T]) -> T:
 
 def main() -> None:
     """Console-script entry point."""
+    sys.stdout, sys.stderr = _whole_writes(sys.stdout), _whole_writes(sys.stderr)
     try:
         app(prog_name="gcwm")
     finally:
@@ -172,6 +175,20 @@ def main() -> None:
         # (0.15-0.2 s after a provision). Files and connections are closed already; atexit handlers
         # and thread joins still run.
         gc.freeze()
+
+
+def _whole_writes(stream: TextIO) -> TextIO:
+    """The stream, buffered again if PYTHONUNBUFFERED (or -u) left it writing straight to its file.
+
+    There a text write that a signal cuts short (Ctrl-Z then fg, a debugger attaching) while a pipe is
+    full is not finished: `gcwm channels list -o json | jq` got the first 128 KiB of the document.
+    A buffered writer writes the rest; line buffering keeps each line going out at once."""
+    raw = getattr(stream, "buffer", None)
+    if not isinstance(stream, io.TextIOWrapper) or not isinstance(raw, io.RawIOBase):
+        return stream
+    return io.TextIOWrapper(
+        io.BufferedWriter(raw), encoding=stream.encoding, errors=stream.errors, line_buffering=True
+    )
 
 
 # The command modules register themselves on `app` (imported last: they import it from here).
