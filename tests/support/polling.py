@@ -6,7 +6,6 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator
 
-
 # The pause between probes grows from 10 ms to 100 ms: a probe is often a few queries or an HTTP call,
 # and polling every 20 ms for seconds took CPU from the very servers and workers being waited for.
 FIRST_PAUSE_S = 0.01
