@@ -16,6 +16,7 @@ from gcwm.store import Store
 from gcwm.store.tables import jobs
 from tests.integration.conftest import Provision, channel_yaml, gcwm_app
 from tests.support.emulator import RunningEmulator
+from tests.support.polling import eventually
 
 DEPLOYMENTS = "/api/v2/webdeployments/deployments"
 CONFIGS = "/api/v2/webdeployments/configurations"
@@ -113,7 +114,9 @@ async def test_outcome_is_created_not_recreated_when_nothing_recorded_was_gone(
         (job,) = await app.service.submit(parse_spec(channel_yaml()))
         emulator.add_fault("POST", f"{CONFIGS}/[^/]+/versions/draft/publish", "latency", latency_ms=60_000)
         work = asyncio.create_task(app.service.run_jobs([job.id]))
-        await _until(lambda: emulator.delayed_requests() == 1)
+        await eventually(
+            lambda: emulator.delayed_requests() == 1, timeout_s=10, what="the request to be held"
+        )
         await app.service.cancel(job.id, role=Role.operator)  # asked while the publish is in flight
         emulator.release_held()
         await work
@@ -138,13 +141,6 @@ async def test_after_destroy_a_new_provision_of_the_name_is_created(
     assert again["outcome"] == "created", again
 
 
-async def _until(check: Any, timeout_s: float = 10.0) -> None:
-    """Poll a condition the emulator reports (what the test waits for happens in another task)."""
-    async with asyncio.timeout(timeout_s):
-        while not check():  # noqa: ASYNC110 - the emulator has no event to wait on
-            await asyncio.sleep(0.02)
-
-
 async def test_a_rollback_whose_delete_answer_is_lost_sends_it_again_and_removes_the_rest(
     settings: Settings, emulator: RunningEmulator
 ) -> None:
@@ -156,7 +152,7 @@ async def test_a_rollback_whose_delete_answer_is_lost_sends_it_again_and_removes
     async with gcwm_app(settings) as app:
         (job,) = await app.service.submit(parse_spec(channel_yaml()))
         work = asyncio.create_task(app.service.run_jobs([job.id]))
-        await _until(lambda: emulator.held_answers() == 1)
+        await eventually(lambda: emulator.held_answers() == 1, timeout_s=10, what="the answer to be held")
         (made,) = emulator.deployments()
         emulator.break_deployment(made["id"])
         emulator.release_held()
@@ -180,7 +176,9 @@ async def test_a_job_superseded_by_a_newer_one_of_its_channel_is_not_resumed(
         (a,) = await app.service.submit(parse_spec(channel_yaml()))
         emulator.add_fault("POST", f"{CONFIGS}/[^/]+/versions/draft/publish", "latency", latency_ms=60_000)
         work = asyncio.create_task(app.service.run_jobs([a.id]))
-        await _until(lambda: emulator.delayed_requests() == 1)
+        await eventually(
+            lambda: emulator.delayed_requests() == 1, timeout_s=10, what="the request to be held"
+        )
         await app.service.cancel(a.id, role=Role.operator)
         emulator.release_held()
         await work
@@ -204,7 +202,9 @@ async def test_a_job_cancelled_because_a_newer_spec_superseded_it_names_that_job
         (old,) = await app.service.submit(parse_spec(channel_yaml()))
         emulator.add_fault("POST", f"{CONFIGS}$", "latency", latency_ms=60_000)
         work = asyncio.create_task(app.service.run_jobs([old.id]))
-        await _until(lambda: emulator.delayed_requests() == 1)
+        await eventually(
+            lambda: emulator.delayed_requests() == 1, timeout_s=10, what="the request to be held"
+        )
         newer_spec = channel_yaml().replace("[example.com]", "[example.com, shop.example.com]")
         (new,) = await app.service.submit(parse_spec(newer_spec))
         emulator.release_held()
@@ -237,7 +237,11 @@ async def test_a_destroy_that_ends_after_a_provision_was_queued_leaves_that_prov
         profile = "/api/v2/conversations/messaging/supportedcontent/[^/]+"
         emulator.add_fault("DELETE", profile, "latency", latency_ms=60_000)
         work = asyncio.create_task(app.service.run_jobs([destroy.id]))
-        await _until(lambda: emulator.delayed_requests() == 1)  # the profile's DELETE: its last step
+        await eventually(
+            lambda: emulator.delayed_requests() == 1,
+            timeout_s=10,
+            what="the profile's DELETE (its last step)",
+        )
         (again,) = await app.service.submit(parse_spec(spec))
         emulator.release_held()
         await work

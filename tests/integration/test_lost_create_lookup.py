@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,6 +16,7 @@ from gcwm.spec import parse_spec
 from tests.conftest import FAST
 from tests.integration.conftest import channel_yaml, gcwm_app
 from tests.support.emulator import RunningEmulator
+from tests.support.polling import eventually
 
 DEPLOYMENTS = "/api/v2/webdeployments/deployments"
 
@@ -26,13 +26,6 @@ def emulator(tmp_path: Path) -> Iterator[RunningEmulator]:
     config = EmulatorConfig(**{**FAST, "deletion_delay_s": 30.0}, state_file=tmp_path / "org.json")  # type: ignore[arg-type]
     with EmbeddedEmulator(config) as server:
         yield RunningEmulator(server.url, config)
-
-
-async def _until(check: Any, timeout_s: float = 10.0) -> None:
-    """Poll a condition the emulator reports (what the test waits for happens in another task)."""
-    async with asyncio.timeout(timeout_s):
-        while not check():  # noqa: ASYNC110 - the emulator has no event to wait on
-            await asyncio.sleep(0.02)
 
 
 async def test_a_lost_create_lookup_skips_an_object_being_deleted_and_makes_a_new_one(
@@ -46,7 +39,9 @@ async def test_a_lost_create_lookup_skips_an_object_being_deleted_and_makes_a_ne
     async with gcwm_app(quick) as app:
         (job,) = await app.service.submit(parse_spec(channel_yaml()))
         work = asyncio.create_task(app.service.run_jobs([job.id]))
-        await _until(lambda: emulator.held_answers() == 1)  # made, its answer held
+        await eventually(
+            lambda: emulator.held_answers() == 1, timeout_s=10, what="the deployment made, its answer held"
+        )
         (made,) = emulator.deployments()
         emulator.delete(f"{DEPLOYMENTS}/{made['id']}")  # before gcwm's request times out and it looks
         document = await work
